@@ -1,0 +1,138 @@
+/**
+ * The contract every batch system adapter fulfils. Adapters are pure: they
+ * build argv lists and files and parse command output, and never run
+ * anything themselves. `src/executors/commands.ts` is the one place that runs
+ * the commands they build (with timeouts), so each adapter can be tested with
+ * captured output alone.
+ */
+import type { Result, Failure } from '../errors.js';
+
+export type BatchSystemName = 'htcondor' | 'lsf' | 'slurm' | 'sge';
+
+/**
+ * What b2 needs to know about a job, whatever the system calls it.
+ * The exit-status file written by the job wrapper decides success; these
+ * states decide liveness, and explain a job that ended without that file.
+ */
+export type JobState =
+  | 'pending' // queued, waiting, held by dependency or user, suspended while pending
+  | 'running' // started (includes completing / transferring output / suspended while running)
+  | 'succeeded' // left the system with exit 0 (by the system's own account)
+  | 'failed' // left the system with an error (non-zero exit, node failure, out of memory, ...)
+  | 'held' // needs attention and will not run by itself (HTCondor hold, SGE Eqw)
+  | 'cancelled' // removed by a user or admin
+  | 'timeout' // killed for exceeding its walltime
+  | 'unknown'; // a state this adapter does not recognise: treated as still active
+
+export interface JobStatus {
+  readonly jobId: string;
+  readonly state: JobState;
+  /** The system's own word for it, e.g. 'PENDING', 'Eqw', '5', 'EXIT'. */
+  readonly native: string;
+  readonly exitCode?: number;
+  /** Hold reason, pending reason, SGE error reason, 'CANCELLED by 0', ... */
+  readonly reason?: string;
+  /** The signal that ended the job, when the system reports one (Slurm `ExitCode=0:9`, HTCondor `ExitSignal`). */
+  readonly signal?: number;
+}
+
+/** A command to run: argv[0] is the binary (already mapped through the `batch_commands` setting). */
+export interface Command {
+  readonly argv: readonly string[];
+  /** Text piped to stdin (e.g. a submit description). */
+  readonly stdin?: string;
+  /** Working directory for the command (default: the runner's cwd). */
+  readonly cwd?: string;
+}
+
+/** A file an adapter wants written before submission (submit description, batch script). */
+export interface JobFile {
+  readonly path: string;
+  readonly content: string;
+  /** e.g. 0o755 for scripts. */
+  readonly mode?: number;
+}
+
+/** Generic resources, mapped by each adapter; per-system settings dicts override them. */
+export interface Resources {
+  readonly cpus?: number;
+  /** Megabytes. */
+  readonly memoryMb?: number;
+  readonly walltimeSeconds?: number;
+  readonly queue?: string;
+}
+
+/** Everything about one task's job, resolved from settings by the batch executor. */
+export interface JobSpec {
+  readonly taskId: string;
+  /** Tag shared by every job of one `b2 run`, used to query all of them in one call. */
+  readonly runTag: string;
+  /** Display name (setting `job_name`, default: the task family). */
+  readonly jobName: string;
+  /** The bash wrapper rendered from templates/ (absolute). */
+  readonly wrapperPath: string;
+  /** Folder for submit files of this task (absolute): `<task_file_dir>/<params>/<Family>`. */
+  readonly taskFileDir: string;
+  /** Absolute log paths: `<log_dir>/<params>/<Family>/{stdout,stderr,job.log}`. */
+  readonly stdoutPath: string;
+  readonly stderrPath: string;
+  readonly jobLogPath: string;
+  /** Absolute working directory of the job. */
+  readonly workingDir: string;
+  readonly resources: Resources;
+  /** The merged per-system dict (`htcondor_settings`, `lsf_settings`, `slurm_settings`, `sge_settings`). */
+  readonly systemSettings: Readonly<Record<string, string | number | boolean>>;
+  /** HTCondor `transfer_files` (absolute paths), plus the env_script when set. */
+  readonly transferFiles: readonly string[];
+  readonly envScript?: string;
+}
+
+/** Context of a status query: all jobs of one run, by tag and by id. */
+export interface QueryContext {
+  readonly runTag: string;
+  readonly jobIds: readonly string[];
+  /** The submitting user (for systems that filter by user). */
+  readonly user: string;
+}
+
+/** Binary names after the `batch_commands` setting: `bin('sbatch')` -> ['sbatch'] or a site wrapper. */
+export type BinaryLookup = (name: string) => readonly string[];
+
+export interface BatchAdapter {
+  readonly name: BatchSystemName;
+  /** The binary whose presence on PATH makes `batch_system = auto` pick this system. */
+  readonly detectBinary: string;
+  /** Files to write before submitting (the wrapper itself is written by the executor). */
+  submitFiles(job: JobSpec): JobFile[];
+  submitCommand(job: JobSpec, bin: BinaryLookup): Command;
+  /** The job id from a successful submission's output; a Failure when it cannot be found. */
+  parseSubmitOutput(stdout: string, stderr: string): Result<string, Failure>;
+  /** One command covering every job in `ctx` (live queue). */
+  statusCommand(ctx: QueryContext, bin: BinaryLookup): Command;
+  /**
+   * The same live query split into several commands to stay within argv
+   * limits, for systems queried by job id (LSF, Slurm). When present, the
+   * runner runs each one, parses each output and merges the maps; a Failure
+   * from any of them fails that poll.
+   */
+  statusCommands?(ctx: QueryContext, bin: BinaryLookup): Command[];
+  /**
+   * Parse the live-queue output. A job absent from the map is not in the
+   * live queue (finished, or never known); the runner then asks history.
+   * With `ctx`, jobs tagged for another run are left out (a guard against
+   * reused job ids); pass it whenever it is at hand.
+   */
+  parseStatusOutput(stdout: string, stderr: string, exitCode: number, ctx?: QueryContext): Result<Map<string, JobStatus>, Failure>;
+  /** Finished jobs (condor_history, bjobs -a, sacct/scontrol, qacct); undefined when the live query already covers them. */
+  historyCommands?(jobIds: readonly string[], ctx: QueryContext, bin: BinaryLookup): Command[];
+  parseHistoryOutput?(stdout: string, stderr: string, exitCode: number, ctx?: QueryContext): Result<Map<string, JobStatus>, Failure>;
+  /**
+   * Why a 'held' job cannot run, when the status output does not say
+   * (Grid Engine's Eqw: `qstat -j ID`). The parser gives undefined when the
+   * output names no reason.
+   */
+  errorReasonCommand?(jobId: string, bin: BinaryLookup): Command;
+  parseErrorReason?(stdout: string, stderr: string, exitCode: number): string | undefined;
+  /** Kill commands for these jobs, batched to stay within argv limits. */
+  killCommands(jobIds: readonly string[], bin: BinaryLookup): Command[];
+}
