@@ -1,0 +1,123 @@
+/**
+ * The bash wrapper every batch job runs (templates/job.sh). It changes to the
+ * working directory, sources the env script, exports the env entries and runs
+ * the task's command; an EXIT trap records the command's exit status in a file
+ * that decides success, and a "started" file is written first.
+ *
+ * File formats (both written whole via a temp name and `mv`):
+ * - exit status: one line, the decimal status (a signal n gives 128+n);
+ * - started: `host=<name>`, `pid=<wrapper pid>`, `started=<ISO 8601 time>` lines.
+ * A wrapper killed with SIGKILL writes no exit status: the queue must decide.
+ */
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { isEnvName, shellJoin, shellQuote } from './quote.js';
+import { loadTemplate, renderTemplate } from './render.js';
+
+export interface WrapperSpec {
+  taskId: string;
+  /** Setting `shell`: 'bash' gives `#!/usr/bin/env bash`; an absolute path is used as is. */
+  shell: string;
+  /** Absolute. */
+  workingDir: string;
+  /** Absolute, or empty for none. */
+  envScript?: string;
+  env: Readonly<Record<string, string>>;
+  /** Full argv: executable_prefix + executable + task arguments. */
+  command: readonly string[];
+  /** Absolute. */
+  exitStatusFile: string;
+  /** Absolute. */
+  startedFile: string;
+}
+
+// The wrapper's own variables; an env entry with this prefix could break it.
+const RESERVED_PREFIX = '_b2_';
+
+const invalid = (message: string, hint?: string): UserError =>
+  new UserError('bad-job-wrapper', message, hint === undefined ? {} : { hint });
+
+// Bash variables cannot hold NUL, so such a value could not reach the task intact.
+const rejectNul = (what: string, value: string): void => {
+  if (value.includes('\0')) throw invalid(`${what} contains a NUL character, which no shell can pass on`);
+};
+
+const requireAbsolute = (what: string, value: string): void => {
+  rejectNul(what, value);
+  if (!path.isAbsolute(value)) throw invalid(`${what} must be an absolute path, got ${JSON.stringify(value)}`);
+};
+
+const shebang = (shell: string): string => {
+  const name = path.basename(shell);
+  const wellFormed = /^[^\s\0]+$/.test(shell) && (shell === name || path.isAbsolute(shell));
+  // The template uses bash features (printf %()T, traps on wait), so another shell would fail obscurely.
+  if (!wellFormed || !name.startsWith('bash')) {
+    throw invalid(`setting shell = ${JSON.stringify(shell)} is not usable for the job wrapper`, "use 'bash' or an absolute path to bash");
+  }
+  return shell === name ? `#!/usr/bin/env ${shell}` : `#!${shell}`;
+};
+
+const exportLines = (env: Readonly<Record<string, string>>): string =>
+  Object.entries(env)
+    .map(([name, value]) => {
+      if (!isEnvName(name) || name.startsWith(RESERVED_PREFIX)) {
+        throw invalid(
+          `env entry ${JSON.stringify(name)} is not a usable environment variable name`,
+          `names are letters, digits and _, do not start with a digit or ${RESERVED_PREFIX}`,
+        );
+      }
+      rejectNul(`env entry ${name}`, value);
+      return `export ${name}=${shellQuote(value)}`;
+    })
+    .join('\n');
+
+/** The wrapper script's text. Pure apart from reading the template once. */
+export function renderJobWrapper(spec: WrapperSpec): string {
+  if (spec.command.length === 0) throw invalid(`task ${spec.taskId} has an empty command`);
+  spec.command.forEach((arg, i) => rejectNul(`command argument ${i}`, arg));
+  rejectNul('task id', spec.taskId);
+  requireAbsolute('working_dir', spec.workingDir);
+  requireAbsolute('exit status file', spec.exitStatusFile);
+  requireAbsolute('started file', spec.startedFile);
+  const envScript = spec.envScript ?? '';
+  // A relative name would make bash's `source` search PATH.
+  if (envScript !== '') requireAbsolute('env_script', envScript);
+
+  return renderTemplate(loadTemplate('job.sh'), {
+    shebang: shebang(spec.shell),
+    task_id: shellQuote(spec.taskId),
+    working_dir: shellQuote(spec.workingDir),
+    env_script: shellQuote(envScript),
+    exit_status_file: shellQuote(spec.exitStatusFile),
+    started_file: shellQuote(spec.startedFile),
+    command_line: shellQuote(shellJoin(spec.command)),
+    exports: exportLines(spec.env),
+    command: shellJoin(spec.command),
+  });
+}
+
+/** The status in an exit-status file's text; undefined when it is not one. */
+export function parseExitStatus(text: string): number | undefined {
+  const match = /^(\d{1,3})\n?$/.exec(text);
+  return match === null ? undefined : Number(match[1]);
+}
+
+export interface StartedMarker {
+  readonly host: string;
+  readonly pid: number;
+  readonly started: Date;
+}
+
+/** The contents of a started file; undefined when a field is missing or malformed. */
+export function parseStartedMarker(text: string): StartedMarker | undefined {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  const host = fields.get('host');
+  const pid = Number(fields.get('pid'));
+  const started = new Date(fields.get('started') ?? '');
+  if (!host || !Number.isInteger(pid) || pid <= 0 || Number.isNaN(started.getTime())) return undefined;
+  return { host, pid, started };
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+import { isUserError } from '../../src/errors.js';
+import { parseExitStatus, parseStartedMarker, renderJobWrapper, type WrapperSpec } from '../../src/wrapper/wrapper.js';
+
+const spec = (overrides: Partial<WrapperSpec> = {}): WrapperSpec => ({
+  taskId: 'Task_1_abc',
+  shell: 'bash',
+  workingDir: '/data/work',
+  env: {},
+  command: ['python3', 'steer.py', '--batch-runner', '--task-id', 'Task_1_abc'],
+  exitStatusFile: '/data/logs/exit_status',
+  startedFile: '/data/logs/started',
+  ...overrides,
+});
+
+const userErrorOf = (overrides: Partial<WrapperSpec>): { message: string; reason: string } => {
+  try {
+    renderJobWrapper(spec(overrides));
+  } catch (error) {
+    if (isUserError(error)) return { message: error.message, reason: error.reason };
+    throw error;
+  }
+  throw new Error('renderJobWrapper accepted an invalid spec');
+};
+
+describe('renderJobWrapper', () => {
+  it('uses env to find bash by default and an absolute shell path as given', () => {
+    expect(renderJobWrapper(spec()).split('\n')[0]).toBe('#!/usr/bin/env bash');
+    expect(renderJobWrapper(spec({ shell: '/opt/bin/bash' })).split('\n')[0]).toBe('#!/opt/bin/bash');
+  });
+
+  it('is deterministic and leaves no placeholder behind', () => {
+    const text = renderJobWrapper(spec({ env: { A: '1' }, envScript: '/data/setup.sh' }));
+    expect(renderJobWrapper(spec({ env: { A: '1' }, envScript: '/data/setup.sh' }))).toBe(text);
+    expect(text).not.toMatch(/\{\{/);
+    expect(text).toContain("_b2_env_script=/data/setup.sh\n");
+    expect(text).toContain('export A=1\n');
+    expect(text).toContain('exec -- python3 steer.py --batch-runner --task-id Task_1_abc )');
+  });
+
+  it('does not expand placeholders that appear inside values', () => {
+    const text = renderJobWrapper(spec({ taskId: '{{command}}', env: { X: '{{shebang}}' } }));
+    expect(text).toContain("_b2_task_id='{{command}}'\n");
+    expect(text).toContain("export X='{{shebang}}'\n");
+  });
+
+  it('names the bad key of an env entry', () => {
+    for (const key of ['1ABC', 'MY-VAR', 'A B', '', '_b2_status']) {
+      const error = userErrorOf({ env: { OK: 'x', [key]: 'y' } });
+      expect(error.reason).toBe('bad-job-wrapper');
+      expect(error.message).toContain(JSON.stringify(key));
+    }
+  });
+
+  it('rejects relative paths, an empty command, NUL characters and non-bash shells', () => {
+    expect(userErrorOf({ workingDir: 'work' }).message).toContain('working_dir');
+    expect(userErrorOf({ envScript: 'setup.sh' }).message).toContain('env_script');
+    expect(userErrorOf({ exitStatusFile: 'exit_status' }).message).toContain('exit status file');
+    expect(userErrorOf({ startedFile: 'started' }).message).toContain('started file');
+    expect(userErrorOf({ command: [] }).message).toContain('empty command');
+    expect(userErrorOf({ command: ['echo', 'a\0b'] }).message).toContain('NUL');
+    expect(userErrorOf({ env: { A: 'a\0b' } }).message).toContain('env entry A');
+    for (const shell of ['sh', 'zsh', '/bin/sh', 'bin/bash', 'bash -x', '']) {
+      expect(userErrorOf({ shell }).message).toContain('shell');
+    }
+  });
+
+  it('accepts an empty env script as none', () => {
+    expect(renderJobWrapper(spec({ envScript: '' }))).toContain("_b2_env_script=''\n");
+  });
+});
+
+describe('parseExitStatus', () => {
+  it('reads the status line and rejects anything else', () => {
+    expect(parseExitStatus('0\n')).toBe(0);
+    expect(parseExitStatus('143\n')).toBe(143);
+    expect(parseExitStatus('3')).toBe(3);
+    expect(parseExitStatus('')).toBeUndefined();
+    expect(parseExitStatus('3\n4\n')).toBeUndefined();
+    expect(parseExitStatus('x\n')).toBeUndefined();
+  });
+});
+
+describe('parseStartedMarker', () => {
+  it('reads host, pid and start time', () => {
+    expect(parseStartedMarker('host=node7\npid=4242\nstarted=2025-11-24T16:20:05+0100\n')).toEqual({
+      host: 'node7',
+      pid: 4242,
+      started: new Date('2025-11-24T15:20:05Z'),
+    });
+  });
+
+  it('rejects a marker with a missing or malformed field', () => {
+    expect(parseStartedMarker('host=node7\npid=4242\n')).toBeUndefined();
+    expect(parseStartedMarker('host=node7\npid=abc\nstarted=2025-11-24T16:20:05+0100\n')).toBeUndefined();
+    expect(parseStartedMarker('pid=1\nstarted=2025-11-24T16:20:05+0100\n')).toBeUndefined();
+  });
+});
