@@ -1,0 +1,88 @@
+/**
+ * Output, log and task-file paths derived from parameters:
+ *   <result_dir>/<p1>=<v1>/<p2>=<v2>/<name>
+ *   <log_dir>/<p1>=<v1>/<p2>=<v2>/<Family>/stdout
+ *   <task_file_dir>/<params, hidden ones too>/<Family>/
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { getSetting } from '../settings/index.js';
+import { resolveFromPipeline } from './context.js';
+import { isHidden, type ParamDef, type ParamSpec } from './params.js';
+import type { Task } from './task.js';
+
+interface SegmentCache {
+  visible?: readonly string[];
+  all?: readonly string[];
+}
+const segmentCache = new WeakMap<object, SegmentCache>();
+
+const specOf = (task: Task): ParamSpec => (task.constructor as unknown as { paramSpec: ParamSpec }).paramSpec;
+
+/** The path text of one value: the canonical text, or `hashed_<md5>` for hashed parameters. */
+export const pathValue = (def: ParamDef<unknown>, value: unknown): string => {
+  if (def.options.hashed) {
+    if (def.options.hashFunction) return def.options.hashFunction(value);
+    return `hashed_${createHash('md5').update(def.serialize(value)).digest('hex')}`;
+  }
+  return def.serialize(value);
+};
+
+/** Folder names for a task's parameters, in declaration order. */
+export const parameterSegments = (task: Task, includeHidden = false): readonly string[] => {
+  let cache = segmentCache.get(task);
+  if (!cache) segmentCache.set(task, (cache = {}));
+  const cached = includeHidden ? cache.all : cache.visible;
+  if (cached) return cached;
+
+  const separator = getSetting<string>('parameter_separator', { task });
+  const withNames = getSetting<boolean>('use_parameter_name_in_output', { task });
+  const values = task.paramValues;
+  const segments: string[] = [];
+  for (const [name, def] of Object.entries(specOf(task))) {
+    if (!includeHidden && isHidden(def)) continue;
+    const text = pathValue(def, values[name]);
+    if (text.includes('/') || text === '.' || text === '..') {
+      throw new UserError(
+        'bad-parameter-value',
+        `Parameter \`${name}${separator}${text}\` of ${task.taskFamily} cannot be used as a folder name.`,
+        { hint: `Values in output paths may not contain "/". Declare the parameter with { hashed: true } (or hidden: true).` },
+      );
+    }
+    segments.push(withNames ? `${name}${separator}${text}` : text);
+  }
+  if (includeHidden) cache.all = segments;
+  else cache.visible = segments;
+  return segments;
+};
+
+const folderSetting = (key: string, task: Task): string => resolveFromPipeline(getSetting<string>(key, { task }));
+
+export const outputPath = (task: Task, name: string): string =>
+  path.join(folderSetting('result_dir', task), ...parameterSegments(task), name);
+
+/** `<log_dir>/<params>/<Family>`, or the task's own getLogFileDir(). */
+export const logDir = (task: Task): string => {
+  const custom = (task as unknown as { getLogFileDir?: () => string }).getLogFileDir;
+  if (typeof custom === 'function') return resolveFromPipeline(custom.call(task));
+  return path.join(folderSetting('log_dir', task), ...parameterSegments(task), task.taskFamily);
+};
+
+/** `<task_file_dir>/<params incl. hidden>/<Family>`, or the task's own getTaskFileDir(). */
+export const taskFileDir = (task: Task): string => {
+  const custom = (task as unknown as { getTaskFileDir?: () => string }).getTaskFileDir;
+  if (typeof custom === 'function') return resolveFromPipeline(custom.call(task));
+  return path.join(folderSetting('task_file_dir', task), ...parameterSegments(task, true), task.taskFamily);
+};
+
+export interface LogPaths {
+  readonly dir: string;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export const logPaths = (task: Task): LogPaths => {
+  const dir = logDir(task);
+  return { dir, stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr') };
+};
