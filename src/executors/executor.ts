@@ -1,0 +1,46 @@
+/**
+ * How the driver hands tasks to something that runs them: a pool of local
+ * worker processes, the in-process test mode, or a batch system. Executors
+ * report every finished task through `onOutcome`, in any order.
+ */
+import type { LogPaths } from '../pipeline/paths.js';
+import type { TaskRef } from '../pipeline/reconstruct.js';
+import type { Task } from '../pipeline/task.js';
+
+export interface TaskJob {
+  /** Node index in the graph. */
+  readonly index: number;
+  readonly task: Task;
+  /** Root-to-task refs, to re-create the task in another process. */
+  readonly path: readonly TaskRef[];
+  readonly logs: LogPaths;
+  /** 1 for the first try. */
+  readonly attempt: number;
+}
+
+export type TaskOutcome =
+  | { readonly index: number; readonly ok: true }
+  | {
+      readonly index: number;
+      readonly ok: false;
+      /** One line: what went wrong. */
+      readonly message: string;
+      /** The user stopped it: not a failure of the task. */
+      readonly cancelled?: boolean;
+      readonly exitCode?: number;
+      readonly jobId?: string;
+      /** Extra lines for the failure summary (hold reason, queue state, ...). */
+      readonly detail?: string;
+    };
+
+export interface Executor {
+  readonly name: string;
+  /** Tasks that may be in flight at once. */
+  readonly capacity: number;
+  onOutcome: (outcome: TaskOutcome) => void;
+  start(job: TaskJob): void;
+  /** Stop everything in flight; each gets a cancelled outcome. */
+  cancelAll(): Promise<void>;
+  /** Release resources once no task is in flight. */
+  close(): Promise<void>;
+}

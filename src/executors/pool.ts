@@ -1,0 +1,159 @@
+/**
+ * Local execution on a pool of long-lived worker processes. Each task runs
+ * isolated from the runner (a crash takes down one worker, not the run),
+ * without paying a process start and pipeline load per task.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { SettingsSnapshot } from '../settings/index.js';
+import type { Executor, TaskJob, TaskOutcome } from './executor.js';
+import type { FromWorker, ToWorker } from './pool-protocol.js';
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./pool-worker.js', import.meta.url));
+const KILL_GRACE_MS = 2000;
+
+export interface PoolOptions {
+  readonly size: number;
+  readonly bundle: string;
+  readonly file: string;
+  readonly pipelineDir: string;
+  readonly settings: SettingsSnapshot;
+}
+
+interface Worker {
+  readonly child: ChildProcess;
+  ready: boolean;
+  job?: TaskJob;
+  /** Set once we killed it on purpose. */
+  stopping: boolean;
+}
+
+export class PoolExecutor implements Executor {
+  readonly name = 'local';
+  readonly capacity: number;
+  onOutcome: (outcome: TaskOutcome) => void = () => {};
+  private readonly workers = new Set<Worker>();
+  private readonly queue: TaskJob[] = [];
+  private cancelling = false;
+
+  constructor(private readonly options: PoolOptions) {
+    this.capacity = Math.max(1, options.size);
+  }
+
+  start(job: TaskJob): void {
+    this.queue.push(job);
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    for (const worker of this.workers) {
+      if (this.queue.length === 0) return;
+      if (worker.ready && !worker.job && !worker.stopping) this.assign(worker, this.queue.shift()!);
+    }
+    // Start workers only as work arrives, up to the pool size.
+    const starting = [...this.workers].filter((w) => !w.ready).length;
+    let missing = Math.min(this.queue.length - starting, this.capacity - this.workers.size);
+    while (missing-- > 0) this.spawn();
+  }
+
+  private assign(worker: Worker, job: TaskJob): void {
+    worker.job = job;
+    const message: ToWorker = { type: 'run', path: job.path, stdout: job.logs.stdout, stderr: job.logs.stderr };
+    worker.child.send(message);
+  }
+
+  private spawn(): void {
+    const child = fork(WORKER_SCRIPT, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    const worker: Worker = { child, ready: false, stopping: false };
+    this.workers.add(worker);
+    // Output of programs the task starts (inherited descriptors) belongs to the current task's logs.
+    child.stdout!.on('data', (chunk: Buffer) => this.appendLog(worker, 'stdout', chunk));
+    child.stderr!.on('data', (chunk: Buffer) => this.appendLog(worker, 'stderr', chunk));
+    child.on('message', (message: FromWorker) => this.onMessage(worker, message));
+    child.on('exit', (code, signal) => this.onExit(worker, code, signal));
+    const init: ToWorker = {
+      type: 'init',
+      bundle: this.options.bundle,
+      file: this.options.file,
+      pipelineDir: this.options.pipelineDir,
+      settings: this.options.settings,
+    };
+    child.send(init);
+  }
+
+  private appendLog(worker: Worker, stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    const job = worker.job;
+    if (job) appendFileSync(stream === 'stdout' ? job.logs.stdout : job.logs.stderr, chunk);
+    else process[stream].write(chunk);
+  }
+
+  private onMessage(worker: Worker, message: FromWorker): void {
+    switch (message.type) {
+      case 'ready':
+        worker.ready = true;
+        this.dispatch();
+        return;
+      case 'fatal':
+        // The pipeline loaded in the runner but not here: fail what is queued rather than spin.
+        worker.stopping = true;
+        worker.child.kill('SIGKILL');
+        for (const job of this.queue.splice(0)) {
+          this.onOutcome({ index: job.index, ok: false, message: `worker could not load the pipeline: ${message.message}` });
+        }
+        return;
+      case 'done': {
+        const job = worker.job;
+        worker.job = undefined;
+        if (job) {
+          this.onOutcome(message.ok ? { index: job.index, ok: true } : { index: job.index, ok: false, message: message.message });
+        }
+        this.dispatch();
+        return;
+      }
+    }
+  }
+
+  private onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    this.workers.delete(worker);
+    const job = worker.job;
+    worker.job = undefined;
+    if (job) {
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code} (process.exit() in the task?)`;
+      this.onOutcome(
+        this.cancelling
+          ? { index: job.index, ok: false, cancelled: true, message: 'cancelled' }
+          : { index: job.index, ok: false, message: `the task's worker process ${how}` },
+      );
+    }
+    if (!this.cancelling) this.dispatch();
+  }
+
+  async cancelAll(): Promise<void> {
+    this.cancelling = true;
+    for (const job of this.queue.splice(0)) this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+    await this.stopWorkers('SIGTERM');
+  }
+
+  async close(): Promise<void> {
+    this.cancelling = true;
+    await this.stopWorkers('SIGTERM');
+  }
+
+  private async stopWorkers(signal: NodeJS.Signals): Promise<void> {
+    const exits = [...this.workers].map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.child.exitCode !== null || worker.child.signalCode !== null) return resolve();
+          worker.stopping = true;
+          const timer = setTimeout(() => worker.child.kill('SIGKILL'), KILL_GRACE_MS);
+          worker.child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          worker.child.kill(signal);
+        }),
+    );
+    await Promise.all(exits);
+  }
+}

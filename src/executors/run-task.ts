@@ -1,0 +1,56 @@
+/**
+ * Running one task's run() with atomic outputs: run() writes to temporary
+ * names in the final folders, and only when it succeeds are they renamed into
+ * place. A failed or killed task therefore never leaves an output that counts
+ * as complete.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { randomInt } from 'node:crypto';
+import { UserError } from '../errors.js';
+import { INTERNAL, outputsOf, type Task } from '../pipeline/task.js';
+
+/** `out.foo.bar` -> `out-b2-tmp-0123456789.foo.bar`: every extension kept, for tools that look at them. */
+export const temporaryName = (finalPath: string): string => {
+  const dir = path.dirname(finalPath);
+  const base = path.basename(finalPath);
+  const dot = base.indexOf('.', 1);
+  const stem = dot === -1 ? base : base.slice(0, dot);
+  const extensions = dot === -1 ? '' : base.slice(dot);
+  return path.join(dir, `${stem}-b2-tmp-${String(randomInt(0, 1e10)).padStart(10, '0')}${extensions}`);
+};
+
+const wantsAtomicOutputs = (task: Task): boolean =>
+  (task as unknown as { atomicOutputs?: boolean }).atomicOutputs !== false;
+
+export const runTask = async (task: Task): Promise<void> => {
+  const outputs = outputsOf(task);
+  for (const target of outputs) mkdirSync(path.dirname(target.path), { recursive: true });
+  const internal = task[INTERNAL];
+  const temporary = new Map<string, string>();
+  if (wantsAtomicOutputs(task)) {
+    for (const target of outputs) temporary.set(target.name, temporaryName(target.path));
+    internal.temporaryOutputs = temporary;
+  }
+  try {
+    await task.run();
+  } catch (error) {
+    for (const file of temporary.values()) rmSync(file, { recursive: true, force: true });
+    throw error;
+  } finally {
+    internal.temporaryOutputs = undefined;
+  }
+  const missing: string[] = [];
+  for (const target of outputs) {
+    const file = temporary.get(target.name);
+    if (file !== undefined && existsSync(file)) renameSync(file, target.path);
+    else if (!existsSync(target.path)) missing.push(target.name);
+  }
+  if (missing.length > 0) {
+    throw new UserError(
+      'missing-output',
+      `${task.toString()} finished but did not write ${missing.map((n) => `"${n}"`).join(', ')}.`,
+      { hint: 'Write each output to this.getOutputFileName(name) inside run().' },
+    );
+  }
+};

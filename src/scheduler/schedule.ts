@@ -1,0 +1,177 @@
+/**
+ * The schedule: which tasks may start, as a pure state machine over the graph.
+ * No clock, no I/O: the driver feeds it results and asks for ready tasks, so
+ * every transition can be tested with plain sequences of calls.
+ *
+ *   waiting --(all deps done)--> ready --take--> running --ok--> succeeded
+ *                                  ^                |
+ *                                  +----retry-------+--fail--> failed --> dependants: not-run
+ */
+import type { TaskGraph } from '../pipeline/graph.js';
+
+export type TaskStatus =
+  /** Complete before the run started: nothing to do. */
+  | 'complete'
+  /** Waiting for requirements. */
+  | 'waiting'
+  /** May start now. */
+  | 'ready'
+  | 'running'
+  /** Ran in this run and produced its outputs. */
+  | 'succeeded'
+  | 'failed'
+  /** A requirement failed (or is a missing external input), so this never ran. */
+  | 'not-run'
+  /** An external task whose outputs are missing. */
+  | 'missing-external'
+  /** Stopped by the user (Ctrl-C, b2 kill) before finishing. */
+  | 'cancelled';
+
+export const TASK_STATUSES: readonly TaskStatus[] = [
+  'complete',
+  'waiting',
+  'ready',
+  'running',
+  'succeeded',
+  'failed',
+  'not-run',
+  'missing-external',
+  'cancelled',
+];
+
+export class Schedule {
+  readonly status: TaskStatus[];
+  /** Unfinished requirements per node. */
+  private readonly blockers: Int32Array;
+  private readonly readyQueue: number[] = [];
+  private readyHead = 0;
+  private readonly counts = new Map<TaskStatus, number>();
+
+  constructor(readonly graph: TaskGraph) {
+    const size = graph.nodes.length;
+    this.status = new Array<TaskStatus>(size);
+    this.blockers = new Int32Array(size);
+    for (const status of TASK_STATUSES) this.counts.set(status, 0);
+    for (const node of graph.nodes) {
+      const initial: TaskStatus =
+        node.initial === 'complete' ? 'complete' : node.initial === 'missing-external' ? 'missing-external' : 'waiting';
+      this.set(node.index, initial);
+    }
+    const blocked: number[] = [];
+    for (const node of graph.nodes) {
+      if (this.status[node.index] !== 'waiting') continue;
+      let open = 0;
+      for (const dep of node.deps) {
+        const depStatus = this.status[dep];
+        if (depStatus === 'missing-external') blocked.push(node.index);
+        if (depStatus !== 'complete') open++;
+      }
+      this.blockers[node.index] = open;
+      if (open === 0) this.makeReady(node.index);
+    }
+    for (const index of blocked) this.markNotRun(index);
+  }
+
+  private set(index: number, status: TaskStatus): void {
+    const previous = this.status[index];
+    if (previous !== undefined) this.counts.set(previous, this.counts.get(previous)! - 1);
+    this.status[index] = status;
+    this.counts.set(status, this.counts.get(status)! + 1);
+  }
+
+  private makeReady(index: number): void {
+    this.set(index, 'ready');
+    this.readyQueue.push(index);
+  }
+
+  /** Up to `max` ready tasks, now marked running (oldest first). */
+  take(max: number): number[] {
+    const taken: number[] = [];
+    while (taken.length < max && this.readyHead < this.readyQueue.length) {
+      const index = this.readyQueue[this.readyHead++]!;
+      if (this.status[index] !== 'ready') continue;
+      this.set(index, 'running');
+      taken.push(index);
+    }
+    if (this.readyHead > 1024 && this.readyHead * 2 > this.readyQueue.length) {
+      this.readyQueue.splice(0, this.readyHead);
+      this.readyHead = 0;
+    }
+    return taken;
+  }
+
+  /** A running task finished with its outputs in place; returns tasks that became ready. */
+  succeeded(index: number): number[] {
+    this.expect(index, 'running');
+    this.set(index, 'succeeded');
+    const ready: number[] = [];
+    for (const dependant of this.graph.nodes[index]!.dependants) {
+      if (this.status[dependant] !== 'waiting') continue;
+      if (--this.blockers[dependant]! === 0) {
+        this.makeReady(dependant);
+        ready.push(dependant);
+      }
+    }
+    return ready;
+  }
+
+  /** A running task failed for good; returns the tasks that will now not run. */
+  failed(index: number): number[] {
+    this.expect(index, 'running');
+    this.set(index, 'failed');
+    return this.markNotRun(index, false);
+  }
+
+  /** A running task goes back to the queue for another attempt. */
+  retry(index: number): void {
+    this.expect(index, 'running');
+    this.makeReady(index);
+  }
+
+  /** A running task was stopped by the user. */
+  cancelled(index: number): void {
+    this.expect(index, 'running');
+    this.set(index, 'cancelled');
+  }
+
+  /** Marks every transitive dependant of `index` not-run (and `index` itself when asked). */
+  private markNotRun(index: number, includeSelf = true): number[] {
+    const affected: number[] = [];
+    const queue = includeSelf ? [index] : [...this.graph.nodes[index]!.dependants];
+    while (queue.length > 0) {
+      const current = queue.pop()!;
+      const status = this.status[current];
+      if (status !== 'waiting' && status !== 'ready') continue;
+      this.set(current, 'not-run');
+      affected.push(current);
+      queue.push(...this.graph.nodes[current]!.dependants);
+    }
+    return affected;
+  }
+
+  private expect(index: number, status: TaskStatus): void {
+    if (this.status[index] !== status) {
+      throw new Error(`task ${this.graph.nodes[index]!.id} is ${this.status[index]}, not ${status}`);
+    }
+  }
+
+  count(status: TaskStatus): number {
+    return this.counts.get(status)!;
+  }
+
+  /** Nothing is running and nothing can start. */
+  get finished(): boolean {
+    return this.count('running') === 0 && this.count('ready') === 0;
+  }
+
+  get hasReady(): boolean {
+    return this.count('ready') > 0;
+  }
+
+  /** Anything that did not end complete or succeeded. */
+  get anyFailed(): boolean {
+    return (
+      this.count('failed') + this.count('not-run') + this.count('missing-external') + this.count('cancelled') + this.count('waiting') > 0
+    );
+  }
+}
