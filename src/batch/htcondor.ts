@@ -1,0 +1,271 @@
+/**
+ * HTCondor: a submit description (templates/htcondor.submit) submitted with
+ * condor_submit; one `condor_q -json` for every live job of the run, found by
+ * a custom job attribute holding the run tag; `condor_history -json` for jobs
+ * that left the queue. Job ids are `<cluster>.<proc>`; b2 queues one proc per
+ * cluster, so they end in `.0`.
+ *
+ * The walltime is enforced by a periodic_remove policy on the attribute
+ * B2WalltimeLimit; a RemoveReason naming that attribute means "timed out"
+ * (HTCondor's default reason quotes the expression, and PeriodicRemoveReason
+ * replaces it where supported; both name the attribute).
+ */
+import { ok, fail, type Failure, type Result } from '../errors.js';
+import { loadTemplate, renderTemplate } from '../wrapper/render.js';
+import { badSettings, checkResources, chunk, command, queryFailed, rejectLineBreaks, submitFailed, unreadableOutput } from './resources.js';
+import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
+
+export const HTCONDOR_SUBMIT_NAME = 'job.submit';
+
+/** The job attribute holding the run tag. */
+export const RUN_TAG_ATTRIBUTE = 'B2RunTag';
+/** The job attribute holding the walltime in seconds, named by the periodic_remove policy. */
+export const WALLTIME_ATTRIBUTE = 'B2WalltimeLimit';
+
+/** JobStatus codes (HTCondor manual, "Job Status Codes"). */
+export const HTCONDOR_STATES: Readonly<Record<number, JobState>> = {
+  1: 'pending', // Idle: waiting for a match
+  2: 'running', // Running
+  3: 'cancelled', // Removed: condor_rm, or a periodic_remove policy (ours means timeout)
+  4: 'succeeded', // Completed: refined by ExitBySignal and ExitCode
+  5: 'held', // Held: waits for condor_release; HoldReason says why
+  6: 'running', // Transferring output back to the submit side
+  7: 'running', // Suspended while running
+};
+
+// ---------------------------------------------------------------- submission
+
+/** A literal value in a submit description: on one line, with `$` kept from macro expansion. */
+const literal = (what: string, value: string): string => {
+  rejectLineBreaks(what, value);
+  // condor_submit trims values, so surrounding blanks would be lost.
+  if (value !== value.trim()) throw badSettings(`${what} ${JSON.stringify(value)} starts or ends with blanks, which condor_submit drops`);
+  return value.replace(/\$/g, '$(DOLLAR)');
+};
+
+/** A ClassAd string literal, for `+Attr = "..."`. */
+export const classAdString = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+// transfer_input_files is a list split on commas and blanks.
+const transferList = (paths: readonly string[]): string =>
+  paths
+    .map((path) => {
+      if (/[,\s]/.test(path)) throw badSettings(`transfer file ${JSON.stringify(path)} contains a comma or a blank, which HTCondor's file list cannot hold`);
+      return literal('transfer file', path);
+    })
+    .join(',');
+
+// Submit keys are case-insensitive, and `+Attr` is `MY.Attr`.
+const keyId = (key: string): string => key.toLowerCase().replace(/^\+/, 'my.');
+
+// What b2 relies on: the tag that finds the run's jobs, and exactly one proc per submission.
+const RESERVED = new Set([keyId(`+${RUN_TAG_ATTRIBUTE}`), 'queue']);
+
+type Entry = readonly [key: string, value: string];
+
+const generatedEntries = (job: JobSpec): Entry[] => {
+  const resources = checkResources(job.resources);
+  const entries: Entry[] = [
+    ['output', literal('stdout path', job.stdoutPath)],
+    ['error', literal('stderr path', job.stderrPath)],
+    ['log', literal('job log path', job.jobLogPath)],
+    ['executable', literal('job wrapper path', job.wrapperPath)],
+    ['universe', 'vanilla'],
+    ['batch_name', literal('job name', job.jobName)],
+    [`+${RUN_TAG_ATTRIBUTE}`, literal('run tag', classAdString(job.runTag))],
+  ];
+  if (resources.cpus !== undefined) entries.push(['request_cpus', String(resources.cpus)]);
+  if (resources.memoryMb !== undefined) entries.push(['request_memory', String(resources.memoryMb)]);
+  if (resources.walltimeSeconds !== undefined) {
+    const limit = resources.walltimeSeconds;
+    entries.push(
+      [`+${WALLTIME_ATTRIBUTE}`, String(limit)],
+      ['periodic_remove', `(JobStatus == 2) && (time() - JobCurrentStartDate > ${WALLTIME_ATTRIBUTE})`],
+      ['+PeriodicRemoveReason', classAdString(`walltime limit exceeded (${WALLTIME_ATTRIBUTE} = ${limit} s)`)],
+    );
+  }
+  // As b2luigi: file transfer only when transfer files are given, then with the env script.
+  if (job.transferFiles.length > 0) {
+    const files = [...new Set([...job.transferFiles, ...(job.envScript === undefined ? [] : [job.envScript])])];
+    entries.push(['should_transfer_files', 'YES'], ['when_to_transfer_output', 'ON_EXIT'], ['transfer_input_files', transferList(files)]);
+  }
+  return entries;
+};
+
+const settingText = (key: string, value: string | number | boolean): string => {
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  const text = String(value);
+  rejectLineBreaks(`htcondor_settings ${key}`, text);
+  return text;
+};
+
+/** Generated commands, each replaced in place by a setting with the same key; new settings follow. */
+const mergeSettings = (generated: Entry[], settings: JobSpec['systemSettings']): Entry[] => {
+  const merged = new Map<string, Entry>(generated.map((entry) => [keyId(entry[0]), entry]));
+  for (const [key, value] of Object.entries(settings)) {
+    if (!/^(?:\+|MY\.)?[A-Za-z_][A-Za-z0-9_.]*$/i.test(key)) {
+      throw badSettings(`htcondor_settings key ${JSON.stringify(key)} is not a submit command`);
+    }
+    if (RESERVED.has(keyId(key))) {
+      throw badSettings(
+        `htcondor_settings must not set "${key}"`,
+        `b2 submits one job per task and finds the jobs of a run by ${RUN_TAG_ATTRIBUTE}`,
+      );
+    }
+    // Values are written as given: settings are HTCondor syntax ($(Cluster), expressions, ...).
+    merged.set(keyId(key), [key, settingText(key, value)]);
+  }
+  return [...merged.values()];
+};
+
+/** The submit description's text. */
+export const renderSubmitDescription = (job: JobSpec): string =>
+  renderTemplate(loadTemplate('htcondor.submit'), {
+    commands: mergeSettings(generatedEntries(job), job.systemSettings)
+      .map(([key, value]) => `${key} = ${value}`)
+      .join('\n'),
+  });
+
+/** The job id from condor_submit: `1 job(s) submitted to cluster 6.` gives `6.0`; `-terse` output `6.0 - 6.0` is read too. */
+export const parseCondorSubmitOutput = (stdout: string, stderr: string): Result<string, Failure> => {
+  const normal = /^\d+ job\(s\) submitted to cluster (\d+)\.\s*$/m.exec(stdout);
+  if (normal !== null) return ok(`${normal[1]!}.0`);
+  const terse = /^(\d+)\.(\d+) - \d+\.\d+\s*$/m.exec(stdout);
+  if (terse !== null) return ok(`${terse[1]!}.${terse[2]!}`);
+  return fail(submitFailed('condor_submit', stdout, stderr));
+};
+
+// ---------------------------------------------------------------- status
+
+const ATTRIBUTES = [
+  'ClusterId',
+  'ProcId',
+  'JobStatus',
+  'ExitCode',
+  'ExitBySignal',
+  'ExitSignal',
+  'HoldReason',
+  'HoldReasonCode',
+  'RemoveReason',
+  RUN_TAG_ATTRIBUTE,
+].join(',');
+
+const tagConstraint = (runTag: string): string => `${RUN_TAG_ATTRIBUTE} == ${classAdString(runTag)}`;
+
+/** The cluster of a `C.P` id. */
+const clusterOf = (jobId: string): string => jobId.split('.')[0]!;
+
+/** One condor_history for a chunk of ids: the run's tag and their clusters. */
+const historyCommand = (jobIds: readonly string[], ctx: QueryContext, bin: BinaryLookup): Command => {
+  const clusters = [...new Set(jobIds.map(clusterOf))].filter((cluster) => /^\d+$/.test(cluster));
+  const anyCluster = clusters.map((cluster) => `ClusterId == ${cluster}`).join(' || ');
+  // -match stops reading the history file once every job is found (it is read newest first).
+  return command(bin, 'condor_history', [
+    '-json',
+    '-attributes',
+    ATTRIBUTES,
+    '-constraint',
+    `${tagConstraint(ctx.runTag)} && (${anyCluster})`,
+    '-match',
+    String(jobIds.length),
+  ]);
+};
+
+interface JobAd {
+  readonly ClusterId?: unknown;
+  readonly ProcId?: unknown;
+  readonly JobStatus?: unknown;
+  readonly ExitCode?: unknown;
+  readonly ExitBySignal?: unknown;
+  readonly ExitSignal?: unknown;
+  readonly HoldReason?: unknown;
+  readonly HoldReasonCode?: unknown;
+  readonly RemoveReason?: unknown;
+  readonly B2RunTag?: unknown;
+}
+
+const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+const withReason = (reason: string | undefined): { reason?: string } => (reason === undefined ? {} : { reason });
+
+/** One job ad's status; undefined for an ad without ids or JobStatus. */
+export const adStatus = (ad: JobAd): JobStatus | undefined => {
+  const cluster = num(ad.ClusterId);
+  const code = num(ad.JobStatus);
+  if (cluster === undefined || code === undefined) return undefined;
+  const jobId = `${cluster}.${num(ad.ProcId) ?? 0}`;
+  const native = String(code);
+  const state = HTCONDOR_STATES[code] ?? 'unknown';
+  switch (state) {
+    case 'held':
+      return { jobId, state, native, ...withReason(str(ad.HoldReason)) };
+    case 'cancelled': {
+      const reason = str(ad.RemoveReason);
+      const timedOut = reason !== undefined && reason.includes(WALLTIME_ATTRIBUTE);
+      return { jobId, state: timedOut ? 'timeout' : 'cancelled', native, ...withReason(reason) };
+    }
+    case 'succeeded': {
+      const signal = num(ad.ExitSignal);
+      if (ad.ExitBySignal === true) {
+        return { jobId, state: 'failed', native, ...(signal === undefined ? {} : { signal, reason: `killed by signal ${signal}` }) };
+      }
+      const exitCode = num(ad.ExitCode);
+      if (exitCode === 0) return { jobId, state, native, exitCode };
+      return { jobId, state: 'failed', native, ...(exitCode === undefined ? { reason: 'completed without an exit code' } : { exitCode }) };
+    }
+    default:
+      return { jobId, state, native };
+  }
+};
+
+const parseAds = (
+  program: string,
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  ctx: QueryContext | undefined,
+): Result<Map<string, JobStatus>, Failure> => {
+  if (exitCode !== 0) return fail(queryFailed(program, exitCode, stdout, stderr));
+  const statuses = new Map<string, JobStatus>();
+  // condor_q prints nothing at all when no job matches (condor_history prints `[]`).
+  if (stdout.trim() === '') return ok(statuses);
+  let ads: unknown;
+  try {
+    ads = JSON.parse(stdout);
+  } catch {
+    return fail(unreadableOutput(`${program} -json`, 'invalid JSON', stdout));
+  }
+  if (!Array.isArray(ads)) return fail(unreadableOutput(`${program} -json`, 'not a list of job ads', stdout));
+  for (const ad of ads as JobAd[]) {
+    if (typeof ad !== 'object' || ad === null) continue;
+    if (ctx !== undefined && ad.B2RunTag !== ctx.runTag) continue;
+    const status = adStatus(ad);
+    if (status !== undefined) statuses.set(status.jobId, status);
+  }
+  return ok(statuses);
+};
+
+export const parseCondorQOutput = (stdout: string, stderr: string, exitCode: number, ctx?: QueryContext) =>
+  parseAds('condor_q', stdout, stderr, exitCode, ctx);
+
+export const parseCondorHistoryOutput = (stdout: string, stderr: string, exitCode: number, ctx?: QueryContext) =>
+  parseAds('condor_history', stdout, stderr, exitCode, ctx);
+
+// ---------------------------------------------------------------- adapter
+
+const submitPath = (job: JobSpec): string => `${job.taskFileDir}/${HTCONDOR_SUBMIT_NAME}`;
+
+export const createHtcondorAdapter = (): BatchAdapter => ({
+  name: 'htcondor',
+  detectBinary: 'condor_submit',
+  submitFiles: (job: JobSpec): JobFile[] => [{ path: submitPath(job), content: renderSubmitDescription(job) }],
+  submitCommand: (job, bin) => command(bin, 'condor_submit', [HTCONDOR_SUBMIT_NAME], job.taskFileDir),
+  parseSubmitOutput: parseCondorSubmitOutput,
+  statusCommand: (ctx, bin) =>
+    command(bin, 'condor_q', ['-json', '-attributes', ATTRIBUTES, '-constraint', tagConstraint(ctx.runTag)]),
+  parseStatusOutput: parseCondorQOutput,
+  historyCommands: (jobIds, ctx, bin) => chunk(jobIds).map((ids) => historyCommand(ids, ctx, bin)),
+  parseHistoryOutput: parseCondorHistoryOutput,
+  killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'condor_rm', ids)),
+});

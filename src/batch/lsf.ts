@@ -1,0 +1,248 @@
+/**
+ * IBM Spectrum LSF: everything goes on the bsub command line (no submit file);
+ * `bjobs -a -json` by job id covers queued, running and recently finished jobs
+ * (finished ones stay visible for CLEAN_PERIOD, one hour by default), so no
+ * separate history command is needed.
+ *
+ * The run tag travels in the job description (`-Jd`), which `bjobs -o
+ * job_description` prints back; the job name stays the `job_name` setting.
+ */
+import { ok, fail, type Failure, type Result } from '../errors.js';
+import { shellQuote } from '../wrapper/quote.js';
+import {
+  badSettings,
+  checkOptionKey,
+  checkResources,
+  chunk,
+  command,
+  queryFailed,
+  rejectLineBreaks,
+  submitFailed,
+  unreadableOutput,
+  wholeMinutes,
+} from './resources.js';
+import type { BatchAdapter, BinaryLookup, Command, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
+
+/**
+ * How `-M` is written. LSF reads a bare number in KB unless the site sets
+ * LSF_UNIT_FOR_LIMITS, which b2 cannot see; a number with a unit (`2048MB`,
+ * LSF 10.1.0.2 and later) means the same everywhere, and an older LSF rejects
+ * it loudly instead of misreading it. Hence the default 'with-unit'; older
+ * sites choose the bare unit their LSF_UNIT_FOR_LIMITS says.
+ */
+export type LsfMemoryUnit = 'with-unit' | 'KB' | 'MB' | 'GB';
+
+export interface LsfAdapterOptions {
+  readonly memoryUnit?: LsfMemoryUnit;
+}
+
+/** LSF job states, as in the LSF documentation "About job states". */
+export const LSF_STATES: Readonly<Record<string, JobState>> = {
+  PEND: 'pending', // waiting to be dispatched
+  PROV: 'pending', // dispatched to a power-saved host that is still waking up: not started
+  WAIT: 'pending', // chunk job member waiting for its turn
+  PSUSP: 'pending', // suspended by its owner or an administrator while pending
+  RUN: 'running', // running
+  USUSP: 'running', // suspended by its owner or an administrator while running
+  SSUSP: 'running', // suspended by LSF (load, run window) while running; resumes by itself
+  DONE: 'succeeded', // exited with status 0
+  EXIT: 'failed', // non-zero exit, killed, or aborted; the exit reason refines it
+  UNKWN: 'unknown', // mbatchd lost contact with the execution host: may still be running
+  ZOMBI: 'failed', // killed while UNKWN, or after `bkill -r`: will not report back
+};
+
+// Termination reasons (TERM_* keywords, or their descriptions) that explain an EXIT.
+const TIMED_OUT = /TERM_RUNLIMIT|TERM_DEADLINE|run ?time limit|deadline/i;
+const KILLED_BY_USER = /TERM_(?:FORCE_)?(?:OWNER|ADMIN)|killed by (?:owner|root|LSF admin)/i;
+
+/** An LSF status, with EXIT refined by its exit reason. */
+export const lsfState = (stat: string, exitReason = ''): JobState => {
+  const state = LSF_STATES[stat] ?? 'unknown';
+  if (state !== 'failed' || stat !== 'EXIT') return state;
+  if (TIMED_OUT.test(exitReason)) return 'timeout';
+  if (KILLED_BY_USER.test(exitReason)) return 'cancelled';
+  return 'failed';
+};
+
+// ---------------------------------------------------------------- submission
+
+// The tag must stay what b2 set, or the run would lose track of its jobs.
+const TAG_OPTION = 'Jd';
+
+type Option = readonly [option: string, value: string | true];
+
+const memoryLimit = (memoryMb: number, unit: LsfMemoryUnit): string => {
+  switch (unit) {
+    case 'with-unit':
+      return `${memoryMb}MB`;
+    case 'KB':
+      return String(memoryMb * 1024);
+    case 'MB':
+      return String(memoryMb);
+    case 'GB':
+      return String(Math.ceil(memoryMb / 1024));
+  }
+};
+
+/** `[hour:]minute` for -W, minutes rounded up. */
+export const lsfRunLimit = (seconds: number): string => {
+  const minutes = wholeMinutes(seconds);
+  return `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}`;
+};
+
+// `-J name[1-10]` submits a job array: brackets in a name must not reach bsub.
+const lsfJobName = (name: string): string => name.replace(/[[\]]/g, '_');
+
+const generatedOptions = (job: JobSpec, unit: LsfMemoryUnit): Option[] => {
+  const resources = checkResources(job.resources);
+  const options: Option[] = [
+    ['J', lsfJobName(job.jobName)],
+    [TAG_OPTION, job.runTag],
+    ['oo', job.stdoutPath],
+    ['eo', job.stderrPath],
+    // Two argv elements: "-env all" as one is not an option bsub knows.
+    ['env', 'all'],
+  ];
+  if (resources.queue !== undefined) options.push(['q', resources.queue]);
+  if (resources.cpus !== undefined) {
+    options.push(['n', String(resources.cpus)]);
+    // The slots of one task belong on one host.
+    if (resources.cpus > 1) options.push(['R', 'span[hosts=1]']);
+  }
+  if (resources.memoryMb !== undefined) options.push(['M', memoryLimit(resources.memoryMb, unit)]);
+  if (resources.walltimeSeconds !== undefined) options.push(['W', lsfRunLimit(resources.walltimeSeconds)]);
+  return options;
+};
+
+const mergeSettings = (generated: Option[], settings: JobSpec['systemSettings']): Option[] => {
+  const merged = new Map<string, Option>(generated.map((option) => [option[0], option]));
+  for (const [key, value] of Object.entries(settings)) {
+    checkOptionKey('lsf_settings', key);
+    if (key === TAG_OPTION) {
+      throw badSettings('lsf_settings must not set "Jd": b2 puts the run tag in the job description', 'remove the Jd entry');
+    }
+    if (value === false) merged.delete(key);
+    else merged.set(key, [key, value === true ? true : String(value)]);
+  }
+  return [...merged.values()];
+};
+
+/** The bsub argv after the binary. */
+export const bsubArguments = (job: JobSpec, options: LsfAdapterOptions = {}): string[] => {
+  const args: string[] = [];
+  for (const [option, value] of mergeSettings(generatedOptions(job, options.memoryUnit ?? 'with-unit'), job.systemSettings)) {
+    args.push(`-${option}`);
+    if (value !== true) {
+      rejectLineBreaks(`bsub option -${option}`, value);
+      args.push(value);
+    }
+  }
+  rejectLineBreaks('the job wrapper path', job.wrapperPath);
+  // bsub runs its command through a shell on the execution host.
+  args.push(shellQuote(job.wrapperPath));
+  return args;
+};
+
+/** `Job <123> is submitted to [default ]queue <q>.`, on any line (some sites print banners first). */
+export const parseBsubOutput = (stdout: string, stderr: string): Result<string, Failure> => {
+  const match = /Job <(\d+)> is submitted to (?:default )?queue/.exec(stdout);
+  return match === null ? fail(submitFailed('bsub', stdout, stderr)) : ok(match[1]!);
+};
+
+// ---------------------------------------------------------------- status
+
+const BJOBS_FIELDS = 'jobid stat exit_code exit_reason job_description';
+
+// Lines that say "nothing to show" for some or all ids: not a failed query.
+const NOTHING_FOUND = /^(?:Job <[^>]*> is not found|No (?:unfinished )?job found|No matching job found)\.?$/;
+
+const bjobsCommand = (ids: readonly string[], ctx: QueryContext, bin: BinaryLookup): Command =>
+  command(bin, 'bjobs', ['-a', '-json', '-o', BJOBS_FIELDS, ...(ids.length === 0 ? ['-u', ctx.user] : ids)]);
+
+interface BjobsRecord {
+  readonly JOBID?: unknown;
+  readonly STAT?: unknown;
+  readonly EXIT_CODE?: unknown;
+  readonly EXIT_REASON?: unknown;
+  readonly JOB_DESCRIPTION?: unknown;
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '');
+
+const recordStatus = (record: BjobsRecord): JobStatus | undefined => {
+  const jobId = text(record.JOBID);
+  const native = text(record.STAT);
+  // Records for unknown ids carry an ERROR field and no STAT.
+  if (jobId === '' || native === '') return undefined;
+  const exitReason = text(record.EXIT_REASON);
+  const exitCode = text(record.EXIT_CODE);
+  return {
+    jobId,
+    state: lsfState(native, exitReason),
+    native,
+    ...(/^\d+$/.test(exitCode) ? { exitCode: Number(exitCode) } : {}),
+    ...(exitReason === '' || exitReason === '-' ? {} : { reason: exitReason }),
+  };
+};
+
+const meaningful = (output: string): string[] =>
+  output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+
+/**
+ * `bjobs -a -json -o ...` output. Ids LSF does not know give `Job <N> is not
+ * found` on stderr (and exit 255 when other ids were found): they are left out
+ * of the map, not a failure.
+ */
+export const parseBjobsOutput = (
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  ctx?: QueryContext,
+): Result<Map<string, JobStatus>, Failure> => {
+  const unexplained = meaningful(stderr).filter((line) => !NOTHING_FOUND.test(line));
+  if (exitCode !== 0 && unexplained.length > 0) return fail(queryFailed('bjobs', exitCode, stdout, stderr));
+  const statuses = new Map<string, JobStatus>();
+  const body = stdout.trim();
+  if (!body.startsWith('{')) {
+    if (meaningful(stdout).every((line) => NOTHING_FOUND.test(line))) return ok(statuses);
+    return fail(unreadableOutput('bjobs -json', 'not JSON', stdout));
+  }
+  let records: unknown;
+  try {
+    records = (JSON.parse(body) as { RECORDS?: unknown }).RECORDS ?? [];
+  } catch {
+    return fail(unreadableOutput('bjobs -json', 'invalid JSON', stdout));
+  }
+  if (!Array.isArray(records)) return fail(unreadableOutput('bjobs -json', 'RECORDS is not a list', stdout));
+  for (const record of records as BjobsRecord[]) {
+    if (typeof record !== 'object' || record === null) continue;
+    if (ctx !== undefined && text(record.JOB_DESCRIPTION) !== ctx.runTag) continue;
+    const status = recordStatus(record);
+    if (status !== undefined) statuses.set(status.jobId, status);
+  }
+  return ok(statuses);
+};
+
+// ---------------------------------------------------------------- adapter
+
+export interface LsfAdapter extends BatchAdapter {
+  readonly name: 'lsf';
+  statusCommands(ctx: QueryContext, bin: BinaryLookup): Command[];
+}
+
+export const createLsfAdapter = (options: LsfAdapterOptions = {}): LsfAdapter => ({
+  name: 'lsf',
+  detectBinary: 'bsub',
+  // Everything is on the command line.
+  submitFiles: () => [],
+  submitCommand: (job, bin) => command(bin, 'bsub', bsubArguments(job, options), job.taskFileDir),
+  parseSubmitOutput: parseBsubOutput,
+  statusCommand: (ctx, bin) => bjobsCommand(ctx.jobIds, ctx, bin),
+  statusCommands: (ctx, bin) => chunk(ctx.jobIds).map((ids) => bjobsCommand(ids, ctx, bin)),
+  parseStatusOutput: parseBjobsOutput,
+  // bkill's "Job has already finished" / "No matching job found" lines need no attention.
+  killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'bkill', ids)),
+});

@@ -1,0 +1,329 @@
+/**
+ * Grid Engine (Son of Grid Engine, Univa/Altair, Open Grid Scheduler): a
+ * script with `#$` option lines (templates/sge.sh) submitted with
+ * `qsub -terse`; `qstat -xml -u <user>` for queued and running jobs; `qacct`
+ * for jobs that left qstat.
+ *
+ * The run tag travels in the job name, `b2-<tag>-<job name>`: qstat and qacct
+ * both show it, and `qacct -j 'b2-<tag>-*'` finds every finished job of a run
+ * in one scan of the accounting file.
+ *
+ * Never `qsub -b y`: it passes the command through a shell a second time.
+ * No `-V` either: the job wrapper sets up the environment.
+ */
+import { ok, fail, type Failure, type Result } from '../errors.js';
+import { shellQuote } from '../wrapper/quote.js';
+import { loadTemplate, renderTemplate } from '../wrapper/render.js';
+import {
+  badSettings,
+  checkOptionKey,
+  checkResources,
+  chunk,
+  clockTime,
+  command,
+  queryFailed,
+  rejectLineBreaks,
+  submitFailed,
+  unreadableOutput,
+} from './resources.js';
+import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
+
+export interface SgeAdapterOptions {
+  /** The parallel environment for multi-core jobs (`-pe <name> <cpus>`); sites name it differently. Default 'smp'. */
+  readonly parallelEnvironment?: string;
+}
+
+export const SGE_SCRIPT_NAME = 'sge_job.sh';
+
+/**
+ * qstat state codes, from qstat(1) "state" for Son of Grid Engine 8.1.
+ * Letters combine: E error, h hold, q queued, w waiting, r running,
+ * R restarted, t transferring, s/S/T suspended (job/queue/threshold),
+ * d being deleted.
+ */
+export const SGE_STATES: Readonly<Record<string, JobState>> = {
+  qw: 'pending', // queued, waiting to be scheduled
+  hqw: 'pending', // held (qsub -h, qhold) or waiting for -hold_jid jobs
+  hRwq: 'pending', // restarted, then held while waiting
+  r: 'running', // running
+  t: 'running', // being transferred to its execution host
+  Rr: 'running', // restarted and running again
+  Rt: 'running', // restarted, being transferred
+  s: 'running', // suspended by qmod -sj; resumes when unsuspended
+  ts: 'running', // suspended while being transferred
+  S: 'running', // its queue is suspended
+  tS: 'running', // queue suspended while being transferred
+  T: 'running', // its queue passed a suspend threshold
+  tT: 'running', // threshold reached while being transferred
+  Rs: 'running', // restarted, then suspended
+  Rts: 'running', // restarted, suspended while being transferred
+  RS: 'running', // restarted, queue suspended
+  RtS: 'running', // restarted, queue suspended while being transferred
+  RT: 'running', // restarted, queue threshold reached
+  RtT: 'running', // restarted, threshold reached while being transferred
+  Eqw: 'held', // error: could not start (unwritable -o path, job exited 100); waits for qmod -cj or qdel
+  Ehqw: 'held', // error and held
+  EhRqw: 'held', // error, held, restarted
+  dr: 'running', // running, being deleted (qacct tells how it ended)
+  dt: 'running', // being transferred, being deleted
+  dRr: 'running', // restarted and running, being deleted
+  dRt: 'running', // restarted, transferring, being deleted
+  ds: 'running', // suspended, being deleted
+  dS: 'running', // queue suspended, being deleted
+  dT: 'running', // threshold reached, being deleted
+  dRs: 'running', // restarted, suspended, being deleted
+  dRS: 'running', // restarted, queue suspended, being deleted
+  dRT: 'running', // restarted, threshold reached, being deleted
+};
+
+/** A state code; combinations qstat(1) does not list are read letter by letter. */
+export const sgeState = (code: string): JobState => {
+  const listed = SGE_STATES[code];
+  if (listed !== undefined) return listed;
+  if (code.includes('E')) return 'held';
+  if (/[rtsST]/.test(code)) return 'running';
+  if (/[qwh]/.test(code)) return 'pending';
+  return 'unknown';
+};
+
+// ---------------------------------------------------------------- submission
+
+// Grid Engine object names: no / : @ \ * ? or whitespace, and no leading digit.
+// The b2- prefix takes care of the digit; everything unusual becomes _.
+const nameSafe = (text: string): string => text.replace(/[^A-Za-z0-9_.-]/g, '_');
+
+/** The job name carrying the run tag. */
+export const sgeJobName = (runTag: string, jobName: string): string => `b2-${nameSafe(runTag)}-${nameSafe(jobName)}`;
+
+const namePrefix = (runTag: string): string => `b2-${nameSafe(runTag)}-`;
+
+// qsub reads #$ lines with its own tokenizer: double quotes group words, but
+// there is no escape character, so a quote inside a value cannot be written.
+const sgeWord = (what: string, value: string): string => {
+  rejectLineBreaks(what, value);
+  if (/['"]/.test(value)) throw badSettings(`${what} contains a quote, which Grid Engine cannot read from a #$ line: ${JSON.stringify(value)}`);
+  return value === '' || /\s/.test(value) ? `"${value}"` : value;
+};
+
+// -o and -e take `[host:]path[,...]` lists.
+const logPath = (what: string, path: string): string => {
+  if (/[:,]/.test(path)) throw badSettings(`${what} ${JSON.stringify(path)} contains ':' or ',', which Grid Engine reads as a host or a list`);
+  return sgeWord(what, path);
+};
+
+type Option = readonly [key: string, value: string | true];
+
+// Options b2 relies on: the name carries the run tag; -b y would run the script path as a shell command line.
+const RESERVED: Readonly<Record<string, string>> = {
+  N: 'b2 puts the run tag in the job name; use the job_name setting to name jobs',
+  b: 'b2 submits a script; binary mode would pass the command through a shell again',
+};
+
+/** `-l` resources, by name, so that a setting replaces one resource and keeps the others. */
+const resourceList = (text: string): Map<string, string> =>
+  new Map(
+    text
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '')
+      .map((entry) => [entry.split('=')[0]!, entry] as const),
+  );
+
+const generatedOptions = (job: JobSpec, parallelEnvironment: string): { options: Option[]; resources: Map<string, string> } => {
+  const resources = checkResources(job.resources);
+  const options: Option[] = [
+    ['N', sgeJobName(job.runTag, job.jobName)],
+    ['o', job.stdoutPath],
+    ['e', job.stderrPath],
+    ['wd', job.workingDir],
+    ['S', '/bin/bash'],
+  ];
+  const slots = resources.cpus ?? 1;
+  if (slots > 1) options.push(['pe', `${parallelEnvironment} ${slots}`]);
+  if (resources.queue !== undefined) options.push(['q', resources.queue]);
+  const limits = new Map<string, string>();
+  // h_vmem is per slot: split the job's memory between them.
+  if (resources.memoryMb !== undefined) limits.set('h_vmem', `h_vmem=${Math.ceil(resources.memoryMb / slots)}M`);
+  if (resources.walltimeSeconds !== undefined) limits.set('h_rt', `h_rt=${clockTime(resources.walltimeSeconds)}`);
+  return { options, resources: limits };
+};
+
+const mergeSettings = (job: JobSpec, parallelEnvironment: string): Option[] => {
+  const { options, resources } = generatedOptions(job, parallelEnvironment);
+  const merged = new Map<string, Option>(options.map((option) => [option[0], option]));
+  for (const [key, value] of Object.entries(job.systemSettings)) {
+    checkOptionKey('sge_settings', key);
+    const reserved = RESERVED[key];
+    if (reserved !== undefined) throw badSettings(`sge_settings must not set "${key}"`, reserved);
+    if (key === 'l' && typeof value === 'string') {
+      for (const [name, entry] of resourceList(value)) resources.set(name, entry);
+    } else if (key === 'l' && value === false) {
+      resources.clear();
+    } else if (value === false) {
+      merged.delete(key);
+    } else {
+      merged.set(key, [key, value === true ? true : String(value)]);
+    }
+  }
+  return [...merged.values(), ...[...resources.values()].map((entry): Option => ['l', entry])];
+};
+
+const optionLine = ([key, value]: Option): string => {
+  if (value === true) return `#$ -${key}`;
+  // -pe takes two words, each written separately.
+  if (key === 'pe') return `#$ -pe ${value.split(/\s+/).map((word) => sgeWord('parallel environment', word)).join(' ')}`;
+  if (key === 'o' || key === 'e') return `#$ -${key} ${logPath(key === 'o' ? 'stdout path' : 'stderr path', value)}`;
+  return `#$ -${key} ${sgeWord(`sge option -${key}`, value)}`;
+};
+
+/** The script's text. */
+export const renderSgeScript = (job: JobSpec, options: SgeAdapterOptions = {}): string => {
+  rejectLineBreaks('the job wrapper path', job.wrapperPath);
+  const lines = mergeSettings(job, options.parallelEnvironment ?? 'smp').map(optionLine);
+  return renderTemplate(loadTemplate('sge.sh'), { directives: lines.join('\n'), wrapper: shellQuote(job.wrapperPath) });
+};
+
+const scriptPath = (job: JobSpec): string => `${job.taskFileDir}/${SGE_SCRIPT_NAME}`;
+
+/** The job id `qsub -terse` printed (`123`, arrays `123.1-10:1`); also reads the plain `Your job 123 (...) has been submitted`. */
+export const parseQsubOutput = (stdout: string, stderr: string): Result<string, Failure> => {
+  for (const line of stdout.split('\n')) {
+    const match = /^\s*(\d+)(?:\.\S+)?\s*$/.exec(line) ?? /^Your job(?:-array)? (\d+)/.exec(line);
+    if (match !== null) return ok(match[1]!);
+  }
+  return fail(submitFailed('qsub', stdout, stderr));
+};
+
+// ---------------------------------------------------------------- live queue
+
+const XML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+const decodeXml = (text: string): string =>
+  text.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (entity, body: string) => {
+    if (body.startsWith('#x')) return String.fromCodePoint(parseInt(body.slice(2), 16));
+    if (body.startsWith('#')) return String.fromCodePoint(Number(body.slice(1)));
+    return XML_ENTITIES[body] ?? entity;
+  });
+
+// qstat -xml is flat: <job_list> elements holding simple <name>text</name> children.
+const xmlChild = (element: string, name: string): string | undefined => {
+  const match = new RegExp(`<${name}(?:\\s[^>]*)?>([^<]*)</${name}>`).exec(element);
+  return match === null ? undefined : decodeXml(match[1]!.trim());
+};
+
+export const parseQstatXml = (
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  ctx?: QueryContext,
+): Result<Map<string, JobStatus>, Failure> => {
+  if (exitCode !== 0) return fail(queryFailed('qstat', exitCode, stdout, stderr));
+  const statuses = new Map<string, JobStatus>();
+  if (stdout.trim() === '') return ok(statuses);
+  if (!stdout.includes('<job_info')) return fail(unreadableOutput('qstat -xml', 'no <job_info> element', stdout));
+  for (const [element] of stdout.matchAll(/<job_list\b[^>]*>[\s\S]*?<\/job_list>/g)) {
+    const jobId = xmlChild(element, 'JB_job_number');
+    const native = xmlChild(element, 'state');
+    if (jobId === undefined || native === undefined) continue;
+    if (ctx !== undefined && !(xmlChild(element, 'JB_name') ?? '').startsWith(namePrefix(ctx.runTag))) continue;
+    statuses.set(jobId, { jobId, state: sgeState(native), native });
+  }
+  return ok(statuses);
+};
+
+/** The `error reason` lines of `qstat -j ID`, without their time stamps; undefined when there are none. */
+export const parseSgeErrorReason = (stdout: string): string | undefined => {
+  const reasons = [...stdout.matchAll(/^error reason\s+\d+:\s*(.*)$/gm)].map(([, text]) =>
+    text!.replace(/^\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d \[[^\]]*\]:\s*/, '').trim(),
+  );
+  return reasons.length === 0 ? undefined : reasons.join('; ');
+};
+
+// ---------------------------------------------------------------- history
+
+// qacct's "not found" for an id or a name pattern: no record (yet), not a failed query.
+const NO_RECORD = /^error: job (?:id|name) .* not found$/m;
+
+// `failed` codes with their own meaning (sge_status(5) / execd's failure table).
+const FAILED_TIME_LIMIT = 37; // qmaster enforced h_rt, h_cpu or h_vmem
+
+const leadingNumber = (text: string | undefined): number | undefined => {
+  const match = /^\s*(\d+)/.exec(text ?? '');
+  return match === null ? undefined : Number(match[1]);
+};
+
+const qacctStatus = (jobId: string, fields: ReadonlyMap<string, string>): JobStatus | undefined => {
+  const failedText = fields.get('failed');
+  const failed = leadingNumber(failedText);
+  const exitCode = leadingNumber(fields.get('exit_status'));
+  if (failed === undefined || exitCode === undefined) return undefined;
+  const native = `failed ${failed}, exit_status ${exitCode}`;
+  const reason = failedText!.replace(/^\s*\d+\s*:?\s*/, '').trim();
+  const withReason = reason === '' ? {} : { reason };
+  // Exit statuses above 128 are 128 + the signal that killed the job (137: SIGKILL, from qdel or a limit).
+  const signal = exitCode > 128 && exitCode < 160 ? { signal: exitCode - 128 } : {};
+  if (failed === FAILED_TIME_LIMIT) return { jobId, state: 'timeout', native, exitCode, ...signal, ...withReason };
+  // failed 0: the job ran and exit_status is its own. qdel and `kill -9` both give failed 100, exit 137.
+  const state: JobState = failed === 0 && exitCode === 0 ? 'succeeded' : 'failed';
+  return { jobId, state, native, exitCode, ...signal, ...withReason };
+};
+
+/** `qacct -j` records, split on their `====` lines; a job run twice keeps its last record. */
+export const parseQacctOutput = (
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  ctx?: QueryContext,
+): Result<Map<string, JobStatus>, Failure> => {
+  if (exitCode !== 0 && !NO_RECORD.test(stderr)) return fail(queryFailed('qacct', exitCode, stdout, stderr));
+  const statuses = new Map<string, JobStatus>();
+  const runJobs = ctx === undefined ? undefined : new Set(ctx.jobIds);
+  for (const record of stdout.split(/^=+\s*$/m)) {
+    const fields = new Map<string, string>();
+    for (const line of record.split('\n')) {
+      const match = /^(\w+)\s+(.*)$/.exec(line);
+      if (match !== null) fields.set(match[1]!, match[2]!.trim());
+    }
+    const jobId = fields.get('jobnumber');
+    if (jobId === undefined) continue;
+    if (runJobs !== undefined && !runJobs.has(jobId)) continue;
+    const status = qacctStatus(jobId, fields);
+    if (status !== undefined) statuses.set(jobId, status);
+  }
+  return ok(statuses);
+};
+
+// ---------------------------------------------------------------- detection
+
+/** `qstat -help`: its first line names the Grid Engine flavour (`SGE 8.1.9`, `UGE 8.6.4`, `OGS/GE 2011.11`). */
+export const gridEngineProbeCommand = (bin: BinaryLookup): Command => command(bin, 'qstat', ['-help']);
+
+/** Whether `qstat -help` came from Grid Engine rather than PBS/Torque or a Slurm wrapper. */
+export const isGridEngineHelp = (stdout: string): boolean => {
+  const first = stdout.split('\n').find((line) => line.trim() !== '') ?? '';
+  return /^\s*(?:[A-Z]+\/)?[A-Z]*GE\s+\d/.test(first) || /grid ?engine/i.test(first);
+};
+
+// ---------------------------------------------------------------- adapter
+
+export interface SgeAdapter extends BatchAdapter {
+  readonly name: 'sge';
+  errorReasonCommand(jobId: string, bin: BinaryLookup): Command;
+  parseErrorReason(stdout: string, stderr: string, exitCode: number): string | undefined;
+}
+
+export const createSgeAdapter = (options: SgeAdapterOptions = {}): SgeAdapter => ({
+  name: 'sge',
+  detectBinary: 'qsub',
+  submitFiles: (job: JobSpec): JobFile[] => [{ path: scriptPath(job), content: renderSgeScript(job, options), mode: 0o755 }],
+  submitCommand: (job, bin) => command(bin, 'qsub', ['-terse', scriptPath(job)], job.taskFileDir),
+  parseSubmitOutput: parseQsubOutput,
+  statusCommand: (ctx, bin) => command(bin, 'qstat', ['-xml', '-u', ctx.user]),
+  parseStatusOutput: parseQstatXml,
+  // One scan of the accounting file for the whole run, however many jobs are asked about.
+  historyCommands: (jobIds, ctx, bin) => (jobIds.length === 0 ? [] : [command(bin, 'qacct', ['-j', `${namePrefix(ctx.runTag)}*`])]),
+  parseHistoryOutput: parseQacctOutput,
+  errorReasonCommand: (jobId, bin) => command(bin, 'qstat', ['-j', jobId]),
+  parseErrorReason: (stdout) => parseSgeErrorReason(stdout),
+  killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'qdel', ids)),
+});

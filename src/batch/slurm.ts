@@ -1,0 +1,343 @@
+/**
+ * Slurm: a batch script with #SBATCH lines (templates/slurm.sh) submitted with
+ * `sbatch --parsable`; `squeue -t all` for jobs slurmctld still holds (until
+ * MinJobAge after they end); then sacct, `sacct -c` or scontrol, whichever the
+ * site keeps, for jobs squeue no longer lists.
+ *
+ * The run tag travels in `--comment`: squeue shows it (%k) without an
+ * accounting database, and it leaves the job name, which users see in
+ * `squeue`, to the `job_name` setting.
+ */
+import { ok, fail, type Failure, type Result } from '../errors.js';
+import { shellQuote } from '../wrapper/quote.js';
+import { loadTemplate, renderTemplate } from '../wrapper/render.js';
+import {
+  badSettings,
+  checkOptionKey,
+  checkResources,
+  chunk,
+  clockTime,
+  command,
+  queryFailed,
+  rejectLineBreaks,
+  submitFailed,
+} from './resources.js';
+import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
+
+/** Where finished jobs are looked up once squeue has forgotten them. */
+export type SlurmHistoryMode =
+  | 'sacct' // accounting database (slurmdbd): `sacct -X`
+  | 'sacct-completion' // no database, job completion log (JobCompType): `sacct -c`
+  | 'scontrol'; // neither: `scontrol show job`, which knows what squeue knows
+
+export interface SlurmAdapterOptions {
+  /** Decided once per run with `probeSlurmAccountingCommand`; default 'sacct'. */
+  readonly history?: SlurmHistoryMode;
+}
+
+export const SLURM_SCRIPT_NAME = 'slurm_job.sh';
+
+/**
+ * Every Slurm job state (squeue %T, sacct State, scontrol JobState), as
+ * documented in squeue(1) "JOB STATE CODES" for Slurm 22.05.
+ */
+export const SLURM_STATES: Readonly<Record<string, JobState>> = {
+  PENDING: 'pending', // waiting for resources, priority, a dependency, a begin time or a user hold (the reason says which)
+  CONFIGURING: 'pending', // resources allocated, nodes still booting: the job has not started
+  RUNNING: 'running', // running
+  COMPLETING: 'running', // ended, processes on some nodes still finishing
+  COMPLETED: 'succeeded', // every process ended with exit code 0
+  FAILED: 'failed', // non-zero exit code, killed by a signal, or could not launch
+  CANCELLED: 'cancelled', // scancel by the user or an administrator (sacct: "CANCELLED by <uid>")
+  TIMEOUT: 'timeout', // reached its time limit
+  NODE_FAIL: 'failed', // a node of the allocation failed
+  OUT_OF_MEMORY: 'failed', // exceeded its memory limit
+  PREEMPTED: 'failed', // ended by preemption (a requeued job shows REQUEUED, then PENDING)
+  SUSPENDED: 'running', // started, then suspended; keeps its place and resumes
+  BOOT_FAIL: 'failed', // a node failed to boot: the job never started
+  DEADLINE: 'timeout', // ended, or never started, because its --deadline passed
+  REQUEUED: 'pending', // being requeued: will run again
+  REQUEUE_FED: 'pending', // requeued by a federation sibling: will run again
+  REQUEUE_HOLD: 'held', // requeued and held: waits for `scontrol release`
+  RESIZING: 'running', // running, its allocation is changing size
+  REVOKED: 'cancelled', // federation: withdrawn here because a sibling cluster started it
+  SIGNALING: 'running', // running, a signal is being delivered
+  SPECIAL_EXIT: 'held', // requeued and held after a special exit value: waits for release
+  STAGE_OUT: 'running', // ended, burst-buffer data still staging out
+  STOPPED: 'running', // started, then stopped with SIGSTOP; keeps its allocation
+  RESV_DEL_HOLD: 'held', // held because its reservation was deleted
+};
+
+/** The state Slurm printed, tolerating `CANCELLED by 1000` and sacct's truncated `OUT_OF_ME+`. */
+export const slurmState = (text: string): JobState => {
+  const word = text.trim().split(/\s+/)[0] ?? '';
+  const exact = SLURM_STATES[word];
+  if (exact !== undefined) return exact;
+  if (word.endsWith('+') && word.length > 1) {
+    const prefix = word.slice(0, -1);
+    const matches = Object.keys(SLURM_STATES).filter((name) => name.startsWith(prefix));
+    if (matches.length === 1) return SLURM_STATES[matches[0]!]!;
+  }
+  return 'unknown';
+};
+
+// ---------------------------------------------------------------- submission
+
+// Short options most often written in slurm_settings, so that `t` replaces the generated `time`.
+const LONG_NAMES: Readonly<Record<string, string>> = {
+  A: 'account',
+  c: 'cpus-per-task',
+  e: 'error',
+  J: 'job-name',
+  n: 'ntasks',
+  N: 'nodes',
+  o: 'output',
+  p: 'partition',
+  q: 'qos',
+  t: 'time',
+};
+
+// The tag must stay what b2 set, or the run would lose track of its jobs.
+const TAG_OPTION = 'comment';
+
+// Slurm expands %j, %x, ... in --output/--error; `%%` is a literal percent sign.
+const literalFileName = (path: string): string => path.replace(/%/g, '%%');
+
+/** `D-HH:MM:SS` from one day on, else `H:MM:SS` (sbatch --time). */
+export const slurmTime = (seconds: number): string => {
+  const days = Math.floor(seconds / 86400);
+  if (days === 0) return clockTime(seconds);
+  const rest = clockTime(seconds % 86400).padStart(8, '0');
+  return `${days}-${rest}`;
+};
+
+type Directive = readonly [option: string, value: string | true];
+
+const generatedDirectives = (job: JobSpec): Directive[] => {
+  const resources = checkResources(job.resources);
+  const directives: Directive[] = [
+    ['output', literalFileName(job.stdoutPath)],
+    ['error', literalFileName(job.stderrPath)],
+    ['job-name', job.jobName],
+    [TAG_OPTION, job.runTag],
+  ];
+  if (resources.cpus !== undefined) directives.push(['cpus-per-task', String(resources.cpus)]);
+  if (resources.memoryMb !== undefined) directives.push(['mem', `${resources.memoryMb}M`]);
+  if (resources.walltimeSeconds !== undefined) directives.push(['time', slurmTime(resources.walltimeSeconds)]);
+  if (resources.queue !== undefined) directives.push(['partition', resources.queue]);
+  return directives;
+};
+
+/** Generated options, each replaced in place by a setting of the same option; new settings follow; `false` removes. */
+const mergeSettings = (generated: Directive[], settings: JobSpec['systemSettings']): Directive[] => {
+  const merged = new Map<string, Directive>(generated.map((directive) => [directive[0], directive]));
+  for (const [key, value] of Object.entries(settings)) {
+    checkOptionKey('slurm_settings', key);
+    const option = LONG_NAMES[key] ?? key;
+    if (option === TAG_OPTION) {
+      throw badSettings(
+        `slurm_settings must not set "${key}": b2 uses --comment to find the jobs of a run`,
+        'remove the comment entry; b2 sets it to the run tag',
+      );
+    }
+    if (value === false) merged.delete(option);
+    else merged.set(option, [key, value === true ? true : String(value)]);
+  }
+  return [...merged.values()];
+};
+
+const directiveLine = ([option, value]: Directive): string => {
+  const flag = option.length === 1 ? `-${option}` : `--${option}`;
+  if (value === true) return `#SBATCH ${flag}`;
+  rejectLineBreaks(`slurm option ${option}`, value);
+  // sbatch reads #SBATCH lines with shell-like quoting rules.
+  return option.length === 1 ? `#SBATCH ${flag} ${shellQuote(value)}` : `#SBATCH ${flag}=${shellQuote(value)}`;
+};
+
+/** The batch script's text. */
+export const renderSlurmScript = (job: JobSpec): string => {
+  rejectLineBreaks('the job wrapper path', job.wrapperPath);
+  const directives = mergeSettings(generatedDirectives(job), job.systemSettings);
+  return renderTemplate(loadTemplate('slurm.sh'), {
+    directives: directives.map(directiveLine).join('\n'),
+    wrapper: shellQuote(job.wrapperPath),
+  });
+};
+
+const scriptPath = (job: JobSpec): string => `${job.taskFileDir}/${SLURM_SCRIPT_NAME}`;
+
+/** The job id `sbatch --parsable` printed (`123`, or `123;cluster`); also reads the plain `Submitted batch job 123`. */
+export const parseSbatchOutput = (stdout: string, stderr: string): Result<string, Failure> => {
+  for (const line of stdout.split('\n')) {
+    const match = /^\s*(\d+(?:_\d+)?)(?:;\S*)?\s*$/.exec(line) ?? /Submitted batch job (\d+)/.exec(line);
+    if (match !== null) return ok(match[1]!);
+  }
+  return fail(submitFailed('sbatch', stdout, stderr));
+};
+
+// ---------------------------------------------------------------- live queue
+
+// id | state | reason | comment (the run tag); the comment is last as it is free text.
+const SQUEUE_FORMAT = '%i|%T|%r|%k';
+const SQUEUE_LINE = /^(\d[\w.+-]*)\|([^|]*)\|([^|]*)\|(.*)$/;
+
+// What squeue says about ids it has purged (after MinJobAge): not a failed query.
+const PURGED = /Invalid job id specified/;
+
+const squeueCommand = (ids: readonly string[], ctx: QueryContext, bin: BinaryLookup): Command =>
+  command(
+    bin,
+    'squeue',
+    ids.length === 0
+      ? ['-h', '-t', 'all', '-o', SQUEUE_FORMAT, '-u', ctx.user]
+      : ['-h', '-t', 'all', '-o', SQUEUE_FORMAT, '-j', ids.join(',')],
+  );
+
+const withReason = (reason: string): { reason?: string } =>
+  reason === '' || reason === 'None' || reason === '(null)' ? {} : { reason };
+
+export const parseSqueueOutput = (
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  ctx?: QueryContext,
+): Result<Map<string, JobStatus>, Failure> => {
+  if (exitCode !== 0 && !PURGED.test(stderr)) return fail(queryFailed('squeue', exitCode, stdout, stderr));
+  const statuses = new Map<string, JobStatus>();
+  for (const line of stdout.split('\n')) {
+    const match = SQUEUE_LINE.exec(line.trim());
+    if (match === null) continue;
+    const [, jobId = '', native = '', reason = '', comment = ''] = match;
+    if (ctx !== undefined && comment !== ctx.runTag) continue;
+    statuses.set(jobId, { jobId, state: slurmState(native), native, ...withReason(reason) });
+  }
+  return ok(statuses);
+};
+
+// ---------------------------------------------------------------- history
+
+const ACCOUNTING_DISABLED = /accounting storage is disabled/i;
+
+/** `a:b` -> exit code a and, when not 0, signal b. */
+const exitFields = (text: string): { exitCode?: number; signal?: number } => {
+  const match = /^(\d+):(\d+)$/.exec(text.trim());
+  if (match === null) return {};
+  const signal = Number(match[2]);
+  return { exitCode: Number(match[1]), ...(signal === 0 ? {} : { signal }) };
+};
+
+const sacctStatus = (jobId: string, native: string, exit: string): JobStatus => ({
+  jobId,
+  state: slurmState(native),
+  native,
+  ...exitFields(exit),
+  // "CANCELLED by 1000" names who cancelled it.
+  ...(/\sby\s/.test(native) ? { reason: native } : {}),
+});
+
+/** `sacct -n -P -o JobID,State,ExitCode` lines (with or without -c); job steps (`123.batch`) are skipped. */
+export const parseSacctOutput = (stdout: string, stderr: string, exitCode: number): Result<Map<string, JobStatus>, Failure> => {
+  if (exitCode !== 0) {
+    const failure = queryFailed('sacct', exitCode, stdout, stderr);
+    if (!ACCOUNTING_DISABLED.test(stderr)) return fail(failure);
+    return fail({ ...failure, hint: 'this cluster has no accounting database: use the sacct-completion or scontrol history mode' });
+  }
+  const statuses = new Map<string, JobStatus>();
+  for (const line of stdout.split('\n')) {
+    const fields = line.trim().split('|');
+    if (fields.length < 3) continue;
+    const [jobId, native, exit] = fields as [string, string, string];
+    if (jobId.includes('.') || jobId === '') continue;
+    // A requeued job has one line per attempt, oldest first.
+    statuses.set(jobId, sacctStatus(jobId, native, exit));
+  }
+  return ok(statuses);
+};
+
+// One `Key=value` of scontrol's output; values (Reason, Comment) may hold spaces.
+const scontrolField = (record: string, key: string): string | undefined => {
+  const match = new RegExp(`(?:^|\\s)${key}=(.*?)(?=\\s+[A-Za-z][\\w:/]*=|\\s*$)`).exec(record);
+  return match === null ? undefined : match[1]!.trim();
+};
+
+/** `scontrol show job [-o] ID` records. */
+export const parseScontrolOutput = (
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  ctx?: QueryContext,
+): Result<Map<string, JobStatus>, Failure> => {
+  if (exitCode !== 0 && !PURGED.test(stderr)) return fail(queryFailed('scontrol', exitCode, stdout, stderr));
+  const statuses = new Map<string, JobStatus>();
+  for (const record of stdout.split(/(?:^|\n)(?=JobId=)/)) {
+    const jobId = scontrolField(record, 'JobId');
+    const native = scontrolField(record, 'JobState');
+    if (jobId === undefined || native === undefined) continue;
+    if (ctx !== undefined && scontrolField(record, 'Comment') !== ctx.runTag) continue;
+    statuses.set(jobId, {
+      jobId,
+      state: slurmState(native),
+      native,
+      ...exitFields(scontrolField(record, 'ExitCode') ?? ''),
+      ...withReason(scontrolField(record, 'Reason') ?? ''),
+    });
+  }
+  return ok(statuses);
+};
+
+const historyCommands = (mode: SlurmHistoryMode, jobIds: readonly string[], bin: BinaryLookup): Command[] => {
+  switch (mode) {
+    case 'sacct':
+      return chunk(jobIds).map((ids) => command(bin, 'sacct', ['-n', '-P', '-X', '-j', ids.join(','), '-o', 'JobID,State,ExitCode']));
+    case 'sacct-completion':
+      return chunk(jobIds).map((ids) => command(bin, 'sacct', ['-c', '-n', '-P', '-j', ids.join(','), '-o', 'JobID,State,ExitCode']));
+    case 'scontrol':
+      // scontrol shows one job per call.
+      return jobIds.map((id) => command(bin, 'scontrol', ['show', 'job', '-o', id]));
+  }
+};
+
+/**
+ * Run once per run to choose the history mode. `sacct` exits 0 with an
+ * accounting database and prints "Slurm accounting storage is disabled"
+ * (exit 1) without one; `-S now` keeps the answer empty.
+ */
+export const probeSlurmAccountingCommand = (bin: BinaryLookup): Command =>
+  command(bin, 'sacct', ['-n', '-P', '-X', '-S', 'now', '-o', 'JobID']);
+
+/**
+ * The history mode from the probe's output. Without a database `sacct -c`
+ * reads the job completion log, which b2 cannot test without a finished job;
+ * when sacct is missing or broken, only scontrol is left.
+ */
+export const parseSlurmAccountingProbe = (_stdout: string, stderr: string, exitCode: number): SlurmHistoryMode => {
+  if (exitCode === 0) return 'sacct';
+  return ACCOUNTING_DISABLED.test(stderr) ? 'sacct-completion' : 'scontrol';
+};
+
+// ---------------------------------------------------------------- adapter
+
+export interface SlurmAdapter extends BatchAdapter {
+  readonly name: 'slurm';
+  readonly history: SlurmHistoryMode;
+  statusCommands(ctx: QueryContext, bin: BinaryLookup): Command[];
+}
+
+export const createSlurmAdapter = (options: SlurmAdapterOptions = {}): SlurmAdapter => {
+  const history = options.history ?? 'sacct';
+  return {
+    name: 'slurm',
+    detectBinary: 'sbatch',
+    history,
+    submitFiles: (job: JobSpec): JobFile[] => [{ path: scriptPath(job), content: renderSlurmScript(job), mode: 0o755 }],
+    submitCommand: (job, bin) => command(bin, 'sbatch', ['--parsable', scriptPath(job)], job.taskFileDir),
+    parseSubmitOutput: parseSbatchOutput,
+    statusCommand: (ctx, bin) => squeueCommand(ctx.jobIds, ctx, bin),
+    statusCommands: (ctx, bin) => chunk(ctx.jobIds).map((ids) => squeueCommand(ids, ctx, bin)),
+    parseStatusOutput: parseSqueueOutput,
+    historyCommands: (jobIds, _ctx, bin) => historyCommands(history, jobIds, bin),
+    parseHistoryOutput: (stdout, stderr, exitCode, ctx) =>
+      history === 'scontrol' ? parseScontrolOutput(stdout, stderr, exitCode, ctx) : parseSacctOutput(stdout, stderr, exitCode),
+    killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'scancel', ids)),
+  };
+};
