@@ -1,0 +1,110 @@
+/**
+ * `b2 run pipeline.ts [Task --param v] [--workers N] [--batch]`, and the
+ * inspection modes that share its graph: --dry-run, --show-output, --remove.
+ */
+import { Command, Option } from 'commander';
+import { UserError } from '../../errors.js';
+import { buildGraph } from '../../pipeline/graph.js';
+import { getSetting } from '../../settings/index.js';
+import { EXIT, commonOptions } from '../main.js';
+import { preparePipeline, settingFlags, type CommonFlags } from '../prepare.js';
+import { dryRun, showOutput } from '../inspect.js';
+import { removeOutputs } from '../remove.js';
+import { executeRun } from '../execute.js';
+
+interface RunFlags extends CommonFlags {
+  readonly workers?: number;
+  readonly batch?: boolean;
+  readonly test?: boolean;
+  readonly dryRun?: boolean;
+  readonly showOutput?: boolean;
+  readonly remove?: string;
+  readonly removeOnly?: string;
+  readonly keep?: string;
+  readonly yes?: boolean;
+  readonly verbose?: boolean;
+  readonly progress?: boolean;
+  readonly wait?: boolean;
+  readonly ignoreLock?: boolean;
+}
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError('bad-option', `--workers needs a whole number of at least 1, got "${value}".`);
+  return n;
+};
+
+const familyList = (value: string | undefined): string[] =>
+  value === undefined ? [] : value.split(',').map((s) => s.trim()).filter(Boolean);
+
+export const registerRunCommand = (program: Command): void => {
+  const command = program
+    .command('run')
+    .description('run a pipeline: everything not yet complete, on local workers or as batch jobs')
+    .argument('<pipeline>', 'pipeline file (.ts, .mts, .js, .mjs, .cjs)')
+    .argument('[task]', 'task class to run (default: the module\'s default export)')
+    .argument('[parameters...]', 'task parameters: --name value')
+    .option('-w, --workers <n>', 'tasks (or batch jobs) in flight at once', positiveInt)
+    .option('--batch', 'send each task to the batch system as one job (setting batch_system)')
+    .option('--test', 'run every task in this process, output to the terminal (for debugging)')
+    .option('--dry-run', 'list the tasks that would run; exit 1 if any, 0 if all complete')
+    .option('--show-output', 'list every output file of the graph and whether it exists')
+    .option('--remove <tasks>', 'remove outputs of these task families (comma-separated) and of everything downstream')
+    .option('--remove-only <tasks>', 'remove outputs of exactly these task families')
+    .option('--keep <tasks>', 'with --remove: keep the outputs of these families')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--result-dir <dir>', 'setting result_dir')
+    .option('--log-dir <dir>', 'setting log_dir')
+    .option('--batch-system <name>', 'setting batch_system: auto, local, htcondor, lsf, slurm, sge')
+    .option('--wait', 'if a live run works on the same tasks, wait for it instead of refusing')
+    .option('--ignore-lock', 'run even if a run on another host may be working on the same tasks')
+    .addOption(new Option('--no-progress', 'no live progress line'))
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (file: string, taskName: string | undefined, rest: string[], options: RunFlags) => {
+      process.exitCode = await runCommand(file, taskName, rest, options);
+    });
+  commonOptions(command);
+};
+
+const runCommand = async (
+  file: string,
+  taskName: string | undefined,
+  rest: string[],
+  options: RunFlags,
+): Promise<number> => {
+  // `b2 run p.ts --some-parameter 3` without a task: commander takes the flag as the task name.
+  if (taskName?.startsWith('-')) {
+    rest = [taskName, ...rest];
+    taskName = undefined;
+  }
+  const extra: Record<string, unknown> = options.workers !== undefined ? { workers: options.workers } : {};
+  const { pipeline, roots } = await preparePipeline(file, taskName, rest, settingFlags(options, extra));
+  const workers = options.workers ?? getSetting<number>('workers');
+
+  if (options.showOutput) {
+    showOutput(buildGraph(roots, { pruneComplete: false }));
+    return EXIT.ok;
+  }
+  if (options.dryRun) {
+    return (await dryRun(buildGraph(roots, { pruneComplete: true }))) ? EXIT.failed : EXIT.ok;
+  }
+  if (options.remove !== undefined || options.removeOnly !== undefined) {
+    return removeOutputs(buildGraph(roots, { pruneComplete: false }), {
+      remove: familyList(options.remove),
+      removeOnly: familyList(options.removeOnly),
+      keep: familyList(options.keep),
+      yes: options.yes === true,
+    });
+  }
+
+  return executeRun({
+    pipeline,
+    roots,
+    workers,
+    mode: options.test ? 'test' : options.batch ? 'batch' : 'local',
+    wait: options.wait === true,
+    ignoreLock: options.ignoreLock === true,
+    liveProgress: process.stderr.isTTY === true && options.progress !== false,
+  });
+};

@@ -1,0 +1,179 @@
+/**
+ * `b2 status [RUN]` and `b2 kill [RUN]`: from another terminal, on a run
+ * that is live, finished or whose runner died. Both read the run's journal
+ * only; neither interferes with a live runner beyond what it asks for.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import chalk from 'chalk';
+import type { Command } from 'commander';
+import { UserError } from '../../errors.js';
+import type { BatchSystemName, JobStatus } from '../../batch/types.js';
+import { ACTIVE_STATES, cancelJobs, queryJobStates } from '../../executors/batch-control.js';
+import { JournalWriter, readJournal } from '../../journal/journal.js';
+import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';
+import { listRunIds, runDirAt } from '../../journal/run-dir.js';
+import { foldJournal, isInFlight, type RunState } from '../../journal/state.js';
+import { formatStatus, statusJson, type StatusView } from '../../report/status.js';
+import { getSetting, initSettings } from '../../settings/index.js';
+import { EXIT, commonOptions } from '../main.js';
+import { printSettingsWarnings, settingFlags, type CommonFlags } from '../prepare.js';
+
+interface LocateFlags extends CommonFlags {
+  readonly pipeline?: string;
+  readonly stateDir?: string;
+}
+
+const BATCH_SYSTEMS: ReadonlySet<string> = new Set(['htcondor', 'lsf', 'slurm', 'sge']);
+
+/** The state folder: --state-dir, else the setting next to the pipeline (or here), else the nearest .b2/runs above. */
+const locateStateDir = async (options: LocateFlags): Promise<string> => {
+  if (options.stateDir) return path.resolve(options.stateDir);
+  const base = options.pipeline ? path.dirname(path.resolve(options.pipeline)) : process.cwd();
+  await initSettings({ cwd: process.cwd(), env: process.env, flags: settingFlags(options), pipelineDir: base });
+  printSettingsWarnings();
+  const configured = path.resolve(base, getSetting<string>('state_dir'));
+  if (existsSync(configured) || options.pipeline) return configured;
+  for (let dir = base; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, '.b2', 'runs');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return configured;
+  }
+};
+
+const pickRun = (stateDir: string, runId: string | undefined): string => {
+  const runs = listRunIds(stateDir);
+  if (runs.length === 0) {
+    throw new UserError('no-runs', `No runs found in ${stateDir}.`, {
+      hint: 'Run b2 status from the pipeline folder, or give --pipeline FILE or --state-dir DIR.',
+    });
+  }
+  if (runId === undefined || runId === 'latest') return runs[runs.length - 1]!;
+  const matches = runs.filter((id) => id === runId || id.startsWith(runId) || id.endsWith(runId));
+  if (matches.length === 1) return matches[0]!;
+  throw new UserError('unknown-run', matches.length ? `Run "${runId}" is ambiguous: ${matches.join(', ')}.` : `No run "${runId}" in ${stateDir}.`, {
+    hint: 'b2 status --list shows the runs.',
+  });
+};
+
+const loadRun = (stateDir: string, runId: string): RunState => foldJournal(readJournal(runDirAt(stateDir, runId).journal));
+
+/** In-flight batch jobs by system. */
+const jobsBySystem = (state: RunState): Map<BatchSystemName, string[]> => {
+  const bySystem = new Map<BatchSystemName, string[]>();
+  for (const task of state.tasks.values()) {
+    if (!isInFlight(task) || !task.jobId || !task.system || !BATCH_SYSTEMS.has(task.system)) continue;
+    const system = task.system as BatchSystemName;
+    bySystem.set(system, [...(bySystem.get(system) ?? []), task.jobId]);
+  }
+  return bySystem;
+};
+
+const refresh = async (state: RunState): Promise<{ states: Map<string, JobStatus>; errors: string[] }> => {
+  const states = new Map<string, JobStatus>();
+  const errors: string[] = [];
+  for (const [system, ids] of jobsBySystem(state)) {
+    const query = await queryJobStates(system, ids, state.started?.tag ?? '');
+    if (query.error) errors.push(`${system}: ${query.error}`);
+    for (const [id, status] of query.states) states.set(id, status);
+  }
+  return { states, errors };
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const registerStatusCommands = (program: Command): void => {
+  const status = program
+    .command('status')
+    .description('show a run: counts, jobs in flight, failures (the latest run by default)')
+    .argument('[run]', 'run id (or a unique part of it); default: the latest')
+    .option('--list', 'list the runs')
+    .option('--json', 'machine-readable output')
+    .option('--watch [seconds]', 'redraw every few seconds until the run ends')
+    .option('--refresh', 'ask the batch systems for the real state of in-flight jobs')
+    .option('-p, --pipeline <file>', 'the pipeline whose runs to show (default: the runs found from here)')
+    .option('--state-dir <dir>', 'the runs folder (setting state_dir)')
+    .action(async (runId: string | undefined, options: LocateFlags & { list?: boolean; json?: boolean; watch?: string | boolean; refresh?: boolean }) => {
+      const stateDir = await locateStateDir(options);
+      if (options.list) {
+        const runs = listRunIds(stateDir).map((id) => {
+          const state = loadRun(stateDir, id);
+          return { runId: id, runner: runnerLiveness(state), mode: state.started?.mode, pipeline: state.started?.pipeline };
+        });
+        if (options.json) process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+        else for (const run of runs) process.stdout.write(`${run.runId}  ${run.mode ?? '?'}  ${run.runner.kind}  ${run.pipeline ?? ''}\n`);
+        process.exitCode = EXIT.ok;
+        return;
+      }
+      const id = pickRun(stateDir, runId);
+      const interval = options.watch === undefined || options.watch === false ? 0 : options.watch === true ? 5 : Number(options.watch);
+      for (;;) {
+        const state = loadRun(stateDir, id);
+        const liveness = runnerLiveness(state);
+        const fresh = options.refresh ? await refresh(state) : undefined;
+        const view: StatusView = {
+          runId: id,
+          state,
+          liveness,
+          ...(fresh ? { refreshed: fresh.states, refreshErrors: fresh.errors } : {}),
+        };
+        const text = options.json ? JSON.stringify(statusJson(view), null, 2) : formatStatus(view);
+        if (interval > 0 && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+        process.stdout.write(`${text}\n`);
+        if (interval <= 0 || liveness.kind !== 'alive') break;
+        await sleep(interval * 1000);
+      }
+      process.exitCode = EXIT.ok;
+    });
+  commonOptions(status);
+
+  const kill = program
+    .command('kill')
+    .description('stop a run: signal its runner and cancel every job still in flight (safe to repeat)')
+    .argument('[run]', 'run id (or a unique part of it); default: the latest')
+    .option('-p, --pipeline <file>', 'the pipeline whose run to stop')
+    .option('--state-dir <dir>', 'the runs folder (setting state_dir)')
+    .action(async (runId: string | undefined, options: LocateFlags) => {
+      const stateDir = await locateStateDir(options);
+      const id = pickRun(stateDir, runId);
+      const run = runDirAt(stateDir, id);
+      let state = loadRun(stateDir, id);
+      const journal = new JournalWriter(run.journal);
+      journal.append({ type: 'kill-requested', by: process.pid, host: os.hostname() }, true);
+      journal.close();
+      const liveness = runnerLiveness(state);
+      if (liveness.kind === 'alive') {
+        process.stdout.write(`stopping runner pid ${liveness.pid}: it cancels its jobs\n`);
+        process.kill(liveness.pid, 'SIGTERM');
+        for (let waited = 0; waited < 120_000 && isRunnerProcess(liveness.pid); waited += 250) await sleep(250);
+        if (isRunnerProcess(liveness.pid)) process.stdout.write(chalk.yellow(`runner pid ${liveness.pid} is still alive after 2 minutes; cancelling its jobs directly\n`));
+        state = loadRun(stateDir, id);
+      } else if (liveness.kind === 'elsewhere') {
+        process.stdout.write(chalk.yellow(`the runner is on ${liveness.host} (pid ${liveness.pid}); cancelling its jobs from here\n`));
+      }
+      // Whatever the runner did, cancel what the journal still shows in flight.
+      let cancelled = 0;
+      let failed = false;
+      for (const [system, ids] of jobsBySystem(state)) {
+        const query = await queryJobStates(system, ids, state.started?.tag ?? '');
+        const active = query.error ? ids : ids.filter((jobId) => {
+          const s = query.states.get(jobId);
+          return s === undefined || ACTIVE_STATES.has(s.state);
+        });
+        if (active.length === 0) continue;
+        process.stdout.write(`cancelling ${active.length} ${system} job(s): ${active.join(' ')}\n`);
+        const results = await cancelJobs(system, active);
+        for (const result of results) {
+          if (result.startError || result.timedOut) {
+            failed = true;
+            process.stderr.write(chalk.red(`could not run ${result.argv[0]}: ${result.startError ?? 'timed out'}\n`));
+          }
+        }
+        cancelled += active.length;
+      }
+      process.stdout.write(cancelled ? `cancelled ${cancelled} job(s) of run ${id}\n` : `run ${id}: no jobs left to cancel\n`);
+      process.exitCode = failed ? EXIT.failed : EXIT.ok;
+    });
+  commonOptions(kill);
+};

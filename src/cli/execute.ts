@@ -1,0 +1,176 @@
+/**
+ * Executing a run: the run lock, re-attaching to a run whose runner died,
+ * the journal, the executor, progress and the final summary.
+ */
+import os from 'node:os';
+import chalk from 'chalk';
+import { plainAdapter } from '../executors/batch-control.js';
+import { BatchExecutor } from '../executors/batch.js';
+import type { Executor } from '../executors/executor.js';
+import { InProcessExecutor } from '../executors/in-process.js';
+import { PoolExecutor } from '../executors/pool.js';
+import { JournalWriter } from '../journal/journal.js';
+import { journalRecorder } from '../journal/recorder.js';
+import {
+  conflictError,
+  findConflicts,
+  findResumableRun,
+  planResume,
+  plannedFile,
+  withStateDirLock,
+  type ResumePlan,
+} from '../journal/resume.js';
+import { createRunDir, writeFileAtomic, type RunDir } from '../journal/run-dir.js';
+import { resolveFromPipeline } from '../pipeline/context.js';
+import { buildGraph, type TaskGraph } from '../pipeline/graph.js';
+import type { LoadedPipeline } from '../pipeline/load.js';
+import { exportedClassCheck } from '../pipeline/reconstruct.js';
+import type { Task } from '../pipeline/task.js';
+import { formatSummary, ProgressReporter } from '../report/progress.js';
+import { drive } from '../scheduler/driver.js';
+import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
+import { installInterruptHandler } from './interrupt.js';
+import { EXIT } from './main.js';
+
+export interface ExecuteOptions {
+  readonly pipeline: LoadedPipeline;
+  readonly roots: readonly Task[];
+  readonly workers: number;
+  readonly mode: 'local' | 'batch' | 'test';
+  readonly wait: boolean;
+  readonly ignoreLock: boolean;
+  readonly liveProgress: boolean;
+}
+
+const LOCK_POLL_MS = 2000;
+
+const plannedIds = (graph: TaskGraph): Set<string> =>
+  new Set(graph.nodes.filter((node) => node.initial !== 'complete').map((node) => node.id));
+
+interface Registered {
+  readonly graph: TaskGraph;
+  readonly run: RunDir;
+  readonly resume?: ResumePlan;
+}
+
+/** Build the graph, pass the run lock (or wait for it), then take over a dead run or start a new one. */
+const register = async (options: ExecuteOptions, stateDir: string): Promise<Registered | undefined> => {
+  for (let announced = false; ; ) {
+    const graph = buildGraph(options.roots, { pruneComplete: true });
+    const planned = plannedIds(graph);
+    if (planned.size === 0) {
+      process.stdout.write(chalk.green(`All ${graph.nodes.length} task(s) are complete; nothing to do.\n`));
+      return undefined;
+    }
+    const outcome = await withStateDirLock(stateDir, () => {
+      const conflicts = findConflicts(stateDir, planned).filter((c) => !(options.ignoreLock && c.liveness.kind === 'elsewhere'));
+      if (conflicts.length > 0) return { conflict: conflicts[0]! };
+      const found = findResumableRun(stateDir, options.pipeline.file);
+      const resume = found
+        ? planResume(found, graph, (system, stdout) => {
+            const parsed = plainAdapter(system).parseSubmitOutput(stdout, '');
+            return parsed.ok ? parsed.value : undefined;
+          })
+        : undefined;
+      const run = resume?.run ?? createRunDir(stateDir);
+      writeFileAtomic(plannedFile(run), JSON.stringify([...planned]));
+      return { registered: { graph, run, ...(resume ? { resume } : {}) } };
+    });
+    if ('registered' in outcome) return outcome.registered;
+    if (!options.wait) throw conflictError(outcome.conflict);
+    if (!announced) {
+      process.stderr.write(`${chalk.yellow('waiting:')} ${conflictError(outcome.conflict).message}\n`);
+      announced = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+};
+
+export const executeRun = async (options: ExecuteOptions): Promise<number> => {
+  const { pipeline, roots, mode } = options;
+  const stateDir = resolveFromPipeline(getSetting<string>('state_dir'));
+  const registered = await register(options, stateDir);
+  if (!registered) return EXIT.ok;
+  const { graph, run, resume } = registered;
+  const toRun = graph.nodes.filter((node) => node.initial !== 'complete').length;
+  const journal = new JournalWriter(run.journal);
+  // Re-attaching keeps the run id and its tag: the batch systems know the jobs by it.
+  const tag = resume?.previous.started?.tag ?? `b2_${run.runId.slice(-6)}`;
+  journal.append(
+    { type: 'run-started', runId: run.runId, pid: process.pid, host: os.hostname(), pipeline: pipeline.file, roots: roots.map((t) => t.taskId), mode, tag, total: graph.nodes.length, toRun },
+    true,
+  );
+  if (resume) {
+    const previous = resume.previous.started;
+    process.stderr.write(
+      `${chalk.yellow('resuming')} run ${run.runId}: its runner (pid ${previous?.pid} on ${previous?.host}) died. ` +
+        `${resume.adopted.size} job(s) still belong to it and are watched, not resubmitted.\n`,
+    );
+    if (resume.interrupted.length > 0) {
+      const names = resume.interrupted.slice(0, 5).map((t) => t.id).join(', ');
+      process.stderr.write(`  interrupted and started again: ${names}${resume.interrupted.length > 5 ? ` and ${resume.interrupted.length - 5} more` : ''}\n`);
+    }
+    journal.append({ type: 'adopted', fromRun: run.runId, jobs: resume.adopted.size }, true);
+  }
+
+  const infos: ((message: string) => void)[] = [];
+  let executor: Executor;
+  if (mode === 'test') {
+    executor = new InProcessExecutor();
+  } else if (mode === 'batch') {
+    executor = new BatchExecutor({
+      graph,
+      pipeline,
+      workers: options.workers,
+      run,
+      tag,
+      journal,
+      emit: (message) => infos.forEach((f) => f(message)),
+      ...(resume ? { adopted: resume.adopted } : {}),
+    });
+  } else {
+    executor = new PoolExecutor({
+      size: Math.min(options.workers, toRun),
+      bundle: pipeline.bundle,
+      file: pipeline.file,
+      pipelineDir: pipeline.dir,
+      settings: exportSettingsSnapshot(),
+    });
+  }
+
+  const reporter = new ProgressReporter(graph, {
+    out: process.stderr,
+    live: options.liveProgress,
+    intervalSeconds: Number(process.env.B2_PROGRESS_INTERVAL ?? 10),
+    executorName: mode === 'batch' ? 'batch' : executor.name,
+  });
+  infos.push((message) => reporter.event({ type: 'info', message }));
+  const record = journalRecorder(graph, journal, mode === 'batch' ? 'batch' : mode);
+  const abort = new AbortController();
+  const uninstall = installInterruptHandler(abort, () =>
+    mode === 'batch'
+      ? `batch jobs of run ${run.runId} may still be queued or running: b2 kill ${run.runId} cancels them.`
+      : 'local task processes were stopped with the runner.',
+  );
+  let result;
+  try {
+    result = await drive(graph, executor, {
+      retries: (index) => getSetting<number>('retries', { task: graph.nodes[index]!.task }),
+      signal: abort.signal,
+      emit: (event) => {
+        record(event);
+        reporter.event(event);
+      },
+      canStartAt: exportedClassCheck(pipeline.module),
+      ...(resume ? { previousAttempts: resume.attempts } : {}),
+    });
+  } finally {
+    reporter.stop();
+    uninstall();
+  }
+  const exitCode = result.cancelled ? EXIT.interrupted : result.schedule.anyFailed ? EXIT.failed : EXIT.ok;
+  journal.append({ type: 'run-finished', exitCode }, true);
+  journal.close();
+  process.stdout.write(`${formatSummary(graph, result.schedule, result.failures)}\n`);
+  return exitCode;
+};

@@ -1,0 +1,75 @@
+/**
+ * The `b2` command line. Each subcommand lives in commands/<name>.ts; this
+ * file parses argv and turns errors into one readable message and an exit
+ * code (no stack trace for user errors unless --verbose).
+ */
+import chalk from 'chalk';
+import { Command, CommanderError, Option } from 'commander';
+import { errorMessage, isUserError } from '../errors.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerStatusCommands } from './commands/status.js';
+import { registerWorkerCommand } from './commands/worker.js';
+
+/** Exit codes, documented in the README. */
+export const EXIT = {
+  ok: 0,
+  /** Tasks failed (or, for --dry-run, work is pending). */
+  failed: 1,
+  /** Bad input: nothing was run. */
+  usage: 2,
+  /** A bug in b2. */
+  internal: 70,
+  interrupted: 130,
+} as const;
+
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Options every command accepts. */
+export const commonOptions = (command: Command): Command =>
+  command
+    .option('--setting <key=value>', 'set any setting (repeatable; values parsed as JSON when they parse)', collect, [])
+    .option('--verbose', 'print stack traces and more detail');
+
+export const buildProgram = (): Command => {
+  const program = new Command('b2')
+    .description('Run TypeScript task pipelines locally or on HTCondor, LSF, Slurm and Grid Engine.')
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(chalk.red(text)) })
+    .exitOverride();
+  registerRunCommand(program);
+  registerStatusCommands(program);
+  registerWorkerCommand(program);
+  program.addOption(new Option('--verbose').hideHelp());
+  return program;
+};
+
+export const reportError = (error: unknown, verbose: boolean): number => {
+  if (isUserError(error)) {
+    process.stderr.write(`${chalk.red('error:')} ${error.message}\n`);
+    if (error.hint) process.stderr.write(`${chalk.dim('hint:')}  ${error.hint}\n`);
+    if (verbose && error.stack) process.stderr.write(`${chalk.dim(error.stack)}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`${chalk.red('internal error:')} ${errorMessage(error)}\n`);
+  process.stderr.write(
+    verbose && error instanceof Error && error.stack
+      ? `${error.stack}\n`
+      : 'This is a bug in b2. Run again with --verbose for the stack trace.\n',
+  );
+  return EXIT.internal;
+};
+
+export const main = async (argv: readonly string[]): Promise<number> => {
+  const verbose = argv.includes('--verbose');
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportError(error, verbose);
+  }
+};

@@ -1,0 +1,98 @@
+/**
+ * Talking to batch systems through their adapters: the adapter for a system
+ * (probing Slurm's accounting once per process), status of a set of jobs
+ * (live queue, then history for the rest), and cancelling. Used by the batch
+ * executor, and by `b2 status --refresh` and `b2 kill` on runs whose runner
+ * may be gone.
+ */
+import os from 'node:os';
+import { UserError } from '../errors.js';
+import { createAdapter, parseSlurmAccountingProbe, probeSlurmAccountingCommand, type AdapterOptions } from '../batch/registry.js';
+import type { BatchAdapter, BatchSystemName, JobStatus, QueryContext } from '../batch/types.js';
+import { getSetting } from '../settings/index.js';
+import { describeCommandFailure, runCommand, type CommandResult } from './commands.js';
+
+/** Binary names after the `batch_commands` setting (sites wrap them; tests point them at fakes). */
+export const binaryLookup = (task?: object): ((name: string) => readonly string[]) => {
+  const overrides = getSetting<Record<string, unknown>>('batch_commands', task ? { task } : {});
+  return (name) => {
+    const override = overrides[name];
+    if (override === undefined) return [name];
+    return Array.isArray(override) ? override.map(String) : [String(override)];
+  };
+};
+
+const unwrap = (system: string, options: AdapterOptions = {}): BatchAdapter => {
+  const created = createAdapter(system, options);
+  if (!created.ok) throw UserError.from(created.error);
+  return created.value;
+};
+
+/** An adapter good for building submissions and parsing their output (no probing). */
+export const plainAdapter = (system: BatchSystemName): BatchAdapter => unwrap(system);
+
+const adapters = new Map<BatchSystemName, Promise<BatchAdapter>>();
+
+/** The adapter for queries too: Slurm's history source (sacct, sacct -c, scontrol) is probed once. */
+export const adapterFor = (system: BatchSystemName): Promise<BatchAdapter> => {
+  let adapter = adapters.get(system);
+  if (!adapter) {
+    adapter = (async () => {
+      if (system !== 'slurm') return unwrap(system);
+      const probe = await runCommand(probeSlurmAccountingCommand(binaryLookup()), getSetting<number>('status_query_timeout') * 1000);
+      return unwrap(system, { slurm: { history: parseSlurmAccountingProbe(probe.stdout, probe.stderr, probe.exitCode) } });
+    })();
+    adapters.set(system, adapter);
+  }
+  return adapter;
+};
+
+export interface JobQuery {
+  readonly states: Map<string, JobStatus>;
+  /** Set when the live query failed: the states are then unknown. */
+  readonly error?: string;
+}
+
+export const queryJobStates = async (system: BatchSystemName, jobIds: readonly string[], runTag: string): Promise<JobQuery> => {
+  const adapter = await adapterFor(system);
+  const ctx: QueryContext = { runTag, jobIds, user: os.userInfo().username };
+  const bin = binaryLookup();
+  const timeout = getSetting<number>('status_query_timeout') * 1000;
+  const states = new Map<string, JobStatus>();
+  for (const command of adapter.statusCommands?.(ctx, bin) ?? [adapter.statusCommand(ctx, bin)]) {
+    const live = await runCommand(command, timeout);
+    const parsed = adapter.parseStatusOutput(live.stdout, live.stderr, live.exitCode, ctx);
+    if (live.timedOut || live.startError || !parsed.ok) {
+      return { states, error: parsed.ok ? describeCommandFailure(live) : `${parsed.error.message}\n${describeCommandFailure(live)}` };
+    }
+    for (const [id, status] of parsed.value) states.set(id, status);
+  }
+  const missing = jobIds.filter((id) => !states.has(id));
+  if (missing.length > 0 && adapter.historyCommands && adapter.parseHistoryOutput) {
+    for (const command of adapter.historyCommands(missing, ctx, bin)) {
+      const result = await runCommand(command, timeout);
+      const history = adapter.parseHistoryOutput(result.stdout, result.stderr, result.exitCode, ctx);
+      if (history.ok) for (const [id, status] of history.value) if (!states.has(id)) states.set(id, status);
+    }
+  }
+  // Grid Engine's error state explains itself only through a second command.
+  if (adapter.errorReasonCommand && adapter.parseErrorReason) {
+    for (const [id, status] of states) {
+      if (status.state !== 'held' || status.reason) continue;
+      const result = await runCommand(adapter.errorReasonCommand(id, bin), timeout);
+      const reason = adapter.parseErrorReason(result.stdout, result.stderr, result.exitCode);
+      if (reason) states.set(id, { ...status, reason });
+    }
+  }
+  return { states };
+};
+
+export const cancelJobs = async (system: BatchSystemName, jobIds: readonly string[]): Promise<CommandResult[]> => {
+  const adapter = await adapterFor(system);
+  const timeout = getSetting<number>('submit_timeout') * 1000;
+  const results: CommandResult[] = [];
+  for (const command of adapter.killCommands(jobIds, binaryLookup())) results.push(await runCommand(command, timeout));
+  return results;
+};
+
+export const ACTIVE_STATES: ReadonlySet<JobStatus['state']> = new Set(['pending', 'running', 'held', 'unknown']);

@@ -1,0 +1,91 @@
+/**
+ * Deciding what became of a batch job, as a pure function of what was
+ * observed: the exit-status file the wrapper writes (the truth for success),
+ * and the queue (the truth for liveness). No clock of its own: `now` is given.
+ */
+import type { JobStatus } from '../batch/types.js';
+
+export interface JobObservation {
+  /** Exit status recorded by the wrapper, when the file exists. */
+  readonly exitStatus?: number;
+  /** Latest state from the live queue or history, when the job was in the answer. */
+  readonly queue?: JobStatus;
+  readonly submittedAt: number;
+  /** Last time the job was seen in the queue or history. */
+  readonly lastSeenAt?: number;
+  /** First time the queue reported the job ended without an exit file. */
+  readonly endedAt?: number;
+  readonly now: number;
+  /** How long a job may be missing from queue and history before it is lost. */
+  readonly lostGraceMs: number;
+  /** How long to wait for the exit file after the queue says the job ended (shared file systems lag). */
+  readonly exitFileGraceMs: number;
+}
+
+export type JobVerdict =
+  | { readonly kind: 'wait' }
+  | { readonly kind: 'succeeded' }
+  | {
+      readonly kind: 'failed';
+      readonly reason: 'exit' | 'timeout' | 'held' | 'cancelled' | 'lost' | 'ended';
+      readonly message: string;
+      readonly exitCode?: number;
+      /** The job is still in the system and must be removed (held jobs). */
+      readonly kill?: boolean;
+    };
+
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timeout']);
+const WAIT: JobVerdict = { kind: 'wait' };
+
+export const judgeJob = (o: JobObservation): JobVerdict => {
+  const state = o.queue?.state;
+  if (o.exitStatus !== undefined) {
+    if (o.exitStatus === 0) return { kind: 'succeeded' };
+    // A walltime kill reaches the wrapper as a signal: let the queue say it was a timeout.
+    if (state === 'timeout') return timedOut(o);
+    const killed = o.exitStatus > 128;
+    if (killed && state !== undefined && !TERMINAL.has(state) && o.now - (o.lastSeenAt ?? o.now) < o.exitFileGraceMs) return WAIT;
+    if (killed && state === 'cancelled') return cancelled(o);
+    return {
+      kind: 'failed',
+      reason: 'exit',
+      exitCode: o.exitStatus,
+      message: killed ? `the job was killed by signal ${o.exitStatus - 128}` : `the task exited with code ${o.exitStatus}`,
+    };
+  }
+  if (state === 'held') {
+    return { kind: 'failed', reason: 'held', kill: true, message: `the job was held by the batch system: ${o.queue?.reason ?? 'no reason given'}` };
+  }
+  if (state !== undefined && TERMINAL.has(state)) {
+    if (o.now - (o.endedAt ?? o.now) < o.exitFileGraceMs) return WAIT;
+    if (state === 'timeout') return timedOut(o);
+    if (state === 'cancelled') return cancelled(o);
+    const code = o.queue?.exitCode;
+    return {
+      kind: 'failed',
+      reason: 'ended',
+      ...(code === undefined ? {} : { exitCode: code }),
+      message: `the job ended (${o.queue!.native}${code !== undefined ? `, exit code ${code}` : ''}) without recording an exit status: it was killed or never started`,
+    };
+  }
+  if (state !== undefined) return WAIT;
+  const missingSince = o.lastSeenAt ?? o.submittedAt;
+  if (o.now - missingSince < o.lostGraceMs) return WAIT;
+  return {
+    kind: 'failed',
+    reason: 'lost',
+    message: `the job is lost: gone from the queue and its history for ${Math.round((o.now - missingSince) / 1000)} s with no exit status`,
+  };
+};
+
+const timedOut = (o: JobObservation): JobVerdict => ({
+  kind: 'failed',
+  reason: 'timeout',
+  message: `timed out: the job exceeded its walltime${o.queue?.reason ? ` (${o.queue.reason})` : ''}`,
+});
+
+const cancelled = (o: JobObservation): JobVerdict => ({
+  kind: 'failed',
+  reason: 'cancelled',
+  message: `the job was cancelled outside b2${o.queue?.reason ? ` (${o.queue.reason})` : ''}`,
+});

@@ -1,0 +1,446 @@
+/**
+ * Batch execution: one job per task on HTCondor, LSF, Slurm or Grid Engine.
+ * Submission and polling are asynchronous and hold no process per job: one
+ * status query per batch system per poll interval covers every job of the
+ * run, and the wrapper's exit-status file decides success.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { detectBatchSystem, gridEngineProbeCommand, isGridEngineHelp } from '../batch/registry.js';
+import type { BatchSystemName, JobSpec, JobStatus } from '../batch/types.js';
+import type { TaskGraph } from '../pipeline/graph.js';
+import { resolveFromPipeline } from '../pipeline/context.js';
+import type { LoadedPipeline } from '../pipeline/load.js';
+import { taskFileDir } from '../pipeline/paths.js';
+import type { Task } from '../pipeline/task.js';
+import type { JournalWriter } from '../journal/journal.js';
+import type { RunDir } from '../journal/run-dir.js';
+import { submitOutputFile, type AdoptedJob } from '../journal/resume.js';
+import { writeFileAtomic } from '../journal/run-dir.js';
+import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
+import { renderJobWrapper } from '../wrapper/wrapper.js';
+import { describeCommandFailure, runCommand, runCommandSync } from './commands.js';
+import { ACTIVE_STATES, adapterFor, binaryLookup, cancelJobs, queryJobStates } from './batch-control.js';
+import { judgeJob } from './batch-judge.js';
+import type { Executor, TaskJob, TaskOutcome } from './executor.js';
+import { PoolExecutor } from './pool.js';
+
+const SUBMIT_CONCURRENCY = 8;
+const SUBMIT_ATTEMPTS = 3;
+const EXIT_FILE_GRACE_MS = 15_000;
+const KILL_WAIT_MS = 60_000;
+const MAX_QUERY_BACKOFF_MS = 5 * 60_000;
+
+/** What a job wrapper needs to find its task: written once per task, read by `b2 worker`. */
+export interface TaskRecord {
+  readonly path: TaskJob['path'];
+  readonly bundle: string;
+  readonly file: string;
+  readonly pipelineDir: string;
+}
+
+export interface TrackedJob {
+  readonly job: TaskJob;
+  readonly system: BatchSystemName;
+  readonly jobId: string;
+  readonly submittedAt: number;
+  readonly exitFile: string;
+  lastSeenAt?: number;
+  endedAt?: number;
+  queue?: JobStatus;
+}
+
+export interface BatchExecutorOptions {
+  readonly graph: TaskGraph;
+  readonly pipeline: LoadedPipeline;
+  readonly workers: number;
+  readonly run: RunDir;
+  readonly tag: string;
+  readonly journal: JournalWriter;
+  readonly emit: (message: string) => void;
+  /** Jobs of a dead runner of this run to watch instead of submitting (by node index). */
+  readonly adopted?: ReadonlyMap<number, AdoptedJob>;
+}
+
+export const exitFileFor = (logDir: string): string => path.join(logDir, 'exit_status');
+export const startedFileFor = (logDir: string): string => path.join(logDir, 'started');
+
+const readExitStatus = (file: string): number | undefined => {
+  try {
+    const text = readFileSync(file, 'utf8').trim();
+    return text === '' ? undefined : Number(text);
+  } catch {
+    return undefined;
+  }
+};
+
+const which = (binary: string): boolean =>
+  (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && existsSync(path.join(dir, binary)));
+
+export class BatchExecutor implements Executor {
+  readonly name: string;
+  readonly capacity: number;
+  onOutcome: (outcome: TaskOutcome) => void = () => {};
+
+  private readonly tracked = new Map<number, TrackedJob>();
+  private readonly submitQueue: TaskJob[] = [];
+  private submitting = 0;
+  private local?: PoolExecutor;
+  private autoSystem?: BatchSystemName | 'local';
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private queryFailures = new Map<BatchSystemName, number>();
+  private nextQueryAt = new Map<BatchSystemName, number>();
+  private polling = false;
+  private readonly settingsFile: string;
+  private readonly adoptable: Map<number, AdoptedJob>;
+
+  constructor(private readonly options: BatchExecutorOptions) {
+    this.capacity = Math.max(1, options.workers);
+    this.name = 'batch';
+    this.settingsFile = options.run.settings;
+    this.adoptable = new Map(options.adopted ?? []);
+    writeFileAtomic(this.settingsFile, JSON.stringify(exportSettingsSnapshot()));
+  }
+
+
+  /** `batch_system` for this task; `auto` picks the system whose submit command is on PATH. */
+  systemFor(task: Task): BatchSystemName | 'local' {
+    const setting = getSetting<string>('batch_system', { task });
+    if (setting !== 'auto') return setting as BatchSystemName | 'local';
+    this.autoSystem ??= detectBatchSystem(which, () => {
+      const probe = runCommandSync(gridEngineProbeCommand(binaryLookup()), 10_000);
+      return isGridEngineHelp(probe.stdout);
+    });
+    if (this.autoSystem === 'local') {
+      // Silently running hundreds of "jobs" on a login node is worse than stopping.
+      throw new UserError('no-batch-system', 'batch_system is auto, but no batch system was found: none of bsub, condor_submit, sbatch or a Grid Engine qsub is on PATH.', {
+        hint: 'Run on a submit host, set batch_system to htcondor, lsf, slurm or sge (with batch_commands if the binaries live elsewhere), or run without --batch.',
+      });
+    }
+    return this.autoSystem;
+  }
+
+  start(job: TaskJob): void {
+    const system = this.systemFor(job.task);
+    if (system === 'local') {
+      this.localPool().start(job);
+      return;
+    }
+    const adopted = this.adoptable.get(job.index);
+    // Adopted once: a retry of the same task is a new submission.
+    this.adoptable.delete(job.index);
+    if (adopted) {
+      // Its job survived the previous runner: watch it, do not submit again.
+      this.tracked.set(job.index, {
+        job,
+        system: adopted.system,
+        jobId: adopted.jobId,
+        submittedAt: Date.now(),
+        exitFile: exitFileFor(job.logs.dir),
+      });
+      this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system: adopted.system, jobId: adopted.jobId }, true);
+    } else {
+      this.submitQueue.push(job);
+      this.pumpSubmissions();
+    }
+    this.ensureTimer();
+  }
+
+  private localPool(): PoolExecutor {
+    if (!this.local) {
+      const { pipeline } = this.options;
+      this.local = new PoolExecutor({
+        size: Math.max(1, Math.min(this.capacity, os.cpus().length)),
+        bundle: pipeline.bundle,
+        file: pipeline.file,
+        pipelineDir: pipeline.dir,
+        settings: exportSettingsSnapshot(),
+      });
+      this.local.onOutcome = (outcome) => this.onOutcome(outcome);
+    }
+    return this.local;
+  }
+
+  private pumpSubmissions(): void {
+    while (!this.stopped && this.submitting < SUBMIT_CONCURRENCY && this.submitQueue.length > 0) {
+      const job = this.submitQueue.shift()!;
+      this.submitting++;
+      this.submit(job)
+        .catch((error: unknown) => {
+          this.onOutcome({ index: job.index, ok: false, message: error instanceof Error ? error.message : String(error) });
+        })
+        .finally(() => {
+          this.submitting--;
+          this.pumpSubmissions();
+        });
+    }
+  }
+
+  /** Everything a job needs on disk, then the submit command; the journal holds the intent and the id. */
+  private async submit(job: TaskJob): Promise<void> {
+    const task = job.task;
+    const system = this.systemFor(task) as BatchSystemName;
+    const adapter = await adapterFor(system);
+    const spec = this.jobSpec(job, system);
+    const exitFile = exitFileFor(job.logs.dir);
+    mkdirSync(job.logs.dir, { recursive: true });
+    mkdirSync(spec.taskFileDir, { recursive: true });
+    mkdirSync(path.dirname(submitOutputFile(this.options.run, task.taskId, job.attempt)), { recursive: true });
+    // A status file from an earlier attempt must not decide this one.
+    rmSync(exitFile, { force: true });
+    rmSync(startedFileFor(job.logs.dir), { force: true });
+
+    const record: TaskRecord = {
+      path: job.path,
+      bundle: this.options.pipeline.bundle,
+      file: this.options.pipeline.file,
+      pipelineDir: this.options.pipeline.dir,
+    };
+    writeFileAtomic(path.join(this.options.run.tasks, `${task.taskId}.json`), JSON.stringify(record));
+    const command = [
+      ...getSetting<string[]>('executable_prefix', { task }),
+      ...getSetting<string[]>('executable', { task }),
+      'worker',
+      '--task-id',
+      task.taskId,
+      '--run-dir',
+      this.options.run.dir,
+      ...getSetting<string[]>('task_cmd_additional_args', { task }),
+    ];
+    const envScript = getSetting<string>('env_script', { task });
+    writeFileSync(
+      spec.wrapperPath,
+      renderJobWrapper({
+        taskId: task.taskId,
+        shell: getSetting<string>('shell', { task }),
+        workingDir: spec.workingDir,
+        ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
+        env: getSetting<Record<string, string>>('env', { task }),
+        command,
+        exitStatusFile: exitFile,
+        startedFile: startedFileFor(job.logs.dir),
+      }),
+      { mode: 0o755 },
+    );
+    for (const file of adapter.submitFiles(spec)) {
+      writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
+    }
+
+    const submitCommand = adapter.submitCommand(spec, binaryLookup(task));
+    const timeout = getSetting<number>('submit_timeout', { task }) * 1000;
+    let lastFailure = '';
+    for (let attempt = 1; attempt <= SUBMIT_ATTEMPTS && !this.stopped; attempt++) {
+      this.options.journal.append({ type: 'submit-intent', id: task.taskId, attempt: job.attempt, system }, true);
+      const result = await runCommand(submitCommand, timeout, { stdoutFile: submitOutputFile(this.options.run, task.taskId, job.attempt) });
+      const parsed = result.exitCode === 0 ? adapter.parseSubmitOutput(result.stdout, result.stderr) : undefined;
+      if (parsed?.ok) {
+        const jobId = parsed.value;
+        this.options.journal.append({ type: 'submitted', id: task.taskId, attempt: job.attempt, system, jobId }, true);
+        if (this.stopped) {
+          // Cancelled while the submit command ran: do not leave the job behind.
+          await this.kill(system, [jobId]);
+          this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled', jobId });
+          return;
+        }
+        this.tracked.set(job.index, { job, system, jobId, submittedAt: Date.now(), exitFile });
+        return;
+      }
+      lastFailure = parsed && !parsed.ok ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
+      this.options.journal.append({ type: 'submit-failed', id: task.taskId, attempt: job.attempt, system, message: lastFailure });
+      if (result.startError) break;
+      if (attempt < SUBMIT_ATTEMPTS) await sleep(1000 * 3 ** (attempt - 1));
+    }
+    this.onOutcome({
+      index: job.index,
+      ok: false,
+      message: `could not submit to ${system}`,
+      detail: lastFailure,
+    });
+  }
+
+  private jobSpec(job: TaskJob, system: BatchSystemName): JobSpec {
+    const task = job.task;
+    const optional = <T>(key: string): T | undefined => getSetting<T | undefined>(key, { task, default: undefined });
+    const cpus = optional<number>('cpus') ?? optional<number>('job_slots');
+    const memory = optional<number>('memory');
+    const walltime = optional<number>('walltime');
+    const queue = optional<string>('queue');
+    const envScript = getSetting<string>('env_script', { task });
+    const transfer = getSetting<string[]>('transfer_files', { task });
+    return {
+      taskId: task.taskId,
+      runTag: this.options.tag,
+      jobName: optional<string>('job_name') ?? task.taskFamily,
+      wrapperPath: path.join(taskFileDir(task), 'executable_wrapper.sh'),
+      taskFileDir: taskFileDir(task),
+      stdoutPath: job.logs.stdout,
+      stderrPath: job.logs.stderr,
+      jobLogPath: path.join(job.logs.dir, 'job.log'),
+      workingDir: resolveFromPipeline(getSetting<string>('working_dir', { task })),
+      resources: {
+        ...(cpus === undefined ? {} : { cpus }),
+        ...(memory === undefined ? {} : { memoryMb: memory }),
+        ...(walltime === undefined ? {} : { walltimeSeconds: walltime }),
+        ...(queue === undefined ? {} : { queue }),
+      },
+      systemSettings: getSetting<Record<string, string | number | boolean>>(`${system}_settings`, { task }),
+      transferFiles: [...transfer, ...(envScript && transfer.length > 0 ? [resolveFromPipeline(envScript)] : [])],
+      ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
+    };
+  }
+
+  private ensureTimer(): void {
+    if (this.timer || this.stopped) return;
+    const tick = async (): Promise<void> => {
+      this.timer = undefined;
+      if (this.stopped) return;
+      await this.poll();
+      if (!this.stopped && (this.tracked.size > 0 || this.submitQueue.length > 0 || this.submitting > 0)) {
+        this.timer = setTimeout(() => void tick(), this.checkIntervalMs());
+      }
+    };
+    this.timer = setTimeout(() => void tick(), this.checkIntervalMs());
+  }
+
+  /** Exit files are cheap to look at; the queue is asked at most once per poll interval. */
+  private checkIntervalMs(): number {
+    return Math.min(1000, getSetting<number>('poll_interval') * 1000);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const now = Date.now();
+      const bySystem = new Map<BatchSystemName, TrackedJob[]>();
+      for (const tracked of this.tracked.values()) {
+        const list = bySystem.get(tracked.system) ?? [];
+        list.push(tracked);
+        bySystem.set(tracked.system, list);
+      }
+      await Promise.all([...bySystem].map(([system, jobs]) => this.refreshQueue(system, jobs, now)));
+      for (const tracked of [...this.tracked.values()]) await this.judge(tracked);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async refreshQueue(system: BatchSystemName, jobs: TrackedJob[], now: number): Promise<void> {
+    if (now < (this.nextQueryAt.get(system) ?? 0)) return;
+    const pollMs = getSetting<number>('poll_interval') * 1000;
+    // Jobs whose exit file is there need no query.
+    const open = jobs.filter((job) => !existsSync(job.exitFile));
+    if (open.length === 0) return;
+    const query = await queryJobStates(system, open.map((job) => job.jobId), this.options.tag);
+    if (query.error !== undefined) {
+      // A failing query never fails a job by itself: back off and ask again later.
+      const failures = (this.queryFailures.get(system) ?? 0) + 1;
+      this.queryFailures.set(system, failures);
+      const delay = Math.min(MAX_QUERY_BACKOFF_MS, pollMs * 2 ** failures);
+      this.nextQueryAt.set(system, Date.now() + delay);
+      if (failures === 1 || failures % 10 === 0) {
+        this.options.emit(`status query to ${system} failed (${failures}x), retrying in ${Math.round(delay / 1000)} s:\n${query.error}`);
+      }
+      return;
+    }
+    this.queryFailures.set(system, 0);
+    this.nextQueryAt.set(system, Date.now() + pollMs);
+    const seenAt = Date.now();
+    for (const job of open) {
+      const status = query.states.get(job.jobId);
+      if (!status) continue;
+      job.queue = status;
+      job.lastSeenAt = seenAt;
+      if (['succeeded', 'failed', 'cancelled', 'timeout'].includes(status.state)) job.endedAt ??= seenAt;
+    }
+  }
+
+  private async judge(tracked: TrackedJob): Promise<void> {
+    const verdict = judgeJob({
+      exitStatus: readExitStatus(tracked.exitFile),
+      ...(tracked.queue ? { queue: tracked.queue } : {}),
+      submittedAt: tracked.submittedAt,
+      ...(tracked.lastSeenAt === undefined ? {} : { lastSeenAt: tracked.lastSeenAt }),
+      ...(tracked.endedAt === undefined ? {} : { endedAt: tracked.endedAt }),
+      now: Date.now(),
+      lostGraceMs: getSetting<number>('lost_job_grace') * 1000,
+      exitFileGraceMs: EXIT_FILE_GRACE_MS,
+    });
+    if (verdict.kind === 'wait') return;
+    this.tracked.delete(tracked.job.index);
+    if (verdict.kind === 'succeeded') {
+      this.onOutcome({ index: tracked.job.index, ok: true });
+      return;
+    }
+    if (verdict.kill) await this.kill(tracked.system, [tracked.jobId]);
+    this.onOutcome({
+      index: tracked.job.index,
+      ok: false,
+      message: verdict.message,
+      jobId: tracked.jobId,
+      ...(verdict.exitCode === undefined ? {} : { exitCode: verdict.exitCode }),
+      ...(tracked.queue?.reason ? { detail: `batch system: ${tracked.system}, state ${tracked.queue.native}: ${tracked.queue.reason}` } : {}),
+    });
+  }
+
+  private async kill(system: BatchSystemName, jobIds: readonly string[]): Promise<void> {
+    await cancelJobs(system, jobIds);
+  }
+
+  /** Jobs in flight, for "what may be left" messages. */
+  inFlight(): TrackedJob[] {
+    return [...this.tracked.values()];
+  }
+
+  async cancelAll(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const job of this.submitQueue.splice(0)) this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+    const localDone = this.local?.cancelAll();
+    // Submissions under way finish first, so that their job ids are known and killed too.
+    while (this.submitting > 0) await sleep(50);
+    const bySystem = new Map<BatchSystemName, TrackedJob[]>();
+    for (const tracked of this.tracked.values()) bySystem.set(tracked.system, [...(bySystem.get(tracked.system) ?? []), tracked]);
+    for (const [system, jobs] of bySystem) {
+      this.options.emit(`cancelling ${jobs.length} ${system} job(s): ${jobs.map((j) => j.jobId).join(' ')}`);
+      await this.kill(system, jobs.map((job) => job.jobId));
+    }
+    await this.waitUntilGone(bySystem);
+    for (const tracked of [...this.tracked.values()]) {
+      this.tracked.delete(tracked.job.index);
+      this.onOutcome({ index: tracked.job.index, ok: false, cancelled: true, message: 'cancelled', jobId: tracked.jobId });
+    }
+    await localDone;
+  }
+
+  /** After a kill, wait until the queue no longer lists the jobs as pending or running. */
+  private async waitUntilGone(bySystem: Map<BatchSystemName, TrackedJob[]>): Promise<void> {
+    const deadline = Date.now() + KILL_WAIT_MS;
+    for (const [system, jobs] of bySystem) {
+      while (Date.now() < deadline) {
+        const query = await queryJobStates(system, jobs.map((job) => job.jobId), this.options.tag);
+        if (query.error === undefined && ![...query.states.values()].some((s) => ACTIVE_STATES.has(s.state))) break;
+        await sleep(500);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.local?.close();
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const checkBatchSystemAvailable = (system: BatchSystemName, binary: string): void => {
+  if (!which(binary)) {
+    throw new UserError('batch-system-missing', `batch_system is ${system}, but ${binary} is not on PATH.`, {
+      hint: `Run on a submit host of your ${system} cluster, or set batch_system (e.g. --batch-system local).`,
+    });
+  }
+};

@@ -1,0 +1,91 @@
+/**
+ * The one place that runs batch-system commands (sbatch, condor_q, ...),
+ * always with a timeout and never through a shell. Adapters only build the
+ * argv; this runs it and hands back what it printed.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Command } from '../batch/types.js';
+
+export interface CommandResult {
+  readonly argv: readonly string[];
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+  readonly timedOut: boolean;
+  /** Set when the command could not be started at all (not on PATH, not executable). */
+  readonly startError?: string;
+}
+
+export interface RunOptions {
+  /**
+   * Send stdout to this file rather than a pipe. A submit command whose
+   * runner is killed still finishes and leaves the job id there, where a
+   * re-attaching runner finds it.
+   */
+  readonly stdoutFile?: string;
+}
+
+export const runCommand = async (command: Command, timeoutMs: number, options: RunOptions = {}): Promise<CommandResult> => {
+  // Loaded on first use: `b2 worker` and local runs never pay for it.
+  const { execa } = await import('execa');
+  const [file, ...args] = command.argv;
+  const result = await execa(file!, args, {
+    ...(options.stdoutFile === undefined ? {} : { stdout: { file: options.stdoutFile } }),
+    reject: false,
+    timeout: timeoutMs,
+    forceKillAfterDelay: 2000,
+    stdin: command.stdin === undefined ? 'ignore' : 'pipe',
+    ...(command.stdin === undefined ? {} : { input: command.stdin }),
+    ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
+    stripFinalNewline: false,
+  });
+  const startError =
+    result.failed && result.exitCode === undefined && !result.timedOut
+      ? (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
+        ? `${file} was not found on PATH`
+        : result.shortMessage
+      : undefined;
+  return {
+    argv: command.argv,
+    stdout: options.stdoutFile !== undefined ? readIfThere(options.stdoutFile) : typeof result.stdout === 'string' ? result.stdout : '',
+    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+    exitCode: result.exitCode ?? -1,
+    timedOut: result.timedOut,
+    ...(startError === undefined ? {} : { startError }),
+  };
+};
+
+/** Nextflow-style failure text: the command, its exit status, its output. */
+export const describeCommandFailure = (result: CommandResult): string => {
+  const lines = [`command: ${result.argv.join(' ')}`];
+  if (result.startError) lines.push(`error:   ${result.startError}`);
+  else if (result.timedOut) lines.push('error:   timed out (setting status_query_timeout / submit_timeout)');
+  else lines.push(`exit:    ${result.exitCode}`);
+  const output = `${result.stderr}${result.stdout}`.trim();
+  if (output) lines.push('output:', ...output.split('\n').slice(0, 20).map((line) => `  ${line}`));
+  return lines.join('\n');
+};
+
+const readIfThere = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+/** For the rare question that must be answered before anything else can go on (which qsub is this?). */
+export const runCommandSync = (command: Command, timeoutMs: number): CommandResult => {
+  const [file, ...args] = command.argv;
+  const result = spawnSync(file!, args, { encoding: 'utf8', timeout: timeoutMs, input: command.stdin ?? '', ...(command.cwd ? { cwd: command.cwd } : {}) });
+  const startError = result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} was not found on PATH` : undefined;
+  return {
+    argv: command.argv,
+    stdout: result.stdout ?? '',
+    stderr: result.stderr ?? '',
+    exitCode: result.status ?? -1,
+    timedOut: (result.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT',
+    ...(startError ? { startError } : {}),
+  };
+};

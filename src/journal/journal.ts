@@ -1,0 +1,87 @@
+/**
+ * The run journal: one append-only JSON-lines file per run. Everything
+ * `b2 status`, `b2 kill` and a re-attaching `b2 run` know about a run comes
+ * from here. The intent to submit is written before the submit command runs
+ * and the job id right after, each flushed to disk, so a crash at any
+ * instant loses no job id. A torn last line (a crash mid-write) is skipped
+ * on read.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+
+export type JournalEntry =
+  | {
+      readonly type: 'run-started';
+      readonly runId: string;
+      readonly pid: number;
+      readonly host: string;
+      readonly pipeline: string;
+      readonly roots: readonly string[];
+      readonly mode: 'local' | 'batch' | 'test';
+      readonly tag: string;
+      readonly total: number;
+      readonly toRun: number;
+    }
+  | { readonly type: 'task'; readonly id: string; readonly family: string; readonly params: Readonly<Record<string, unknown>>; readonly logDir: string }
+  | { readonly type: 'started'; readonly id: string; readonly attempt: number; readonly system: string }
+  | { readonly type: 'submit-intent'; readonly id: string; readonly attempt: number; readonly system: string }
+  | { readonly type: 'submitted'; readonly id: string; readonly attempt: number; readonly system: string; readonly jobId: string }
+  | { readonly type: 'submit-failed'; readonly id: string; readonly attempt: number; readonly system: string; readonly message: string }
+  | { readonly type: 'succeeded'; readonly id: string; readonly attempt: number }
+  | {
+      readonly type: 'failed';
+      readonly id: string;
+      readonly attempt: number;
+      readonly message: string;
+      readonly final: boolean;
+      readonly exitCode?: number;
+      readonly jobId?: string;
+    }
+  | { readonly type: 'cancelled'; readonly id: string; readonly attempt: number; readonly jobId?: string }
+  | { readonly type: 'not-run'; readonly ids: readonly string[] }
+  | { readonly type: 'adopted'; readonly fromRun: string; readonly jobs: number }
+  | { readonly type: 'kill-requested'; readonly by: number; readonly host: string }
+  | { readonly type: 'run-finished'; readonly exitCode: number };
+
+export type StampedEntry = JournalEntry & { readonly t: number };
+
+export class JournalWriter {
+  private fd: number;
+
+  constructor(readonly file: string) {
+    this.fd = openSync(file, 'a');
+  }
+
+  /** Append one entry; `durable` also waits until it is on disk. */
+  append(entry: JournalEntry, durable = false): void {
+    if (this.fd === -1) throw new Error(`journal ${this.file} is closed`);
+    writeSync(this.fd, `${JSON.stringify({ t: Date.now(), ...entry })}\n`);
+    if (durable) fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd === -1) return;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** All complete entries; an unparsable line (a torn last write) is skipped. */
+export const readJournal = (file: string): StampedEntry[] => {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const entries: StampedEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      entries.push(JSON.parse(line) as StampedEntry);
+    } catch {
+      // A crash mid-write leaves a partial line; everything before it stands.
+    }
+  }
+  return entries;
+};

@@ -1,0 +1,162 @@
+/**
+ * Re-attaching to a run whose runner died, and the run lock.
+ *
+ * Running `b2 run` again on the same pipeline adopts the last unfinished run
+ * of it whose runner is gone: jobs still queued or running are watched, not
+ * resubmitted; a job whose id was not journaled before the crash is found in
+ * the output file its submit command wrote; attempts carry over.
+ *
+ * A live run (or one on another host that may be live) whose planned tasks
+ * overlap this run's refuses the new run, naming it.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { BatchSystemName } from '../batch/types.js';
+import type { TaskGraph } from '../pipeline/graph.js';
+import { readJournal } from './journal.js';
+import { runnerLiveness, type Liveness } from './liveness.js';
+import { listRunIds, readJson, runDirAt, type RunDir } from './run-dir.js';
+import { foldJournal, type RunState, type TaskState } from './state.js';
+
+export interface AdoptedJob {
+  readonly system: BatchSystemName;
+  readonly jobId: string;
+}
+
+export interface ResumePlan {
+  readonly run: RunDir;
+  readonly previous: RunState;
+  /** Node index -> the job to watch instead of submitting. */
+  readonly adopted: Map<number, AdoptedJob>;
+  /** Node index -> attempts already used. */
+  readonly attempts: Map<number, number>;
+  /** Tasks that were running (locally, or with no job to adopt) when the runner died. */
+  readonly interrupted: TaskState[];
+}
+
+const BATCH: ReadonlySet<string> = new Set(['htcondor', 'lsf', 'slurm', 'sge']);
+
+export const submitOutputFile = (run: RunDir, taskId: string, attempt: number): string =>
+  path.join(run.dir, 'submit', `${taskId}.${attempt}.out`);
+
+export const plannedFile = (run: RunDir): string => path.join(run.dir, 'planned.json');
+
+/** The latest unfinished run of this pipeline whose runner is gone from this host. */
+export const findResumableRun = (stateDir: string, pipelineFile: string): { run: RunDir; state: RunState } | undefined => {
+  const ids = listRunIds(stateDir);
+  for (let i = ids.length - 1; i >= 0; i--) {
+    const run = runDirAt(stateDir, ids[i]!);
+    const state = foldJournal(readJournal(run.journal));
+    if (state.started?.pipeline !== pipelineFile) continue;
+    if (state.finished) return undefined;
+    return runnerLiveness(state).kind === 'dead' ? { run, state } : undefined;
+  }
+  return undefined;
+};
+
+export const planResume = (
+  found: { run: RunDir; state: RunState },
+  graph: TaskGraph,
+  parseJobId: (system: BatchSystemName, stdout: string) => string | undefined,
+): ResumePlan => {
+  const adopted = new Map<number, AdoptedJob>();
+  const attempts = new Map<number, number>();
+  const interrupted: TaskState[] = [];
+  for (const task of found.state.tasks.values()) {
+    const index = graph.byId.get(task.id);
+    if (index === undefined) continue;
+    const node = graph.nodes[index]!;
+    const finishedAttempt = task.phase === 'failed' || task.phase === 'retrying' || task.phase === 'cancelled';
+    attempts.set(index, finishedAttempt ? task.attempt : Math.max(0, task.attempt - 1));
+    if (node.initial === 'complete') continue;
+    const system = task.system;
+    if (task.phase === 'submitted' && task.jobId && system && BATCH.has(system)) {
+      adopted.set(index, { system: system as BatchSystemName, jobId: task.jobId });
+    } else if (task.phase === 'submitting' && system && BATCH.has(system)) {
+      // The runner died between the submit command and journaling its id.
+      const file = submitOutputFile(found.run, task.id, task.attempt);
+      const jobId = existsSync(file) ? parseJobId(system as BatchSystemName, readFileSync(file, 'utf8')) : undefined;
+      if (jobId) adopted.set(index, { system: system as BatchSystemName, jobId });
+      else interrupted.push(task);
+    } else if (task.phase === 'running') {
+      interrupted.push(task);
+    }
+  }
+  return { run: found.run, previous: found.state, adopted, attempts, interrupted };
+};
+
+export interface LockConflict {
+  readonly runId: string;
+  readonly liveness: Liveness;
+  readonly startedAt: number;
+  readonly overlap: number;
+}
+
+/** Live (or possibly live) runs in the state folder that plan any of the same tasks. */
+export const findConflicts = (stateDir: string, planned: ReadonlySet<string>, except?: string): LockConflict[] => {
+  const conflicts: LockConflict[] = [];
+  for (const runId of listRunIds(stateDir)) {
+    if (runId === except) continue;
+    const run = runDirAt(stateDir, runId);
+    const state = foldJournal(readJournal(run.journal));
+    const liveness = runnerLiveness(state);
+    if (liveness.kind !== 'alive' && liveness.kind !== 'elsewhere') continue;
+    let theirs: string[] = [];
+    try {
+      theirs = readJson<string[]>(plannedFile(run));
+    } catch {
+      // A run that has not written its plan yet overlaps until proven otherwise.
+      theirs = [...planned];
+    }
+    const overlap = theirs.filter((id) => planned.has(id)).length;
+    if (overlap > 0) conflicts.push({ runId, liveness, startedAt: state.started?.t ?? 0, overlap });
+  }
+  return conflicts;
+};
+
+export const conflictError = (conflict: LockConflict): UserError => {
+  const l = conflict.liveness;
+  const who = l.kind === 'alive' || l.kind === 'elsewhere' ? `pid ${l.pid} on ${l.host}` : 'unknown';
+  const started = new Date(conflict.startedAt).toISOString().replace('T', ' ').slice(0, 19);
+  return new UserError(
+    'run-locked',
+    `Run ${conflict.runId} (${who}, started ${started}) is working on ${conflict.overlap} of the same tasks.`,
+    {
+      hint:
+        l.kind === 'elsewhere'
+          ? `It runs on another host, so b2 cannot tell whether it is alive. Stop it with b2 kill ${conflict.runId} (from any host), wait with --wait, or, if you are sure it is dead, pass --ignore-lock.`
+          : `Wait for it with --wait, or stop it with b2 kill ${conflict.runId}.`,
+    },
+  );
+};
+
+/**
+ * A short exclusive section around "check for conflicts, then register",
+ * so that two runs starting at the same moment cannot both pass.
+ */
+export const withStateDirLock = async <T>(stateDir: string, fn: () => Promise<T> | T): Promise<T> => {
+  mkdirSync(stateDir, { recursive: true });
+  const lock = path.join(stateDir, '.lock');
+  for (let waited = 0; ; waited += 50) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A holder that died leaves the file: the section takes milliseconds, so an old one is stale.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 30_000) rmSync(lock, { force: true });
+      } catch {
+        // gone meanwhile
+      }
+      if (waited > 60_000) throw new UserError('state-dir-locked', `The state folder ${stateDir} stays locked (${lock}).`, { hint: `Remove ${lock} if no b2 is starting.` });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+};

@@ -1,0 +1,138 @@
+/**
+ * A run's state, folded from its journal: per task the latest attempt,
+ * batch job and outcome; for the run, who runs it and whether it ended.
+ * Pure: the same entries always give the same state.
+ */
+import type { JournalEntry, StampedEntry } from './journal.js';
+
+export type TaskPhase =
+  /** Started locally, or submission under way (intent written, no id yet). */
+  | 'running'
+  | 'submitting'
+  /** In the batch system with a known job id. */
+  | 'submitted'
+  | 'succeeded'
+  /** Failed, and another attempt will follow. */
+  | 'retrying'
+  | 'failed'
+  | 'cancelled'
+  | 'not-run';
+
+export interface TaskState {
+  readonly id: string;
+  family: string;
+  params: Readonly<Record<string, unknown>>;
+  logDir: string;
+  phase: TaskPhase;
+  attempt: number;
+  system?: string;
+  jobId?: string;
+  /** Every job id this task ever had, oldest first. */
+  readonly jobIds: string[];
+  message?: string;
+  exitCode?: number;
+  changedAt: number;
+}
+
+type RunStarted = Extract<JournalEntry, { type: 'run-started' }>;
+
+export interface RunState {
+  readonly started?: RunStarted & { t: number };
+  readonly tasks: Map<string, TaskState>;
+  finished?: { exitCode: number; t: number };
+  killRequested?: { by: number; host: string; t: number };
+  lastEntryAt: number;
+}
+
+const IN_FLIGHT: ReadonlySet<TaskPhase> = new Set(['running', 'submitting', 'submitted']);
+export const isInFlight = (task: TaskState): boolean => IN_FLIGHT.has(task.phase);
+
+export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
+  let started: (RunStarted & { t: number }) | undefined;
+  const tasks = new Map<string, TaskState>();
+  const state: RunState = { tasks, lastEntryAt: 0 };
+  const taskFor = (id: string, t: number): TaskState => {
+    let task = tasks.get(id);
+    if (!task) {
+      task = { id, family: id.split('_')[0]!, params: {}, logDir: '', phase: 'running', attempt: 0, jobIds: [], changedAt: t };
+      tasks.set(id, task);
+    }
+    return task;
+  };
+  for (const entry of entries) {
+    state.lastEntryAt = Math.max(state.lastEntryAt, entry.t);
+    switch (entry.type) {
+      case 'run-started':
+        started = entry;
+        break;
+      case 'task': {
+        const task = taskFor(entry.id, entry.t);
+        task.family = entry.family;
+        task.params = entry.params;
+        task.logDir = entry.logDir;
+        break;
+      }
+      case 'started': {
+        const task = taskFor(entry.id, entry.t);
+        Object.assign(task, { phase: 'running', attempt: entry.attempt, system: entry.system, changedAt: entry.t });
+        delete task.jobId;
+        break;
+      }
+      case 'submit-intent':
+        Object.assign(taskFor(entry.id, entry.t), { phase: 'submitting', attempt: entry.attempt, system: entry.system, changedAt: entry.t });
+        break;
+      case 'submitted': {
+        const task = taskFor(entry.id, entry.t);
+        Object.assign(task, { phase: 'submitted', attempt: entry.attempt, system: entry.system, jobId: entry.jobId, changedAt: entry.t });
+        task.jobIds.push(entry.jobId);
+        break;
+      }
+      case 'submit-failed':
+        Object.assign(taskFor(entry.id, entry.t), { message: entry.message, changedAt: entry.t });
+        break;
+      case 'succeeded':
+        Object.assign(taskFor(entry.id, entry.t), { phase: 'succeeded', changedAt: entry.t });
+        break;
+      case 'failed': {
+        const task = taskFor(entry.id, entry.t);
+        Object.assign(task, { phase: entry.final ? 'failed' : 'retrying', message: entry.message, attempt: entry.attempt, changedAt: entry.t });
+        if (entry.exitCode !== undefined) task.exitCode = entry.exitCode;
+        break;
+      }
+      case 'cancelled':
+        Object.assign(taskFor(entry.id, entry.t), { phase: 'cancelled', changedAt: entry.t });
+        break;
+      case 'not-run':
+        for (const id of entry.ids) Object.assign(taskFor(id, entry.t), { phase: 'not-run', changedAt: entry.t });
+        break;
+      case 'kill-requested':
+        state.killRequested = { by: entry.by, host: entry.host, t: entry.t };
+        break;
+      case 'run-finished':
+        state.finished = { exitCode: entry.exitCode, t: entry.t };
+        break;
+      case 'adopted':
+        break;
+    }
+  }
+  return started ? { ...state, started } : state;
+};
+
+/** Counts per phase, plus tasks not started yet. */
+export const phaseCounts = (state: RunState): Record<TaskPhase | 'pending', number> => {
+  const counts: Record<TaskPhase | 'pending', number> = {
+    pending: 0,
+    running: 0,
+    submitting: 0,
+    submitted: 0,
+    succeeded: 0,
+    retrying: 0,
+    failed: 0,
+    cancelled: 0,
+    'not-run': 0,
+  };
+  for (const task of state.tasks.values()) counts[task.phase]++;
+  const known = state.tasks.size;
+  counts.pending = Math.max(0, (state.started?.toRun ?? known) - known);
+  return counts;
+};

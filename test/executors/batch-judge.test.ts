@@ -1,0 +1,53 @@
+import { describe, expect, it } from '@jest/globals';
+import { judgeJob, type JobObservation } from '../../src/executors/batch-judge.js';
+
+const base: JobObservation = { submittedAt: 0, now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000 };
+const q = (state: NonNullable<JobObservation['queue']>['state'], extra: Partial<NonNullable<JobObservation['queue']>> = {}) => ({
+  jobId: '1',
+  state,
+  native: state.toUpperCase(),
+  ...extra,
+});
+
+describe('judgeJob', () => {
+  it('trusts the exit file for success and plain failures', () => {
+    expect(judgeJob({ ...base, exitStatus: 0, queue: q('running') })).toEqual({ kind: 'succeeded' });
+    expect(judgeJob({ ...base, exitStatus: 3 })).toMatchObject({ kind: 'failed', reason: 'exit', exitCode: 3 });
+  });
+
+  it('reports a walltime kill as a timeout, not a plain failure', () => {
+    expect(judgeJob({ ...base, exitStatus: 143, queue: q('timeout', { reason: 'TimeLimit' }) })).toMatchObject({
+      kind: 'failed',
+      reason: 'timeout',
+      message: 'timed out: the job exceeded its walltime (TimeLimit)',
+    });
+    // The signal arrived before the queue caught up: wait a little for its verdict.
+    expect(judgeJob({ ...base, exitStatus: 143, queue: q('running'), lastSeenAt: 900 })).toEqual({ kind: 'wait' });
+    expect(judgeJob({ ...base, exitStatus: 143, queue: q('running'), lastSeenAt: 0, now: 20_000 })).toMatchObject({ reason: 'exit' });
+    expect(judgeJob({ ...base, queue: q('timeout'), endedAt: 0, now: 16_000 })).toMatchObject({ reason: 'timeout' });
+  });
+
+  it('fails held jobs with their reason, and asks to remove them', () => {
+    expect(judgeJob({ ...base, queue: q('held', { reason: 'disk quota exceeded' }) })).toMatchObject({
+      reason: 'held',
+      kill: true,
+      message: 'the job was held by the batch system: disk quota exceeded',
+    });
+  });
+
+  it('keeps waiting while the queue says pending, running or unknown', () => {
+    for (const state of ['pending', 'running', 'unknown'] as const) expect(judgeJob({ ...base, queue: q(state) })).toEqual({ kind: 'wait' });
+  });
+
+  it('waits for a lagging exit file, then says how the job ended', () => {
+    expect(judgeJob({ ...base, queue: q('failed'), endedAt: 500 })).toEqual({ kind: 'wait' });
+    expect(judgeJob({ ...base, queue: q('failed', { exitCode: 0 }), endedAt: 0, now: 16_000 })).toMatchObject({ reason: 'ended' });
+    expect(judgeJob({ ...base, queue: q('cancelled'), endedAt: 0, now: 16_000 })).toMatchObject({ reason: 'cancelled' });
+  });
+
+  it('declares a job lost only after the grace period', () => {
+    expect(judgeJob({ ...base, now: 299_000 })).toEqual({ kind: 'wait' });
+    expect(judgeJob({ ...base, now: 301_000 })).toMatchObject({ reason: 'lost' });
+    expect(judgeJob({ ...base, lastSeenAt: 100_000, now: 301_000 })).toEqual({ kind: 'wait' });
+  });
+});
