@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/**
+ * Reproducible benchmarks: `npm run bench [-- NAME ...]`.
+ * Each benchmark runs the real `b2` binary on bench/pipelines.ts in a fresh
+ * folder under bench/out/, measures the whole process (wall time from here,
+ * CPU and peak memory from GNU time when available) and prints the target
+ * next to the figure. Names: local, curve, graph, worker, settings, htcondor, slurm.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const B2 = path.join(ROOT, 'bin', 'b2.js');
+const OUT = path.join(ROOT, 'bench', 'out');
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const results = [];
+
+const freshDir = (name) => {
+  const dir = path.join(OUT, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(path.join(ROOT, 'bench', 'pipelines.ts'), path.join(dir, 'pipelines.ts'));
+  writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ result_dir: 'results', log_dir: 'logs' }));
+  return dir;
+};
+
+/** Run a command; wall seconds measured here, CPU seconds and peak RSS (MB) from GNU time. */
+const measure = (argv, options = {}) => {
+  const timeFile = path.join(os.tmpdir(), `b2-bench-time-${process.pid}`);
+  const command = GNU_TIME ? [GNU_TIME, '-f', '%U %S %M', '-o', timeFile, ...argv] : argv;
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command[0], command.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, ...options });
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  let cpu;
+  let rssMb;
+  if (GNU_TIME && existsSync(timeFile)) {
+    const [user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    cpu = user + sys;
+    rssMb = rssKb / 1024;
+    rmSync(timeFile, { force: true });
+  }
+  if (result.status !== 0 && !options.allowFailure) {
+    throw new Error(`${argv.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  }
+  return { wall, cpu, rssMb, stdout: result.stdout, stderr: result.stderr, status: result.status };
+};
+
+const record = (name, figure, value, unit, target, ok) => {
+  results.push({ name, figure, value, unit, target, ok });
+  const shown = typeof value === 'number' ? value.toFixed(value < 10 ? 3 : 1) : value;
+  console.log(`${ok === undefined ? ' ' : ok ? '✓' : '✗'} ${name.padEnd(34)} ${figure.padEnd(16)} ${String(shown).padStart(10)} ${unit.padEnd(6)} ${target}`);
+};
+
+const b2run = (dir, args, options) => measure([process.execPath, B2, 'run', 'pipelines.ts', ...args], { cwd: dir, ...options });
+
+const benchmarks = {
+  /** Fan-in and chain through the local worker pool, per-task process isolation kept. */
+  local() {
+    let dir = freshDir('fanin-1000');
+    b2run(dir, ['Sum', '--n', '10']); // compile the bundle once; the cache is part of normal use
+    rmSync(path.join(dir, 'results'), { recursive: true, force: true });
+    let m = b2run(dir, ['Sum', '--n', '1000', '--workers', '2']);
+    record('fan-in 1,000 + sum, --workers 2', 'wall', m.wall, 's', '≤ 2 s', m.wall <= 2);
+    dir = freshDir('chain-10000');
+    b2run(dir, ['Link', '--i', '1']);
+    m = b2run(dir, ['Link', '--i', '9999', '--workers', '2']);
+    record('chain 10,000', 'wall', m.wall, 's', '≤ 20 s', m.wall <= 20);
+    dir = freshDir('fanin-10000');
+    b2run(dir, ['Sum', '--n', '10']);
+    m = b2run(dir, ['Sum', '--n', '10000', '--workers', '2']);
+    record('fan-in 10,000 + sum, --workers 2', 'wall', m.wall, 's', '≤ 20 s', m.wall <= 20);
+  },
+
+  /** Cost per task from 1,000 to 100,000 tasks (fan-in, --workers 2). */
+  curve() {
+    for (const n of [1000, 3000, 10000, 30000, 100000]) {
+      const dir = freshDir(`curve-${n}`);
+      b2run(dir, ['Sum', '--n', '10']);
+      const m = b2run(dir, ['Sum', '--n', String(n), '--workers', '2'], { timeout: 3600_000 });
+      record(`fan-in ${n.toLocaleString('en')}`, 'ms per task', (m.wall * 1000) / (n + 1), 'ms', `wall ${m.wall.toFixed(1)} s, cpu ${m.cpu?.toFixed(1) ?? '?'} s`);
+    }
+  },
+
+  /** Graph build + completeness check of 100,000 tasks whose outputs all exist. */
+  graph() {
+    const dir = freshDir('graph-100000');
+    b2run(dir, ['Sum', '--n', '10']);
+    const results100k = path.join(dir, 'results');
+    for (let i = 0; i < 100_000; i++) {
+      const leafDir = path.join(results100k, `i=${i}`);
+      mkdirSync(leafDir, { recursive: true });
+      writeFileSync(path.join(leafDir, 'leaf.txt'), String(i));
+    }
+    // The root is incomplete, so every leaf's completeness is checked; --dry-run stops before running.
+    const m = b2run(dir, ['Sum', '--n', '100000', '--dry-run'], { allowFailure: true });
+    record('graph 100,000 complete tasks', 'wall', m.wall, 's', '< 5 s', m.wall < 5);
+    if (m.rssMb !== undefined) record('graph 100,000 complete tasks', 'peak RSS', m.rssMb, 'MB', '< 500 MB', m.rssMb < 500);
+  },
+
+  /** `b2 worker` cold start for one task of a 100,000-task graph, against node alone. */
+  worker() {
+    const dir = freshDir('worker');
+    // A batch "run" that never submits: the runner writes the task records; we call the worker by hand.
+    const runDir = path.join(dir, '.b2', 'runs', 'bench');
+    mkdirSync(path.join(runDir, 'tasks'), { recursive: true });
+    b2run(dir, ['Sum', '--n', '10']);
+    const bundle = spawnSync('bash', ['-c', `ls ${path.join(dir, '.b2', 'build')}/pipelines.*.mjs`], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(path.join(runDir, 'settings.json'), readFileSync(path.join(ROOT, 'bench', 'worker-settings.json'), 'utf8').replace('__DIR__', dir));
+    const id = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const { Leaf } = await import(${JSON.stringify(bundle)});
+      process.stdout.write(new Leaf({ i: 99999 }).taskId);`], { encoding: 'utf8', cwd: dir }).stdout;
+    writeFileSync(
+      path.join(runDir, 'tasks', `${id}.json`),
+      JSON.stringify({ path: [{ id, family: 'Leaf', params: { i: 99999 } }], bundle, file: path.join(dir, 'pipelines.ts'), pipelineDir: dir }),
+    );
+    const runs = 10;
+    const walls = [];
+    const baseline = [];
+    for (let i = 0; i < runs; i++) {
+      rmSync(path.join(dir, 'results'), { recursive: true, force: true });
+      walls.push(measure([process.execPath, B2, 'worker', '--task-id', id, '--run-dir', runDir], { cwd: dir }).wall);
+      baseline.push(measure([process.execPath, '-e', '0']).wall);
+    }
+    const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+    record('b2 worker cold start (100k graph)', 'median wall', median(walls) * 1000, 'ms', `≤ 250 ms (node -e 0: ${(median(baseline) * 1000).toFixed(0)} ms)`, median(walls) <= 0.25);
+  },
+};
+
+const names = process.argv.slice(2);
+const selected = names.length ? names : ['local', 'graph', 'worker'];
+mkdirSync(OUT, { recursive: true });
+console.log(`b2 benchmarks on ${os.cpus().length} cores, node ${process.version}${GNU_TIME ? '' : ' (no /usr/bin/time: no CPU or memory figures)'}`);
+for (const name of selected) {
+  const bench = benchmarks[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(benchmarks).join(', ')}`);
+    process.exit(2);
+  }
+  bench();
+}
+writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
+process.exitCode = results.some((r) => r.ok === false) ? 1 : 0;

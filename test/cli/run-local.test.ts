@@ -1,0 +1,155 @@
+import { describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { averagePipeline, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
+
+describe('b2 run (local workers)', () => {
+  it('runs the example end to end, in the b2luigi layout, and skips it the second time', () => {
+    const dir = makeProject({ 'pipeline.ts': averagePipeline(), 'settings.json': '{"result_dir": "results"}' });
+    const first = runB2(['run', 'pipeline.ts', '--workers', '4'], { cwd: dir });
+    expect(first.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'results', 'average.txt'), 'utf8')).toBe('28.5');
+    expect(readFileSync(path.join(dir, 'results', 'some_parameter=3', 'number.txt'), 'utf8')).toBe('9');
+    expect(readFileSync(path.join(dir, 'logs', 'some_parameter=3', 'MyNumberTask', 'stdout'), 'utf8')).toBe('number 3\n');
+    expect(first.stdout).toMatch(/MyAverageTask\s+0\s+1\s+0\s+0/);
+    expect(first.stdout).toMatch(/MyNumberTask\s+0\s+10\s+0\s+0/);
+    const second = runB2(['run', 'pipeline.ts'], { cwd: dir });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('nothing to do');
+  });
+
+  it('keeps independent branches going after a failure and names the failed task with its logs', () => {
+    const dir = makeProject({ 'pipeline.ts': averagePipeline({ failOn: 3 }) });
+    const result = runB2(['run', 'pipeline.ts', '-w', '2'], { cwd: dir });
+    expect(result.code).toBe(1);
+    for (const n of [0, 1, 2, 4, 5, 6, 7, 8, 9]) expect(existsSync(path.join(dir, `some_parameter=${n}`, 'number.txt'))).toBe(true);
+    expect(existsSync(path.join(dir, 'some_parameter=3', 'number.txt'))).toBe(false);
+    expect(existsSync(path.join(dir, 'average.txt'))).toBe(false);
+    expect(result.stdout).toContain('failed: MyNumberTask(some_parameter=3)');
+    expect(result.stdout).toContain('error:   some_parameter 3 is not allowed');
+    expect(result.stdout).toContain(path.join(dir, 'logs', 'some_parameter=3', 'MyNumberTask', 'stderr'));
+    expect(result.stdout).toContain('| about to fail');
+    expect(result.stdout).toMatch(/MyAverageTask\s+0\s+0\s+0\s+1/);
+    // The temporary output of the failed task was cleaned up.
+    expect(readdirSync(path.join(dir, 'some_parameter=3'))).toEqual([]);
+  });
+
+  it('survives a task that calls process.exit or is killed: only that task fails', () => {
+    const body = `
+      if (this.some_parameter === 4) process.exit(5);
+      if (this.some_parameter === 6) process.kill(process.pid, 'SIGKILL');`;
+    const dir = makeProject({ 'pipeline.ts': averagePipeline({ body }) });
+    const result = runB2(['run', 'pipeline.ts', '-w', '3'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("the task's worker process exited with code 5");
+    expect(result.stdout).toContain("the task's worker process was killed by SIGKILL");
+    for (const n of [0, 1, 2, 3, 5, 7, 8, 9]) expect(existsSync(path.join(dir, `some_parameter=${n}`, 'number.txt'))).toBe(true);
+    expect(result.stdout).toMatch(/MyNumberTask\s+0\s+8\s+2\s+0/);
+  });
+
+  it('--test runs in-process with output on the terminal', () => {
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    const result = runB2(['run', 'pipeline.ts', '--test'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('number 7');
+    expect(existsSync(path.join(dir, 'average.txt'))).toBe(true);
+  });
+
+  it('runs a named task with typed parameters from the command line', () => {
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    const result = runB2(['run', 'pipeline.ts', 'MyNumberTask', '--some-parameter', '12'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'some_parameter=12', 'number.txt'), 'utf8')).toBe('144');
+    expect(existsSync(path.join(dir, 'average.txt'))).toBe(false);
+  });
+
+  it('--dry-run lists what would run and exits 1 while work is pending, 0 when none is', () => {
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    const pending = runB2(['run', 'pipeline.ts', '--dry-run'], { cwd: dir });
+    expect(pending.code).toBe(1);
+    expect(pending.stdout).toContain('MyNumberTask\n\tWould run MyNumberTask(some_parameter=');
+    expect(pending.stdout).toContain('In total 11 task(s) would run.');
+    expect(existsSync(path.join(dir, 'average.txt'))).toBe(false);
+    expect(runB2(['run', 'pipeline.ts'], { cwd: dir }).code).toBe(0);
+    const done = runB2(['run', 'pipeline.ts', '--dry-run'], { cwd: dir });
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('nothing would run');
+  });
+
+  it('--show-output lists every output and whether it exists', () => {
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    runB2(['run', 'pipeline.ts', 'MyNumberTask', '--some-parameter', '2'], { cwd: dir });
+    const result = runB2(['run', 'pipeline.ts', '--show-output'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`✓ ${path.join(dir, 'some_parameter=2', 'number.txt')}`);
+    expect(result.stdout).toContain(`✗ ${path.join(dir, 'some_parameter=3', 'number.txt')}`);
+    expect(result.stdout).toContain('1 of 11 output file(s) exist.');
+  });
+
+  it('--remove deletes a family and everything downstream; --keep and --remove-only narrow it', () => {
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    expect(runB2(['run', 'pipeline.ts'], { cwd: dir }).code).toBe(0);
+    const refused = runB2(['run', 'pipeline.ts', '--remove', 'MyNumberTask'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('Add -y');
+    const keep = runB2(['run', 'pipeline.ts', '--remove', 'MyNumberTask', '--keep', 'MyAverageTask', '-y'], { cwd: dir });
+    expect(keep.code).toBe(0);
+    expect(existsSync(path.join(dir, 'average.txt'))).toBe(true);
+    expect(existsSync(path.join(dir, 'some_parameter=1', 'number.txt'))).toBe(false);
+    expect(runB2(['run', 'pipeline.ts', '--remove-only', 'MyAverageTask', '-y'], { cwd: dir }).code).toBe(0);
+    expect(runB2(['run', 'pipeline.ts'], { cwd: dir }).code).toBe(0);
+    expect(existsSync(path.join(dir, 'some_parameter=1', 'number.txt'))).toBe(true);
+    expect(runB2(['run', 'pipeline.ts', '--remove-only', 'MyAverageTask', '-y'], { cwd: dir }).code).toBe(0);
+    expect(existsSync(path.join(dir, 'average.txt'))).toBe(false);
+    expect(existsSync(path.join(dir, 'some_parameter=1', 'number.txt'))).toBe(true);
+    const all = runB2(['run', 'pipeline.ts', '--remove', 'MyNumberTask', '-y'], { cwd: dir });
+    expect(all.stdout).toContain('Removed the outputs of 11 task(s).');
+    expect(runB2(['run', 'pipeline.ts', '--remove', 'Nope', '-y'], { cwd: dir }).stdout).toContain('Not in the graph');
+  });
+
+  it('loads .mjs, .cjs and multi-file pipelines, sharing the CLI\'s Task class', () => {
+    const dir = makeProject({
+      'lib/helper.ts': `export const twice = (n: number): number => 2 * n;\n`,
+      'multi.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task } from 'b2';
+        import { twice } from './lib/helper';
+        export class Multi extends Task {
+          *output() { yield this.addToOutput('multi.txt'); }
+          run() { writeFileSync(this.getOutputFileName('multi.txt'), String(twice(21)) + ' ' + import.meta.filename); }
+        }
+        export default new Multi();`,
+      'plain.mjs': `
+        import { writeFileSync } from 'node:fs';
+        import { Task } from 'b2';
+        export class Plain extends Task {
+          *output() { yield this.addToOutput('plain.txt'); }
+          run() { writeFileSync(this.getOutputFileName('plain.txt'), 'esm'); }
+        }
+        export default () => [new Plain()];`,
+      'old.cjs': `
+        const { writeFileSync } = require('node:fs');
+        const { Task } = require('b2');
+        class Old extends Task {
+          *output() { yield this.addToOutput('old.txt'); }
+          run() { writeFileSync(this.getOutputFileName('old.txt'), 'cjs'); }
+        }
+        module.exports = { Old, default: new Old() };`,
+    });
+    expect(runB2(['run', 'multi.ts'], { cwd: dir }).code).toBe(0);
+    expect(readFileSync(path.join(dir, 'multi.txt'), 'utf8')).toBe(`42 ${path.join(dir, 'multi.ts')}`);
+    expect(runB2(['run', 'plain.mjs'], { cwd: dir }).code).toBe(0);
+    expect(readFileSync(path.join(dir, 'plain.txt'), 'utf8')).toBe('esm');
+    const cjs = runB2(['run', 'old.cjs'], { cwd: dir });
+    expect(cjs.output).not.toMatch(STACK_LINE);
+    expect(cjs.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'old.txt'), 'utf8')).toBe('cjs');
+  });
+
+  it('resolves a relative result_dir against the pipeline folder, not the working directory', () => {
+    const dir = makeProject({ 'sub/pipeline.ts': averagePipeline(), 'sub/settings.json': '{}' });
+    const result = runB2(['run', 'sub/pipeline.ts', '--result-dir', 'out'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(existsSync(path.join(dir, 'sub', 'out', 'average.txt'))).toBe(true);
+  });
+});
