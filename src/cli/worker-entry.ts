@@ -13,6 +13,7 @@ import { importBundle } from '../pipeline/load.js';
 import { TaskResolver } from '../pipeline/reconstruct.js';
 import { initSettingsFromSnapshot, type SettingsSnapshot } from '../settings/index.js';
 import { runTask } from '../executors/run-task.js';
+import { taskErrorText } from '../executors/error-text.js';
 import type { TaskRecord } from '../executors/batch.js';
 
 const USAGE = 'usage: b2 worker --task-id ID --run-dir DIR';
@@ -61,9 +62,9 @@ export const workerMain = async (args: readonly string[]): Promise<number> => {
   } catch (error) {
     if (isUserError(error)) {
       process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
-      if (error.cause instanceof Error && error.cause.stack) process.stderr.write(`${error.cause.stack}\n`);
+      if (error.cause instanceof Error) process.stderr.write(`${taskErrorText(error.cause)}\n`);
     } else {
-      process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : errorMessage(error)}\n`);
+      process.stderr.write(`${taskErrorText(error)}\n`);
     }
     return 1;
   }

@@ -5,6 +5,7 @@
 import { errorMessage } from '../errors.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import { runTask } from './run-task.js';
+import { taskErrorText } from './error-text.js';
 
 export class InProcessExecutor implements Executor {
   readonly name = 'test';
@@ -15,7 +16,7 @@ export class InProcessExecutor implements Executor {
     runTask(job.task).then(
       () => this.onOutcome({ index: job.index, ok: true }),
       (error: unknown) => {
-        process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : errorMessage(error)}\n`);
+        process.stderr.write(`${taskErrorText(error)}\n`);
         this.onOutcome({ index: job.index, ok: false, message: errorMessage(error) });
       },
     );

@@ -13,6 +13,7 @@ import { TaskResolver } from '../pipeline/reconstruct.js';
 import { initSettingsFromSnapshot } from '../settings/index.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { runTask } from './run-task.js';
+import { taskErrorText } from './error-text.js';
 
 let resolver: TaskResolver | undefined;
 const logFds = { out: -1, err: -1 };
@@ -47,7 +48,7 @@ const runOne = async (message: Extract<ToWorker, { type: 'run' }>): Promise<void
     await runTask(task);
     send({ type: 'done', id, ok: true });
   } catch (error) {
-    writeSync(logFds.err, `${error instanceof Error ? error.stack ?? error.message : errorMessage(error)}\n`);
+    writeSync(logFds.err, `${taskErrorText(error)}\n`);
     send({ type: 'done', id, ok: false, message: errorMessage(error) });
   } finally {
     closeSync(logFds.out);

@@ -80,12 +80,14 @@ export const buildGraph = (roots: readonly Task[], options: BuildOptions): TaskG
       continue;
     }
     const required = guarded(task, 'requires()', () => requirementsOf(task).tasks);
+    // A task may list the same requirement twice; a set keeps wide fan-ins linear.
+    const seen = new Set<number>();
     for (const dependency of required) {
       const depIndex = nodeFor(dependency, node.index);
-      if (!node.deps.includes(depIndex)) {
-        node.deps.push(depIndex);
-        nodes[depIndex]!.dependants.push(node.index);
-      }
+      if (seen.has(depIndex)) continue;
+      seen.add(depIndex);
+      node.deps.push(depIndex);
+      nodes[depIndex]!.dependants.push(node.index);
     }
   }
 
