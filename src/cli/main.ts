@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, isUserError } from '../errors.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStatusCommands } from './commands/status.js';
+import { registerSettingsCommand } from './commands/settings.js';
 import { registerWorkerCommand } from './commands/worker.js';
 
 /** Exit codes, documented in the README. */
@@ -39,6 +40,7 @@ export const buildProgram = (): Command => {
     .exitOverride();
   registerRunCommand(program);
   registerStatusCommands(program);
+  registerSettingsCommand(program);
   registerWorkerCommand(program);
   program.addOption(new Option('--verbose').hideHelp());
   return program;

@@ -37,6 +37,17 @@ export const settingFlags = (options: CommonFlags, extra: Record<string, unknown
   return { ...flags, ...extra };
 };
 
+/** Dedicated flags given: setting key -> the flag, so `b2 settings` can name it as the source. */
+export const dedicatedFlagSources = (options: CommonFlags): Record<string, string> => {
+  const sources: Record<string, string> = {};
+  for (const [option, key] of Object.entries(SETTING_FLAGS)) {
+    if (options[option as keyof typeof SETTING_FLAGS] !== undefined) {
+      sources[key] = `--${option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+    }
+  }
+  return sources;
+};
+
 export interface Prepared {
   readonly pipeline: LoadedPipeline;
   readonly roots: Task[];
@@ -51,10 +62,11 @@ export const preparePipeline = async (
   taskName: string | undefined,
   taskArgs: readonly string[],
   flags: Record<string, unknown>,
+  flagSources: Record<string, string> = {},
 ): Promise<Prepared> => {
   const pipelineDir = path.dirname(path.resolve(file));
   setPipelineDir(pipelineDir);
-  await initSettings({ cwd: process.cwd(), env: process.env, flags, pipelineDir });
+  await initSettings({ cwd: process.cwd(), env: process.env, flags, flagSources, pipelineDir });
   const pipeline = await loadPipeline(file);
   printSettingsWarnings();
   const roots = await selectRoots(pipeline.module, file, { taskName, taskArgs });

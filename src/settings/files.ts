@@ -1,12 +1,15 @@
 /**
- * Settings files: `$B2_SETTINGS_JSON` or every settings.json from the working
- * directory upward (nearest first, as b2luigi), then the cosmiconfig `b2`
- * configuration found from the working directory or a parent folder.
+ * Settings files: `$B2_SETTINGS_JSON` alone, or every settings.json from the
+ * working directory upward (nearest first, as b2luigi), then the cosmiconfig
+ * `b2` configuration found from the working directory or a parent folder.
+ * This module, cosmiconfig and esbuild are imported only when files are
+ * read, so batch workers (settings from a snapshot) never load them.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError, errorMessage } from '../errors.js';
+import { isPlainObject } from './values.js';
 
 export interface FileLayer {
   /** e.g. "settings.json: /home/u/ana/settings.json". */
@@ -23,14 +26,16 @@ const readJsonSettings = (file: string): FileLayer => {
       hint: 'It must be a JSON object of setting names and values.',
     });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UserError('bad-settings-file', `Settings file ${file} is not a JSON object.`);
+  if (!isPlainObject(parsed)) {
+    throw new UserError('bad-settings-file', `Settings file ${file} is not a JSON object of settings.`, {
+      hint: 'Write it as {"setting_name": value, ...}.',
+    });
   }
-  return { source: `${path.basename(file)}: ${file}`, values: parsed as Record<string, unknown> };
+  return { source: `${path.basename(file)}: ${file}`, values: parsed };
 };
 
-/** settings.json files from `cwd` up to the root, nearest first. */
-export const findSettingsJsonFiles = (cwd: string, env: Record<string, string | undefined>): string[] => {
+/** `$B2_SETTINGS_JSON`, else settings.json files from `cwd` up to the root, nearest first. */
+export const findSettingsJsonFiles = (cwd: string, env: Readonly<Record<string, string | undefined>>): string[] => {
   const explicit = env.B2_SETTINGS_JSON;
   if (explicit) {
     const file = path.resolve(cwd, explicit);
@@ -49,11 +54,23 @@ export const findSettingsJsonFiles = (cwd: string, env: Record<string, string | 
   }
 };
 
-/** TypeScript config files: esbuild to a hidden module next to the file, imported, removed. */
-const loadTypeScriptConfig = async (file: string): Promise<unknown> => {
+/**
+ * esbuild instead of cosmiconfig's TypeScript loader, which needs the
+ * TypeScript compiler and costs over a second. The module is written next to
+ * the config so its relative imports resolve; a fresh name per load because
+ * Node caches modules by URL.
+ */
+let loads = 0;
+
+export const loadTypeScriptConfig = async (file: string): Promise<unknown> => {
   const esbuild = await import('esbuild');
-  const { code } = await esbuild.transform(readFileSync(file, 'utf8'), { loader: 'ts', format: 'esm', target: 'node20', sourcefile: file });
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.mjs`);
+  const { code } = await esbuild.transform(readFileSync(file, 'utf8'), {
+    loader: 'ts',
+    format: 'esm',
+    target: 'node20',
+    sourcefile: file,
+  });
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${Date.now()}-${++loads}.mjs`);
   writeFileSync(temporary, code);
   try {
     const module = (await import(pathToFileURL(temporary).href)) as { default?: unknown };
@@ -66,26 +83,34 @@ const loadTypeScriptConfig = async (file: string): Promise<unknown> => {
 export const findConfigFile = async (cwd: string): Promise<FileLayer | undefined> => {
   const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('b2', {
-    // 'global' climbs into parent folders (and ~/.config/b2); 'project' would stop at the first package.json.
+    // 'global' climbs into parent folders (then ~/.config/b2); 'project' would stop at the first package.json.
     searchStrategy: 'global',
+    cache: false,
     loaders: { '.ts': loadTypeScriptConfig },
   });
   let result;
   try {
     result = await explorer.search(cwd);
   } catch (error) {
-    throw new UserError('bad-settings-file', `Cannot read the b2 configuration: ${errorMessage(error)}`);
+    const file = (error as { filepath?: unknown }).filepath;
+    throw new UserError(
+      'bad-settings-file',
+      `Cannot read the b2 configuration${typeof file === 'string' ? ` ${file}` : ''}: ${errorMessage(error)}`,
+    );
   }
   if (!result || result.isEmpty) return undefined;
   const config = result.config as unknown;
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new UserError('bad-settings-file', `The b2 configuration in ${result.filepath} is not an object of settings.`);
+  if (!isPlainObject(config)) {
+    throw new UserError('bad-settings-file', `The b2 configuration in ${result.filepath} is not an object of settings.`, {
+      hint: 'A config module must `export default { setting_name: value, ... }`.',
+    });
   }
   const name = path.basename(result.filepath);
-  return { source: `${name === 'package.json' ? 'package.json "b2"' : name}: ${result.filepath}`, values: config as Record<string, unknown> };
+  return { source: `${name === 'package.json' ? 'package.json "b2"' : name}: ${result.filepath}`, values: config };
 };
 
-export const loadFileLayers = async (cwd: string, env: Record<string, string | undefined>): Promise<FileLayer[]> => {
+/** Highest precedence first: the nearest settings.json, ..., the farthest, then the b2 configuration. */
+export const loadFileLayers = async (cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<FileLayer[]> => {
   const layers = findSettingsJsonFiles(cwd, env).map(readJsonSettings);
   const config = await findConfigFile(cwd);
   if (config) layers.push(config);

@@ -153,7 +153,8 @@ export const defaultOf = (definition: SettingDefinition, context: DefaultContext
   return 'value' in fallback ? fallback.value : fallback.compute(context);
 };
 
-const escapeCell = (text: string): string => text.replace(/\|/g, '\\|');
+// A pipe would split the cell; `<log_dir>` would be taken for an HTML tag and dropped.
+const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
 
 /** The README's settings reference, generated from the table. */
 export const settingsMarkdown = (): string => {

@@ -17,22 +17,22 @@ export const freshPipelineDir = async (): Promise<string> => {
 };
 
 export class Leaf extends Task.with({ n: param.int(), label: param.string({ default: 'x' }) }) {
-  *output() {
+  override *output() {
     yield this.addToOutput('leaf.txt');
   }
 }
 
 export class Sum extends Task.with({ count: param.int({ default: 3 }) }) {
-  *requires() {
+  override *requires() {
     for (let n = 0; n < this.count; n++) yield new Leaf({ n });
   }
-  *output() {
+  override *output() {
     yield this.addToOutput('sum.txt');
   }
 }
 
 export class Raw extends ExternalTask.with({ runNumber: param.int() }) {
-  *output() {
+  override *output() {
     yield this.addToOutput('raw.root');
   }
 }

@@ -73,7 +73,7 @@ describe('buildGraph', () => {
 
   it('refuses two tasks that write the same output', () => {
     class Twin extends Task.with({ k: param.int({ hidden: true }) }) {
-      *output() {
+      override *output() {
         yield this.addToOutput('same.txt');
       }
     }
@@ -90,7 +90,7 @@ describe('buildGraph', () => {
       override requires(): Requirements {
         return this.i > 0 ? new Link({ i: this.i - 1 }) : [];
       }
-      *output() {
+      override *output() {
         yield this.addToOutput('link.txt');
       }
     }

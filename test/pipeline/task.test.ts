@@ -69,7 +69,7 @@ describe('output paths', () => {
       tag: param.string({ hidden: true }),
       custom: param.list({ hashed: true, hashFunction: (v: unknown[]) => v.join('_') }),
     }) {
-      *output() {
+      override *output() {
         yield this.addToOutput('o.txt');
       }
     }
@@ -79,7 +79,7 @@ describe('output paths', () => {
 
   it('refuses a value containing "/" as a folder name, pointing at hashed', () => {
     class Named extends Task.with({ name: param.string() }) {
-      *output() {
+      override *output() {
         yield this.addToOutput('o.txt');
       }
     }
@@ -130,7 +130,7 @@ describe('inherits, requires and clone', () => {
 
   it('requires() takes over the parameters and requires the clone', () => {
     class Histogram extends requires(Leaf, { fixed: { label: 'fixed' } }) {
-      *output() {
+      override *output() {
         yield this.addToOutput('h.txt');
       }
     }

@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { buildGraph } from '../../pipeline/graph.js';
 import { getSetting } from '../../settings/index.js';
 import { EXIT, commonOptions } from '../main.js';
-import { preparePipeline, settingFlags, type CommonFlags } from '../prepare.js';
+import { dedicatedFlagSources, preparePipeline, settingFlags, type CommonFlags } from '../prepare.js';
 import { dryRun, showOutput } from '../inspect.js';
 import { removeOutputs } from '../remove.js';
 import { executeRun } from '../execute.js';
@@ -79,7 +79,7 @@ const runCommand = async (
     taskName = undefined;
   }
   const extra: Record<string, unknown> = options.workers !== undefined ? { workers: options.workers } : {};
-  const { pipeline, roots } = await preparePipeline(file, taskName, rest, settingFlags(options, extra));
+  const { pipeline, roots } = await preparePipeline(file, taskName, rest, settingFlags(options, extra), dedicatedFlagSources(options));
   const workers = options.workers ?? getSetting<number>('workers');
 
   if (options.showOutput) {
