@@ -10,9 +10,13 @@ export interface JobObservation {
   readonly exitStatus?: number;
   /** Latest state from the live queue or history, when the job was in the answer. */
   readonly queue?: JobStatus;
-  readonly submittedAt: number;
   /** Last time the job was seen in the queue or history. */
   readonly lastSeenAt?: number;
+  /**
+   * Since when successful queries that asked about the job did not find it
+   * (unset while it is found, or before any query asked about it).
+   */
+  readonly missingSince?: number;
   /** First time the queue reported the job ended without an exit file. */
   readonly endedAt?: number;
   readonly now: number;
@@ -68,13 +72,11 @@ export const judgeJob = (o: JobObservation): JobVerdict => {
       message: `the job ended (${o.queue!.native}${code !== undefined ? `, exit code ${code}` : ''}) without recording an exit status: it was killed or never started`,
     };
   }
-  if (state !== undefined) return WAIT;
-  const missingSince = o.lastSeenAt ?? o.submittedAt;
-  if (o.now - missingSince < o.lostGraceMs) return WAIT;
+  if (state !== undefined || o.missingSince === undefined || o.now - o.missingSince < o.lostGraceMs) return WAIT;
   return {
     kind: 'failed',
     reason: 'lost',
-    message: `the job is lost: gone from the queue and its history for ${Math.round((o.now - missingSince) / 1000)} s with no exit status`,
+    message: `the job is lost: gone from the queue and its history for ${Math.round((o.now - o.missingSince) / 1000)} s with no exit status`,
   };
 };
 

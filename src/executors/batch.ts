@@ -48,6 +48,7 @@ export interface TrackedJob {
   readonly submittedAt: number;
   readonly exitFile: string;
   lastSeenAt?: number;
+  missingSince?: number;
   endedAt?: number;
   queue?: JobStatus;
 }
@@ -334,6 +335,7 @@ export class BatchExecutor implements Executor {
     // Jobs whose exit file is there need no query.
     const open = jobs.filter((job) => !existsSync(job.exitFile));
     if (open.length === 0) return;
+    const askedAt = Date.now();
     const query = await queryJobStates(system, open.map((job) => job.jobId), this.options.tag);
     if (query.error !== undefined) {
       // A failing query never fails a job by itself: back off and ask again later.
@@ -351,9 +353,14 @@ export class BatchExecutor implements Executor {
     const seenAt = Date.now();
     for (const job of open) {
       const status = query.states.get(job.jobId);
-      if (!status) continue;
+      if (!status) {
+        // Only an answer to a question asked after the submission can say the job is gone.
+        if (job.submittedAt <= askedAt) job.missingSince ??= askedAt;
+        continue;
+      }
       job.queue = status;
       job.lastSeenAt = seenAt;
+      delete job.missingSince;
       if (['succeeded', 'failed', 'cancelled', 'timeout'].includes(status.state)) job.endedAt ??= seenAt;
     }
   }
@@ -362,8 +369,8 @@ export class BatchExecutor implements Executor {
     const verdict = judgeJob({
       exitStatus: readExitStatus(tracked.exitFile),
       ...(tracked.queue ? { queue: tracked.queue } : {}),
-      submittedAt: tracked.submittedAt,
       ...(tracked.lastSeenAt === undefined ? {} : { lastSeenAt: tracked.lastSeenAt }),
+      ...(tracked.missingSince === undefined ? {} : { missingSince: tracked.missingSince }),
       ...(tracked.endedAt === undefined ? {} : { endedAt: tracked.endedAt }),
       now: Date.now(),
       lostGraceMs: getSetting<number>('lost_job_grace') * 1000,
@@ -375,7 +382,8 @@ export class BatchExecutor implements Executor {
       this.onOutcome({ index: tracked.job.index, ok: true });
       return;
     }
-    if (verdict.kill) await this.kill(tracked.system, [tracked.jobId]);
+    // Held jobs stay in the system; a "lost" or ended job might linger somewhere: never leave one behind.
+    if (verdict.kill || verdict.reason === 'lost' || verdict.reason === 'ended') await this.kill(tracked.system, [tracked.jobId]);
     this.onOutcome({
       index: tracked.job.index,
       ok: false,

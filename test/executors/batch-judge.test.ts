@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { judgeJob, type JobObservation } from '../../src/executors/batch-judge.js';
 
-const base: JobObservation = { submittedAt: 0, now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000 };
+const base: JobObservation = { now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000 };
 const q = (state: NonNullable<JobObservation['queue']>['state'], extra: Partial<NonNullable<JobObservation['queue']>> = {}) => ({
   jobId: '1',
   state,
@@ -45,9 +45,10 @@ describe('judgeJob', () => {
     expect(judgeJob({ ...base, queue: q('cancelled'), endedAt: 0, now: 16_000 })).toMatchObject({ reason: 'cancelled' });
   });
 
-  it('declares a job lost only after the grace period', () => {
-    expect(judgeJob({ ...base, now: 299_000 })).toEqual({ kind: 'wait' });
-    expect(judgeJob({ ...base, now: 301_000 })).toMatchObject({ reason: 'lost' });
-    expect(judgeJob({ ...base, lastSeenAt: 100_000, now: 301_000 })).toEqual({ kind: 'wait' });
+  it('declares a job lost only after queries missed it for the whole grace period', () => {
+    // Never asked about yet (a slow first query): however long ago it was submitted, wait.
+    expect(judgeJob({ ...base, now: 10_000_000 })).toEqual({ kind: 'wait' });
+    expect(judgeJob({ ...base, missingSince: 0, now: 299_000 })).toEqual({ kind: 'wait' });
+    expect(judgeJob({ ...base, missingSince: 0, now: 301_000 })).toMatchObject({ reason: 'lost', message: expect.stringContaining('for 301 s') });
   });
 });

@@ -1,0 +1,182 @@
+/**
+ * `b2 run --batch` end to end against the HTCondor and LSF simulators in
+ * test/fakes (executables first on PATH that really run the jobs).
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
+import { averagePipeline, B2_BIN, makeProject, runB2 } from '../helpers/b2.js';
+
+const SYSTEMS = [
+  { system: 'htcondor', submit: 'condor_submit', query: 'condor_q' },
+  { system: 'lsf', submit: 'bsub', query: 'bjobs' },
+] as const;
+
+/** Fast polling for tests; everything else as a user would have it. */
+const FAST = ['--setting', 'poll_interval=0.3', '--setting', 'lost_job_grace=3', '--setting', 'status_query_timeout=2'];
+
+let clusters: FakeCluster[] = [];
+afterEach(() => {
+  for (const cluster of clusters) cluster.cleanup();
+  clusters = [];
+});
+
+const cluster = (): FakeCluster => {
+  const c = createFakeCluster();
+  clusters.push(c);
+  return c;
+};
+
+describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, query }) => {
+  const run = (dir: string, fake: FakeCluster, extra: string[] = []) =>
+    runB2(['run', 'pipeline.ts', '--batch', '--batch-system', system, '--workers', '200', ...FAST, ...extra], { cwd: dir, env: fake.env });
+
+  it('runs the example, one job per task', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    const result = run(dir, fake);
+    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    expect(readFileSync(path.join(dir, 'average.txt'), 'utf8')).toBe('28.5');
+    expect(fake.calls().filter((c) => c.cmd === submit)).toHaveLength(11);
+    const log = path.join(dir, 'logs', 'some_parameter=3', 'MyNumberTask');
+    expect(readFileSync(path.join(log, 'stdout'), 'utf8')).toContain('number 3');
+    expect(readFileSync(path.join(log, 'exit_status'), 'utf8').trim()).toBe('0');
+    expect(existsSync(path.join(dir, 'task_files', 'some_parameter=3', 'MyNumberTask', 'executable_wrapper.sh'))).toBe(true);
+  });
+
+  it('reports the failing task with its job id and logs while the others finish', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': averagePipeline({ failOn: 3 }) });
+    const result = run(dir, fake);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('failed: MyNumberTask(some_parameter=3)');
+    expect(result.stdout).toMatch(/job id:\s+\S+/);
+    expect(result.stdout).toContain('the task exited with code 1');
+    expect(result.stdout).toContain('| about to fail');
+    expect(result.stdout).toMatch(/MyNumberTask\s+0\s+9\s+1\s+0/);
+    expect(result.stdout).toMatch(/MyAverageTask\s+0\s+0\s+0\s+1/);
+  });
+
+  it('brings env_script, env, executable and working_dir into the job', () => {
+    const fake = cluster();
+    const dir = makeProject({
+      'pipeline.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task } from 'b2';
+        export class Probe extends Task {
+          *output() { yield this.addToOutput('probe.json'); }
+          run() {
+            writeFileSync(this.getOutputFileName('probe.json'), JSON.stringify({
+              cwd: process.cwd(), fromScript: process.env.FROM_ENV_SCRIPT, fromEnv: process.env.FROM_ENV,
+              nasty: process.env.NASTY, viaExecutable: process.env.VIA_EXECUTABLE,
+            }));
+          }
+        }
+        export default new Probe();`,
+      'setup.sh': 'export FROM_ENV_SCRIPT=sourced\n',
+      'work/.keep': '',
+      'node-wrapper.sh': `#!/bin/bash\nexport VIA_EXECUTABLE=yes\nexec "${process.execPath}" "$@"\n`,
+    });
+    chmodSync(path.join(dir, 'node-wrapper.sh'), 0o755);
+    const nasty = `it's "quoted" $(echo no) \`echo no\` $HOME; a\\b\nnew line ✓`;
+    writeFileSync(
+      path.join(dir, 'settings.json'),
+      JSON.stringify({
+        env_script: 'setup.sh',
+        env: { FROM_ENV: 'plain', NASTY: nasty },
+        executable: [path.join(dir, 'node-wrapper.sh'), B2_BIN],
+        working_dir: 'work',
+      }),
+    );
+    const result = run(dir, fake);
+    expect(result.code).toBe(0);
+    const probe = JSON.parse(readFileSync(path.join(dir, 'probe.json'), 'utf8'));
+    expect(probe).toEqual({ cwd: path.join(dir, 'work'), fromScript: 'sourced', fromEnv: 'plain', nasty, viaExecutable: 'yes' });
+  });
+
+  it('passes nasty parameter values through to the task literally', () => {
+    const fake = cluster();
+    const nasty = `a 'b' "c" $(touch /tmp/b2-pwned) \`id\` ; & | > < \\ \n ✓`;
+    const dir = makeProject({
+      'pipeline.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task, param } from 'b2';
+        export class Echo extends Task.with({ text: param.string({ hashed: true }) }) {
+          *output() { yield this.addToOutput('echo.txt'); }
+          run() { writeFileSync(this.getOutputFileName('echo.txt'), this.text); }
+        }
+        export default new Echo({ text: ${JSON.stringify(nasty)} });`,
+    });
+    const result = run(dir, fake);
+    expect(result.code).toBe(0);
+    const out = runB2(['run', 'pipeline.ts', '--show-output'], { cwd: dir }).stdout.match(/✓ (\S+echo\.txt)/)![1]!;
+    expect(readFileSync(out, 'utf8')).toBe(nasty);
+  });
+
+  it('retries a failing submission and reports one that keeps failing', () => {
+    const fake = cluster();
+    fake.setFaults({ submitError: { count: 2 } });
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    const ok = run(dir, fake, ['MyNumberTask', '--some-parameter', '1']);
+    expect(ok.code).toBe(0);
+    fake.setFaults({ submitError: {} });
+    const bad = run(dir, fake, ['MyNumberTask', '--some-parameter', '2']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(`could not submit to ${system}`);
+    expect(bad.stdout).toContain(`command: ${submit}`);
+  });
+
+  it('rides out failing and hanging status queries', () => {
+    const fake = cluster();
+    fake.setFaults({ queryError: { count: 3 }, queryHang: { count: 1, seconds: 5 } });
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    const result = run(dir, fake);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`status query to ${system} failed`);
+    expect(fake.calls().filter((c) => c.cmd === query).length).toBeGreaterThan(1);
+  });
+
+  it('fails a job that vanished as lost, with that reason', () => {
+    const fake = cluster();
+    fake.setFaults({ vanish: { count: 1 } });
+    const dir = makeProject({ 'pipeline.ts': averagePipeline({ body: 'const until = Date.now() + 1500; while (Date.now() < until);' }) });
+    const result = run(dir, fake, ['MyNumberTask', '--some-parameter', '5']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('the job is lost: gone from the queue and its history');
+  });
+
+  it('stops every job on Ctrl-C and exits 130', async () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': averagePipeline({ body: 'const until = Date.now() + 60000; while (Date.now() < until);' }) });
+    const child = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', system, '--workers', '20', ...FAST], {
+      cwd: dir,
+      env: { ...process.env, ...fake.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    await fake.waitFor((jobs) => jobs.filter((j) => j.state === 'running').length === 10, { timeoutMs: 40_000 });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect({ code, output }).toMatchObject({ code: 130 });
+    expect({ left: fake.jobs().filter((j) => j.state === 'running' || j.state === 'idle'), output }).toEqual({ left: [], output });
+    expect(fake.runningProcesses()).toEqual([]);
+  }, 120_000);
+});
+
+describe('--batch on the HTCondor simulator: held jobs', () => {
+  it('fails a held job with its hold reason and removes it', () => {
+    const fake = cluster();
+    fake.setFaults({ hold: { count: 1, reason: 'Error from slot1@node7: disk quota exceeded', code: 13 } });
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    const result = runB2(['run', 'pipeline.ts', 'MyNumberTask', '--some-parameter', '4', '--batch', '--batch-system', 'htcondor', ...FAST], { cwd: dir, env: fake.env });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('the job was held by the batch system: Error from slot1@node7: disk quota exceeded');
+    expect(fake.jobs().filter((j) => j.state === 'held')).toEqual([]);
+  });
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
