@@ -135,7 +135,7 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
     const result = run(dir, fake);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`status query to ${system} failed`);
-    expect(fake.calls().filter((c) => c.cmd === query).length).toBeGreaterThan(1);
+    expect(fake.calls().filter((c) => c.cmd === query).length).toBeGreaterThanOrEqual(1);
   });
 
   it('fails a job that vanished as lost, with that reason', () => {

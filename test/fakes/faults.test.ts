@@ -181,6 +181,33 @@ describe('scheduling switches', () => {
   });
 });
 
+describe('behaviour switches', () => {
+  it('switches the HTCondor details the sources leave open', async () => {
+    cluster.setFaults({ condorUserLogFormat: 'legacy', condorBareJobBatchName: 'set', condorWatchHint: true, condorQueueLingerMs: 0, condorHistoryDelayMs: 5000 });
+    const r = run(cluster, 'condor_submit', [condorJob('exit 0', 'JobBatchName = bare\n')]);
+    expect(r.stderr).toBe('To monitor your job(s), run: condor_watch_q -clusters 1\n');
+    await cluster.waitFor((jobs) => jobs[0]?.state === 'completed');
+    expect(read(cluster, 'job.log')).toMatch(/^000 \(001\.000\.000\) \d\d\/\d\d \d\d:\d\d:\d\d Job submitted/);
+    // Gone from the queue at once, but in history only after the delay.
+    expect(run(cluster, 'condor_q', ['-json']).stdout).toBe('');
+    expect(run(cluster, 'condor_history', ['-json']).stdout).toBe('[\n]\n');
+    const history = await until(() => {
+      const text = run(cluster, 'condor_history', ['-af', 'JobBatchName']).stdout;
+      return text !== '' && text;
+    }, 15_000, 'history');
+    expect(history).toBe('bare\n');
+  });
+
+  it('switches the LSF details the sources leave open', () => {
+    cluster.setFaults({ lsfQueueWording: 'always-queue', lsfSubmitBanner: 'LSF is processing your request. Please wait ...', lsfNoJobStream: 'stdout' });
+    expect(run(cluster, 'bsub', ['-H', 'sleep', '60']).stdout).toBe('LSF is processing your request. Please wait ...\nJob <1> is submitted to queue <normal>.\n');
+    expect(run(cluster, 'bjobs', ['-p', '-noheader', '-o', 'stat']).stdout).toBe('PSUSP\n');
+    expect(run(cluster, 'bkill', ['-d', '1']).stdout).toBe('Job <1> is being terminated\n');
+    expect(run(cluster, 'bjobs')).toEqual({ stdout: 'No unfinished job found\n', stderr: '', status: 0 });
+    expect(run(cluster, 'bjobs', ['-a', '-noheader', '-o', 'stat']).stdout).toBe('DONE\n');
+  });
+});
+
 describe('call log and setup', () => {
   it('records every invocation with its argv', () => {
     run(cluster, 'condor_q', ['-json']);

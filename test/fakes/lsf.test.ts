@@ -124,6 +124,9 @@ describe('bjobs', () => {
     expect(bjobs('-u', 'nobody-else')).toEqual({ stdout: '', stderr: 'No unfinished job found\n', status: 0 });
     expect(run(cluster, 'bjobs', ['123'], { env: { LSB_BJOBS_CONSISTENT_EXIT_CODE: 'Y' } }).status).toBe(255);
     expect(run(cluster, 'bjobs', ['1'], { env: { LSB_BJOBS_CONSISTENT_EXIT_CODE: 'Y' } }).status).toBe(0);
+    cluster.setFaults({ lsfConsistentExitCode: true });
+    expect(bjobs('123').status).toBe(255);
+    expect(run(cluster, 'bjobs', ['123'], { env: { LSB_BJOBS_CONSISTENT_EXIT_CODE: 'N' } }).status).toBe(0);
   });
 
   it('hides finished jobs without -a (switchable), shows them with -a until CLEAN_PERIOD passes', async () => {

@@ -148,7 +148,8 @@ export function main({ cmd, argv, dir, faults, out, err }) {
   const o = parseArgs(argv);
   applyQueryFaults(dir, faults, cmd, () => ({ status: 255, stderr: 'LSF is down. Please wait ...\n' }));
   const now = Date.now();
-  const consistent = (process.env.LSB_BJOBS_CONSISTENT_EXIT_CODE ?? faults.lsfConsistentExitCode ?? 'N').toString().toUpperCase().startsWith('Y');
+  const envSetting = process.env.LSB_BJOBS_CONSISTENT_EXIT_CODE;
+  const consistent = envSetting !== undefined ? /^y/i.test(envSetting) : faults.lsfConsistentExitCode === true;
   const showFinished = o.all || o.done || faults.lsfFinishedWithoutA === 'show';
   const known = loadLsfJobs(dir).filter((j) => !expired(j, faults, now));
   const stateOk = (j) => {
