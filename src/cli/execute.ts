@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import chalk from 'chalk';
+import type { BatchSystemName } from '../batch/types.js';
 import { plainAdapter } from '../executors/batch-control.js';
 import { BatchExecutor } from '../executors/batch.js';
 import type { Executor } from '../executors/executor.js';
@@ -16,6 +17,7 @@ import {
   findConflicts,
   findResumableRun,
   planResume,
+  settleOrphanedSubmits,
   plannedFile,
   withStateDirLock,
   type ResumePlan,
@@ -44,6 +46,11 @@ export interface ExecuteOptions {
 
 const LOCK_POLL_MS = 2000;
 
+const parseJobId = (system: BatchSystemName, stdout: string): string | undefined => {
+  const parsed = plainAdapter(system).parseSubmitOutput(stdout, '');
+  return parsed.ok ? parsed.value : undefined;
+};
+
 const plannedIds = (graph: TaskGraph): Set<string> =>
   new Set(graph.nodes.filter((node) => node.initial !== 'complete').map((node) => node.id));
 
@@ -62,16 +69,14 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
       process.stdout.write(chalk.green(`All ${graph.nodes.length} task(s) are complete; nothing to do.\n`));
       return undefined;
     }
+    // Outside the lock: this may take up to submit_timeout after a crash.
+    const dead = findResumableRun(stateDir, options.pipeline.file);
+    if (dead) await settleOrphanedSubmits(dead, parseJobId, getSetting<number>('submit_timeout') * 1000);
     const outcome = await withStateDirLock(stateDir, () => {
       const conflicts = findConflicts(stateDir, planned).filter((c) => !(options.ignoreLock && c.liveness.kind === 'elsewhere'));
       if (conflicts.length > 0) return { conflict: conflicts[0]! };
       const found = findResumableRun(stateDir, options.pipeline.file);
-      const resume = found
-        ? planResume(found, graph, (system, stdout) => {
-            const parsed = plainAdapter(system).parseSubmitOutput(stdout, '');
-            return parsed.ok ? parsed.value : undefined;
-          })
-        : undefined;
+      const resume = found ? planResume(found, graph, parseJobId) : undefined;
       const run = resume?.run ?? createRunDir(stateDir);
       writeFileAtomic(plannedFile(run), JSON.stringify([...planned]));
       return { registered: { graph, run, ...(resume ? { resume } : {}) } };

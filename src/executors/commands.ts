@@ -4,7 +4,7 @@
  * argv; this runs it and hands back what it printed.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { Command } from '../batch/types.js';
 
 export interface CommandResult {
@@ -30,8 +30,10 @@ export const runCommand = async (command: Command, timeoutMs: number, options: R
   // Loaded on first use: `b2 worker` and local runs never pay for it.
   const { execa } = await import('execa');
   const [file, ...args] = command.argv;
+  // A descriptor, not a stream: the child writes the file itself, even after this process died.
+  const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
   const result = await execa(file!, args, {
-    ...(options.stdoutFile === undefined ? {} : { stdout: { file: options.stdoutFile } }),
+    ...(stdoutFd === undefined ? {} : { stdout: stdoutFd as unknown as "inherit" }),
     reject: false,
     timeout: timeoutMs,
     forceKillAfterDelay: 2000,
@@ -39,6 +41,8 @@ export const runCommand = async (command: Command, timeoutMs: number, options: R
     ...(command.stdin === undefined ? {} : { input: command.stdin }),
     ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
     stripFinalNewline: false,
+  }).finally(() => {
+    if (stdoutFd !== undefined) closeSync(stdoutFd);
   });
   const startError =
     result.failed && result.exitCode === undefined && !result.timedOut

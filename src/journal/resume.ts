@@ -55,6 +55,29 @@ export const findResumableRun = (stateDir: string, pipelineFile: string): { run:
   return undefined;
 };
 
+/**
+ * Submit commands orphaned by the crash may still be running: wait until
+ * each one's output names a job, or it is older than the submit timeout (it
+ * failed, or never started), so that no job is submitted a second time.
+ */
+export const settleOrphanedSubmits = async (
+  found: { run: RunDir; state: RunState },
+  parseJobId: (system: BatchSystemName, stdout: string) => string | undefined,
+  submitTimeoutMs: number,
+): Promise<void> => {
+  const pending = [...found.state.tasks.values()].filter((task) => task.phase === 'submitting' && task.system && BATCH.has(task.system));
+  for (;;) {
+    const unsettled = pending.filter((task) => {
+      const file = submitOutputFile(found.run, task.id, task.attempt);
+      if (!existsSync(file)) return Date.now() - task.changedAt < submitTimeoutMs;
+      if (parseJobId(task.system as BatchSystemName, readFileSync(file, 'utf8'))) return false;
+      return Date.now() - statSync(file).mtimeMs < submitTimeoutMs;
+    });
+    if (unsettled.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+};
+
 export const planResume = (
   found: { run: RunDir; state: RunState },
   graph: TaskGraph,
