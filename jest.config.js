@@ -11,4 +11,6 @@ export default {
   // End-to-end suites spawn the real CLI and batch systems; two workers match the machine.
   maxWorkers: 2,
   testTimeout: 60000,
+  // Background batch jobs of a failed test must not keep the run (and CI) waiting.
+  forceExit: true,
 };
