@@ -174,7 +174,8 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
     uninstall();
   }
   const exitCode = result.cancelled ? EXIT.interrupted : result.schedule.anyFailed ? EXIT.failed : EXIT.ok;
-  journal.append({ type: 'run-finished', exitCode }, true);
+  const { user, system } = process.cpuUsage();
+  journal.append({ type: 'run-finished', exitCode, cpuMs: Math.round((user + system) / 1000) }, true);
   journal.close();
   process.stdout.write(`${formatSummary(graph, result.schedule, result.failures)}\n`);
   return exitCode;

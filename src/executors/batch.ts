@@ -332,8 +332,12 @@ export class BatchExecutor implements Executor {
   private async refreshQueue(system: BatchSystemName, jobs: TrackedJob[], now: number): Promise<void> {
     if (now < (this.nextQueryAt.get(system) ?? 0)) return;
     const pollMs = getSetting<number>('poll_interval') * 1000;
-    // Jobs whose exit file is there need no query.
-    const open = jobs.filter((job) => !existsSync(job.exitFile));
+    // A recorded exit status settles a job without asking, unless a signal ended it:
+    // then only the queue can tell a walltime kill or a cancellation from a crash.
+    const open = jobs.filter((job) => {
+      const status = readExitStatus(job.exitFile);
+      return status === undefined || status > 128;
+    });
     if (open.length === 0) return;
     const askedAt = Date.now();
     const query = await queryJobStates(system, open.map((job) => job.jobId), this.options.tag);

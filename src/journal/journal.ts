@@ -40,7 +40,8 @@ export type JournalEntry =
   | { readonly type: 'not-run'; readonly ids: readonly string[] }
   | { readonly type: 'adopted'; readonly fromRun: string; readonly jobs: number }
   | { readonly type: 'kill-requested'; readonly by: number; readonly host: string }
-  | { readonly type: 'run-finished'; readonly exitCode: number };
+    /** cpuMs: the runner's own CPU time (user + system), without the commands and local workers it started. */
+  | { readonly type: 'run-finished'; readonly exitCode: number; readonly cpuMs?: number };
 
 export type StampedEntry = JournalEntry & { readonly t: number };
 

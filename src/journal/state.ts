@@ -39,7 +39,7 @@ type RunStarted = Extract<JournalEntry, { type: 'run-started' }>;
 export interface RunState {
   readonly started?: RunStarted & { t: number };
   readonly tasks: Map<string, TaskState>;
-  finished?: { exitCode: number; t: number };
+  finished?: { exitCode: number; t: number; cpuMs?: number };
   killRequested?: { by: number; host: string; t: number };
   lastEntryAt: number;
 }
@@ -109,7 +109,7 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
         state.killRequested = { by: entry.by, host: entry.host, t: entry.t };
         break;
       case 'run-finished':
-        state.finished = { exitCode: entry.exitCode, t: entry.t };
+        state.finished = { exitCode: entry.exitCode, t: entry.t, ...(entry.cpuMs !== undefined ? { cpuMs: entry.cpuMs } : {}) };
         break;
       case 'adopted':
         break;

@@ -108,6 +108,7 @@ export const statusJson = (view: StatusView): unknown => ({
   total: view.state.started?.total,
   toRun: view.state.started?.toRun,
   counts: phaseCounts(view.state),
+  runnerCpuMs: view.state.finished?.cpuMs,
   tasks: [...view.state.tasks.values()].map((task) => ({
     id: task.id,
     family: task.family,

@@ -1,0 +1,341 @@
+/**
+ * `b2 run --batch` end to end on a real Slurm or Grid Engine (started by
+ * scripts/slurm-up.sh, scripts/sge-up.sh). Jobs are really submitted, so
+ * every test cancels what its runs leave in the queue, by the job ids its
+ * runs journaled: jobs of other suites running at the same time are never
+ * touched. Each system's test file supplies a RealSystem and calls
+ * describeRealBatch.
+ */
+import { afterEach, expect, it } from '@jest/globals';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { averagePipeline, B2_BIN, makeProject, runB2, type B2Result } from './b2.js';
+
+export interface RealSystem {
+  /** The batch_system value. */
+  readonly name: 'slurm' | 'sge';
+  /** describeIfSlurm / describeIfSge. */
+  readonly describe: (name: string, body: () => void) => void;
+  /** Jobs the system still lists as queued, running or being removed: id -> its state word. */
+  readonly activeJobs: () => Map<string, string>;
+  /** Whether a state word from activeJobs means the job has started. */
+  readonly isRunning: (state: string) => boolean;
+  /** Remove jobs; ids the system no longer knows are ignored. */
+  readonly cancel: (ids: readonly string[]) => void;
+  /** The environment variable holding a job's own id inside the job. */
+  readonly jobIdVariable: string;
+  /** A walltime the system enforces soon, and how long to allow the run that overruns it. */
+  readonly walltime: { readonly setting: string; readonly runTimeoutMs: number };
+}
+
+/** Run a batch-system client; its stdout, or an error naming what failed. */
+export const client = (argv: readonly string[], options: { allowFailure?: boolean } = {}): string => {
+  const [bin, ...args] = argv as [string, ...string[]];
+  const result = spawnSync(bin, args, { encoding: 'utf8', timeout: 30_000 });
+  if (result.error) throw new Error(`${bin}: ${result.error.message}`);
+  if (result.status !== 0 && !options.allowFailure) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return result.stdout;
+};
+
+/** Polled at the pace of a real queue; production poll intervals are far longer. */
+const FAST = ['--setting', 'poll_interval=0.5'];
+
+const JOB_SLEEP_MS = 120_000;
+/** Blocks the task without burning CPU, which the other suites on a 2-core machine need. */
+const sleepBody = (ms: number): string => `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms});`;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Poll `check` until it holds; fail with `what` and the last observation after `timeoutMs`. */
+const waitFor = async (what: string, check: () => boolean | string, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  let last: boolean | string = false;
+  while (Date.now() < deadline) {
+    last = check();
+    if (last === true) return;
+    await sleep(250);
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${typeof last === 'string' ? `: ${last}` : ''}`);
+};
+
+interface Journaled {
+  readonly taskId: string;
+  readonly jobId: string;
+}
+
+/** Every job id the runs in this project wrote to their journals. */
+const journaledJobs = (dir: string): Journaled[] => {
+  const runs = path.join(dir, '.b2', 'runs');
+  if (!existsSync(runs)) return [];
+  const jobs: Journaled[] = [];
+  for (const run of readdirSync(runs)) {
+    const journal = path.join(runs, run, 'journal.jsonl');
+    if (!existsSync(journal)) continue;
+    for (const line of readFileSync(journal, 'utf8').split('\n')) {
+      if (!line.includes('"submitted"')) continue;
+      try {
+        const entry = JSON.parse(line) as { type: string; id: string; jobId: string };
+        if (entry.type === 'submitted') jobs.push({ taskId: entry.id, jobId: entry.jobId });
+      } catch {
+        // A line being written right now.
+      }
+    }
+  }
+  return jobs;
+};
+
+/** A runner started in the background, for signals sent while its jobs run. */
+interface Runner {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+const startRunner = (args: readonly string[], cwd: string): Runner => {
+  // As runB2 does: no b2 settings inherited from the caller's environment.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('B2_')));
+  const child = spawn(process.execPath, [B2_BIN, ...args], { cwd, env: { ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (data) => (output += data));
+  child.stderr!.on('data', (data) => (output += data));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+};
+
+/** The exit code, with b2's output in the failure message (toMatchObject would show only the code). */
+const expectExit = (result: { code: number | null; signal?: NodeJS.Signals | null; output: string }, code: number): void => {
+  if (result.code === code) return;
+  const tail = result.output.length > 6000 ? `...${result.output.slice(-6000)}` : result.output;
+  throw new Error(`b2 exited with ${result.code ?? result.signal}, expected ${code}; its output:\n${tail}`);
+};
+
+const withTimeout = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+interface StatusJson {
+  runner: { kind: string };
+  counts: Record<string, number>;
+  tasks: { id: string; family: string; params: Record<string, unknown>; phase: string; jobId?: string; message?: string }[];
+}
+
+export const describeRealBatch = (system: RealSystem): void => {
+  const projects: string[] = [];
+  const runners: Runner[] = [];
+  // The folders of a failed test stay, for its logs and journal.
+  let passed = false;
+  const test = (name: string, body: () => void | Promise<void>, timeoutMs: number): void =>
+    it(
+      name,
+      async () => {
+        passed = false;
+        await body();
+        passed = true;
+      },
+      timeoutMs,
+    );
+
+  const project = (files: Record<string, string>): string => {
+    const dir = makeProject(files);
+    projects.push(dir);
+    return dir;
+  };
+
+  /** What is still queued or running of the given jobs. */
+  const stillListed = (ids: readonly string[]): string[] => {
+    const active = system.activeJobs();
+    return ids.filter((id) => active.has(id));
+  };
+
+  afterEach(async () => {
+    // A runner still alive after a failed assertion would submit more jobs.
+    for (const runner of runners.splice(0)) {
+      if (runner.child.exitCode === null && runner.child.signalCode === null) {
+        runner.child.kill('SIGKILL');
+        await runner.exited;
+      }
+    }
+    for (const dir of projects.splice(0)) {
+      const left = stillListed(journaledJobs(dir).map((job) => job.jobId));
+      if (left.length > 0) system.cancel(left);
+      if (passed) rmSync(dir, { recursive: true, force: true });
+      else process.stderr.write(`kept the folder of the failed test: ${dir}\n`);
+    }
+  });
+
+  const run = (dir: string, extra: readonly string[] = [], timeoutMs = 150_000): B2Result =>
+    runB2(['run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '50', ...FAST, ...extra], { cwd: dir, timeoutMs });
+
+  const status = (dir: string): StatusJson => {
+    const result = runB2(['status', '--json'], { cwd: dir });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    return JSON.parse(result.stdout) as StatusJson;
+  };
+
+  /** A run of ten sleeping jobs, once all are submitted and some of them run. */
+  const startSleepingRun = async (): Promise<{ dir: string; runner: Runner; ids: string[] }> => {
+    const dir = project({ 'pipeline.ts': averagePipeline({ body: sleepBody(JOB_SLEEP_MS) }) });
+    const runner = startRunner(['run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '50', ...FAST], dir);
+    runners.push(runner);
+    await waitFor(
+      'ten jobs submitted, some running',
+      () => {
+        const ids = journaledJobs(dir).map((job) => job.jobId);
+        const active = system.activeJobs();
+        const running = ids.filter((id) => system.isRunning(active.get(id) ?? ''));
+        return (ids.length === 10 && running.length > 0) || `${ids.length} submitted, ${running.length} running; b2 said: ${runner.output()}`;
+      },
+      90_000,
+    );
+    return { dir, runner, ids: journaledJobs(dir).map((job) => job.jobId) };
+  };
+
+  test('runs the example, one job per task, with results, logs and the job ids in b2 status', () => {
+    // Each job prints the id the batch system gave it, to compare with what b2 journaled.
+    const dir = project({ 'pipeline.ts': averagePipeline({ body: `console.log('job', process.env.${system.jobIdVariable});` }) });
+    const result = run(dir);
+    expectExit(result, 0);
+    expect(result.stdout).toMatch(/MyNumberTask\s+0\s+10\s+0\s+0/);
+    expect(result.stdout).toMatch(/MyAverageTask\s+0\s+1\s+0\s+0/);
+    expect(readFileSync(path.join(dir, 'average.txt'), 'utf8')).toBe('28.5');
+    const log = path.join(dir, 'logs', 'some_parameter=3', 'MyNumberTask');
+    expect(readFileSync(path.join(log, 'stdout'), 'utf8')).toContain('number 3');
+    expect(readFileSync(path.join(log, 'exit_status'), 'utf8').trim()).toBe('0');
+
+    const view = status(dir);
+    expect(view.runner.kind).toBe('finished');
+    expect(view.counts).toMatchObject({ succeeded: 11, failed: 0, submitted: 0, 'not-run': 0, pending: 0 });
+    const jobIds = view.tasks.map((task) => task.jobId);
+    expect(new Set(jobIds).size).toBe(11);
+    for (const task of view.tasks.filter((t) => t.family === 'MyNumberTask')) {
+      const stdout = readFileSync(path.join(dir, 'logs', `some_parameter=${String(task.params.some_parameter)}`, 'MyNumberTask', 'stdout'), 'utf8');
+      expect(stdout).toContain(`job ${task.jobId}\n`);
+    }
+  }, 180_000);
+
+  test('reports a failing task with its job id, logs and stderr while the other nine finish', () => {
+    const dir = project({ 'pipeline.ts': averagePipeline({ failOn: 3 }) });
+    const result = run(dir);
+    expectExit(result, 1);
+    expect(result.stdout).toContain('failed: MyNumberTask(some_parameter=3)');
+    const jobId = /failed: MyNumberTask\(some_parameter=3\)[\s\S]*?job id:\s+(\S+)/.exec(result.stdout)?.[1];
+    expect(jobId).toMatch(/^\d+$/);
+    expect(result.stdout).toContain('the task exited with code 1');
+    const log = path.join(dir, 'logs', 'some_parameter=3', 'MyNumberTask');
+    expect(result.stdout).toContain(path.join(log, 'stdout'));
+    expect(result.stdout).toContain(path.join(log, 'stderr'));
+    expect(result.stdout).toContain('| about to fail');
+    expect(result.stdout).toContain('| Error: some_parameter 3 is not allowed');
+    expect(result.stdout).toMatch(/MyNumberTask\s+0\s+9\s+1\s+0/);
+    expect(result.stdout).toMatch(/MyAverageTask\s+0\s+0\s+0\s+1/);
+    for (const n of [0, 1, 2, 4, 5, 6, 7, 8, 9]) expect(existsSync(path.join(dir, `some_parameter=${n}`, 'number.txt'))).toBe(true);
+    expect(existsSync(path.join(dir, 'average.txt'))).toBe(false);
+    expect(existsSync(path.join(dir, 'logs', 'MyAverageTask'))).toBe(false);
+
+    const view = status(dir);
+    expect(view.counts).toMatchObject({ succeeded: 9, failed: 1, 'not-run': 1, submitted: 0 });
+    const failed = view.tasks.find((task) => task.phase === 'failed');
+    expect(failed).toMatchObject({ family: 'MyNumberTask', params: { some_parameter: 3 }, jobId });
+  }, 180_000);
+
+  test('reports a job that overruns its walltime as timed out', () => {
+    const dir = project({ 'pipeline.ts': averagePipeline({ body: sleepBody(JOB_SLEEP_MS * 2) }) });
+    const result = run(dir, ['MyNumberTask', '--some-parameter', '1', '--setting', `walltime=${system.walltime.setting}`], system.walltime.runTimeoutMs);
+    expectExit(result, 1);
+    expect(result.stdout).toContain('failed: MyNumberTask(some_parameter=1)');
+    expect(result.stdout).toContain('timed out: the job exceeded its walltime');
+    expect(result.stdout).not.toContain('killed by signal');
+    expect(existsSync(path.join(dir, 'some_parameter=1', 'number.txt'))).toBe(false);
+    expect(status(dir).tasks[0]?.message).toMatch(/^timed out/);
+  }, system.walltime.runTimeoutMs + 30_000);
+
+  test('on Ctrl-C cancels every job of the run and exits 130', async () => {
+    const { runner, ids } = await startSleepingRun();
+    runner.child.kill('SIGINT');
+    const code = await withTimeout(runner.exited, 90_000, 'b2 to exit after SIGINT');
+    expectExit({ code, output: runner.output() }, 130);
+    expect(runner.output()).toContain(`cancelling`);
+    // b2 waits until the queue lets go of its jobs before it exits.
+    expect(stillListed(ids)).toEqual([]);
+  }, 180_000);
+
+  test('runs 200 tasks in one run', () => {
+    const dir = project({
+      'pipeline.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task, WrapperTask, param } from 'b2';
+        export class Leaf extends Task.with({ i: param.int() }) {
+          *output() { yield this.addToOutput('leaf.txt'); }
+          run() { writeFileSync(this.getOutputFileName('leaf.txt'), String(this.i)); }
+        }
+        export class Many extends WrapperTask {
+          *requires() { for (let i = 0; i < 200; i++) yield new Leaf({ i }); }
+        }
+        export default new Many();`,
+    });
+    const result = run(dir, ['--workers', '200'], 540_000);
+    expectExit(result, 0);
+    expect(result.stdout).toMatch(/Leaf\s+0\s+200\s+0\s+0/);
+    for (let i = 0; i < 200; i++) expect(readFileSync(path.join(dir, `i=${i}`, 'leaf.txt'), 'utf8')).toBe(String(i));
+    const leafJobs = journaledJobs(dir).filter((job) => job.taskId.startsWith('Leaf_'));
+    expect(new Set(leafJobs.map((job) => job.jobId)).size).toBe(200);
+  }, 600_000);
+
+  test('brings env, env_script and working_dir into the job', () => {
+    const nasty = `it's "quoted" $(echo no) \`echo no\` $HOME; a\\b ✓`;
+    const dir = project({
+      'pipeline.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task } from 'b2';
+        export class Probe extends Task {
+          *output() { yield this.addToOutput('probe.json'); }
+          run() {
+            writeFileSync(this.getOutputFileName('probe.json'), JSON.stringify({
+              cwd: process.cwd(), fromScript: process.env.FROM_ENV_SCRIPT, fromEnv: process.env.FROM_ENV,
+              nasty: process.env.NASTY, jobId: process.env.${system.jobIdVariable},
+            }));
+          }
+        }
+        export default new Probe();`,
+      'setup.sh': 'export FROM_ENV_SCRIPT=sourced\n',
+      'work/.keep': '',
+    });
+    writeFileSync(
+      path.join(dir, 'settings.json'),
+      JSON.stringify({ env_script: 'setup.sh', env: { FROM_ENV: 'plain', NASTY: nasty }, working_dir: 'work' }),
+    );
+    const result = run(dir);
+    expectExit(result, 0);
+    const probe = JSON.parse(readFileSync(path.join(dir, 'probe.json'), 'utf8')) as Record<string, string>;
+    const [job] = journaledJobs(dir);
+    expect(probe).toEqual({ cwd: path.join(dir, 'work'), fromScript: 'sourced', fromEnv: 'plain', nasty, jobId: job?.jobId });
+  }, 180_000);
+
+  test('b2 kill cancels the jobs of a run whose runner was killed', async () => {
+    const { dir, runner, ids } = await startSleepingRun();
+    runner.child.kill('SIGKILL');
+    await withTimeout(runner.exited, 30_000, 'the runner to die');
+
+    const orphaned = status(dir);
+    expect(orphaned.runner.kind).toBe('dead');
+    expect(orphaned.counts).toMatchObject({ submitted: 10, succeeded: 0 });
+    expect(orphaned.tasks.map((task) => task.jobId).filter(Boolean).sort()).toEqual([...ids].sort());
+    expect(stillListed(ids).sort()).toEqual([...ids].sort());
+
+    const kill = runB2(['kill'], { cwd: dir });
+    expectExit(kill, 0);
+    expect(kill.stdout).toContain(`cancelling 10 ${system.name} job(s)`);
+    await waitFor('the cancelled jobs to leave the queue', () => stillListed(ids).length === 0 || stillListed(ids).join(' '), 60_000);
+    // Safe to repeat.
+    expect(runB2(['kill'], { cwd: dir }).code).toBe(0);
+  }, 180_000);
+};
