@@ -4,7 +4,8 @@
  * Each benchmark runs the real `b2` binary on bench/pipelines.ts in a fresh
  * folder under bench/out/, measures the whole process (wall time from here,
  * CPU and peak memory from GNU time when available) and prints the target
- * next to the figure. Names: local, curve, graph, worker, settings, htcondor, slurm.
+ * next to the figure. Names: local, curve, graph, worker, htcondor, slurm
+ * (the last needs a running Slurm: see bench/batch-real.mjs).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -140,6 +141,45 @@ const benchmarks = {
     const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
     record('b2 worker cold start, 100k pipeline', 'median wall', median(walls) * 1000, 'ms', `≤ 250 ms (node -e 0: ${(median(baseline) * 1000).toFixed(0)} ms)`, median(walls) <= 0.25);
   },
+
+  /**
+   * 2,000 trivial tasks through the HTCondor simulator with --workers 200 on a
+   * farm of 8 slots. Counts the status queries the simulator received against
+   * the poll intervals the run lasted, and the runner's own CPU per job (from
+   * its journal: the commands and jobs it started are not in it).
+   */
+  async htcondor() {
+    const { createFakeCluster } = await import(path.join(ROOT, 'test', 'fakes', 'lib', 'index.mjs'));
+    const n = 2000;
+    const poll = 2;
+    const dir = freshDir(`htcondor-${n}`);
+    b2run(dir, ['Sum', '--n', '1']); // compile the bundle once
+    rmSync(path.join(dir, 'results'), { recursive: true, force: true });
+    const cluster = createFakeCluster();
+    try {
+      cluster.setFaults({ maxRunning: 8 });
+      const args = ['Trivial', '--n', String(n), '--batch', '--workers', '200', '--setting', 'batch_system=htcondor', '--setting', `poll_interval=${poll}`];
+      const m = b2run(dir, args, { env: { ...cluster.env, NO_COLOR: '1' }, timeout: 3600_000 });
+      const status = JSON.parse(measure([process.execPath, B2, 'status', '--json'], { cwd: dir }).stdout);
+      const calls = cluster.calls();
+      const count = (cmd) => calls.filter((call) => call.cmd === cmd).length;
+      const intervals = m.wall / poll;
+      const perInterval = count('condor_q') / intervals;
+      record(`htcondor sim ${n.toLocaleString('en')} jobs, --workers 200`, 'wall', m.wall, 's', `${count('condor_submit')} submits, ${count('condor_history')} condor_history`);
+      record(`htcondor sim ${n.toLocaleString('en')} jobs`, 'condor_q / poll', perInterval, '', `≤ 1 (${count('condor_q')} in ${intervals.toFixed(0)} intervals of ${poll} s)`, perInterval <= 1);
+      const cpuPerJob = status.runnerCpuMs / n;
+      record(`htcondor sim ${n.toLocaleString('en')} jobs`, 'runner CPU/job', cpuPerJob, 'ms', `≤ 5 ms (runner ${(status.runnerCpuMs / 1000).toFixed(1)} s in all)`, cpuPerJob <= 5);
+    } finally {
+      cluster.cleanup();
+    }
+  },
+
+  /** 500 trivial tasks on the real Slurm against a plain sbatch loop: bench/batch-real.mjs. */
+  slurm() {
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'batch-real.mjs')], { stdio: 'inherit' });
+    const summary = JSON.parse(readFileSync(path.join(OUT, 'batch-real', 'results.json'), 'utf8'));
+    record('slurm 500 tasks vs sbatch loop', 'b2/bash wall', summary.ratio, '', '≤ 1.2', result.status === 0 && summary.ratio <= 1.2);
+  },
 };
 
 const names = process.argv.slice(2);
@@ -152,7 +192,7 @@ for (const name of selected) {
     console.error(`unknown benchmark "${name}"; known: ${Object.keys(benchmarks).join(', ')}`);
     process.exit(2);
   }
-  bench();
+  await bench();
 }
 writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2));
 process.exitCode = results.some((r) => r.ok === false) ? 1 : 0;

@@ -115,6 +115,11 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       const names = resume.interrupted.slice(0, 5).map((t) => t.id).join(', ');
       process.stderr.write(`  interrupted and started again: ${names}${resume.interrupted.length > 5 ? ` and ${resume.interrupted.length - 5} more` : ''}\n`);
     }
+    // Their jobs ended while no runner watched: record the ids found since, and the success the outputs show.
+    for (const { task, system, jobId } of resume.finishedMeanwhile) {
+      if (task.phase === 'submitting' && system && jobId) journal.append({ type: 'submitted', id: task.id, attempt: task.attempt, system, jobId });
+      journal.append({ type: 'succeeded', id: task.id, attempt: task.attempt });
+    }
     journal.append({ type: 'adopted', fromRun: run.runId, jobs: resume.adopted.size }, true);
   }
 

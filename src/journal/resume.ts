@@ -33,6 +33,8 @@ export interface ResumePlan {
   readonly attempts: Map<number, number>;
   /** Tasks that were running (locally, or with no job to adopt) when the runner died. */
   readonly interrupted: TaskState[];
+  /** Tasks in flight when the runner died whose outputs are complete now: their jobs finished meanwhile. */
+  readonly finishedMeanwhile: { readonly task: TaskState; readonly system?: BatchSystemName; readonly jobId?: string }[];
 }
 
 const BATCH: ReadonlySet<string> = new Set(['htcondor', 'lsf', 'slurm', 'sge']);
@@ -86,27 +88,29 @@ export const planResume = (
   const adopted = new Map<number, AdoptedJob>();
   const attempts = new Map<number, number>();
   const interrupted: TaskState[] = [];
+  const finishedMeanwhile: ResumePlan['finishedMeanwhile'][number][] = [];
   for (const task of found.state.tasks.values()) {
     const index = graph.byId.get(task.id);
     if (index === undefined) continue;
     const node = graph.nodes[index]!;
     const finishedAttempt = task.phase === 'failed' || task.phase === 'retrying' || task.phase === 'cancelled';
     attempts.set(index, finishedAttempt ? task.attempt : Math.max(0, task.attempt - 1));
-    if (node.initial === 'complete') continue;
-    const system = task.system;
-    if (task.phase === 'submitted' && task.jobId && system && BATCH.has(system)) {
-      adopted.set(index, { system: system as BatchSystemName, jobId: task.jobId });
-    } else if (task.phase === 'submitting' && system && BATCH.has(system)) {
+    const system = task.system && BATCH.has(task.system) ? (task.system as BatchSystemName) : undefined;
+    let jobId = task.phase === 'submitted' ? task.jobId : undefined;
+    if (task.phase === 'submitting' && system) {
       // The runner died between the submit command and journaling its id.
       const file = submitOutputFile(found.run, task.id, task.attempt);
-      const jobId = existsSync(file) ? parseJobId(system as BatchSystemName, readFileSync(file, 'utf8')) : undefined;
-      if (jobId) adopted.set(index, { system: system as BatchSystemName, jobId });
-      else interrupted.push(task);
-    } else if (task.phase === 'running') {
-      interrupted.push(task);
+      jobId = existsSync(file) ? parseJobId(system, readFileSync(file, 'utf8')) : undefined;
     }
+    const inFlight = task.phase === 'submitted' || task.phase === 'submitting' || task.phase === 'running';
+    if (node.initial === 'complete') {
+      if (inFlight) finishedMeanwhile.push({ task, ...(system ? { system } : {}), ...(jobId ? { jobId } : {}) });
+      continue;
+    }
+    if (system && jobId && (task.phase === 'submitted' || task.phase === 'submitting')) adopted.set(index, { system, jobId });
+    else if (inFlight) interrupted.push(task);
   }
-  return { run: found.run, previous: found.state, adopted, attempts, interrupted };
+  return { run: found.run, previous: found.state, adopted, attempts, interrupted, finishedMeanwhile };
 };
 
 export interface LockConflict {

@@ -311,6 +311,9 @@ export class WrapperTask extends Task {
   override run(): void {}
 }
 
+/** A WrapperTask that keeps the empty run(): done once its requirements are, with no process or job of its own. */
+export const runsNothing = (task: Task): boolean => task instanceof WrapperTask && task.run === WrapperTask.prototype.run;
+
 
 const kebab = (name: string): string => name.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 

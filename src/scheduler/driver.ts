@@ -3,7 +3,7 @@
  * and tells the reporter. It owns no timers and spawns nothing itself.
  */
 import type { TaskGraph } from '../pipeline/graph.js';
-import type { Task } from '../pipeline/task.js';
+import { runsNothing, type Task } from '../pipeline/task.js';
 import { logPaths, type LogPaths } from '../pipeline/paths.js';
 import { refPath } from '../pipeline/reconstruct.js';
 import type { Executor, TaskOutcome } from '../executors/executor.js';
@@ -60,19 +60,32 @@ export const drive = async (graph: TaskGraph, executor: Executor, options: Drive
   if (notRunAtStart.length > 0) options.emit({ type: 'tasks-not-run', indices: notRunAtStart });
 
   const fill = (): void => {
-    if (cancelled) return;
-    const free = executor.capacity - inFlight;
-    if (free <= 0) return;
-    for (const index of schedule.take(free)) {
-      const node = graph.nodes[index]!;
-      const attempt = ++attempts[index]!;
-      const paths = logs.get(index) ?? logPaths(node.task);
-      logs.set(index, paths);
-      inFlight++;
-      options.onStarted?.(index, attempt, paths);
-      options.emit({ type: 'task-started', index, attempt });
-      executor.start({ index, task: node.task, path: refPath(graph, index, options.canStartAt), logs: paths, attempt });
+    for (let settled = true; settled && !cancelled; ) {
+      settled = false;
+      const free = executor.capacity - inFlight;
+      if (free <= 0) return;
+      for (const index of schedule.take(free)) settled = start(index) || settled;
     }
+  };
+
+  /** Hand a task to the executor; true when it was settled on the spot instead. */
+  const start = (index: number): boolean => {
+    const node = graph.nodes[index]!;
+    const attempt = ++attempts[index]!;
+    if (runsNothing(node.task)) {
+      // Its requirements are done, so it is: a batch job would only wait in the queue to do nothing.
+      options.emit({ type: 'task-started', index, attempt });
+      schedule.succeeded(index);
+      options.emit({ type: 'task-succeeded', index });
+      return true;
+    }
+    const paths = logs.get(index) ?? logPaths(node.task);
+    logs.set(index, paths);
+    inFlight++;
+    options.onStarted?.(index, attempt, paths);
+    options.emit({ type: 'task-started', index, attempt });
+    executor.start({ index, task: node.task, path: refPath(graph, index, options.canStartAt), logs: paths, attempt });
+    return false;
   };
 
   const handle = (outcome: TaskOutcome): void => {

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
 import { B2_BIN, makeProject, runB2 } from '../helpers/b2.js';
@@ -25,7 +25,8 @@ const gatedProject = (count: number): string =>
         *requires() { for (let k = 0; k < ${count}; k++) yield new Piece({ k }); }
       }
       export default new All();`,
-    'gate.sh': '#!/bin/bash\nwhile [ ! -e "$(dirname "$0")/go" ]; do sleep 1; done\nexec "$@"\n',
+    // `read -t` on a pipe this shell holds open itself waits without starting a process each second, for 120 jobs at once.
+    'gate.sh': '#!/bin/bash\nexec 3<> <(:)\nwhile [ ! -e "$(dirname "$0")/go" ]; do read -t 1 -u 3 || :; done\nexec 3<&-\nexec "$@"\n',
   });
 
 const gateSetting = (dir: string): string[] => ['--setting', `executable_prefix=${JSON.stringify(['bash', path.join(dir, 'gate.sh')])}`];
@@ -93,4 +94,119 @@ describe('b2 status and b2 kill on a batch run', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('no jobs left to cancel');
   }, 200_000);
+});
+
+interface Entry {
+  type: string;
+  id?: string;
+  jobId?: string;
+}
+
+/** Every entry of every run journal in the project. */
+const journalEntries = (dir: string): Entry[] => {
+  const runs = path.join(dir, '.b2', 'runs');
+  if (!existsSync(runs)) return [];
+  return readdirSync(runs).flatMap((run) => {
+    const file = path.join(runs, run, 'journal.jsonl');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Entry];
+        } catch {
+          return []; // the line being written
+        }
+      });
+  });
+};
+
+const waitUntil = async (what: string, check: () => boolean, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+/** After the rerun: one job per task over both runs, every result there, the jobs done. */
+const expectEachTaskSubmittedOnce = (dir: string, fake: FakeCluster, count: number): void => {
+  expect(fake.calls().filter((call) => call.cmd === 'condor_submit')).toHaveLength(count);
+  const jobs = fake.jobs();
+  expect(jobs).toHaveLength(count);
+  expect(jobs.filter((job) => job.state !== 'completed')).toEqual([]);
+  for (let k = 0; k < count; k++) expect(readFileSync(path.join(dir, `k=${k}`, 'piece.txt'), 'utf8')).toBe(String(k));
+  // As many submissions as tasks, and every task's result: no task was submitted twice.
+  // The journal knows every job id, each for one task, including those of
+  // submissions that answered after the runner died.
+  const owners = new Map<string, Set<string>>();
+  for (const entry of journalEntries(dir)) {
+    if (entry.type !== 'submitted' || !entry.jobId || !entry.id) continue;
+    owners.set(entry.jobId, (owners.get(entry.jobId) ?? new Set()).add(entry.id));
+  }
+  expect(owners.size).toBe(count);
+  expect([...owners.values()].filter((ids) => ids.size !== 1)).toEqual([]);
+};
+
+describe('a rerun after the runner was killed with kill -9', () => {
+  it('watches the jobs in flight (at least 100) instead of submitting them again', async () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const count = 120;
+    const dir = gatedProject(count);
+    const first = startRunner(dir, fake);
+    // kill -9 with at least 100 jobs in the queue, and likely some submissions under way.
+    await waitUntil('100 jobs journaled', () => journalEntries(dir).filter((e) => e.type === 'submitted').length >= 100, 300_000);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const inFlight = journalEntries(dir).filter((e) => e.type === 'submitted').length;
+
+    // The jobs go on only once the second runner has taken them over.
+    const rerun = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', '--no-progress', ...FAST, ...gateSetting(dir)], {
+      cwd: dir,
+      env: { ...process.env, ...fake.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(rerun);
+    let output = '';
+    rerun.stdout!.on('data', (data) => (output += data));
+    rerun.stderr!.on('data', (data) => (output += data));
+    const code = new Promise((resolve) => rerun.on('exit', resolve));
+    await waitUntil('the rerun to adopt the jobs', () => journalEntries(dir).some((e) => e.type === 'adopted'), 120_000);
+    writeFileSync(path.join(dir, 'go'), '');
+    expect({ code: await code, output }).toMatchObject({ code: 0 });
+    const adopted = Number(/died\. (\d+) job\(s\) still belong to it/.exec(output)?.[1]);
+    expect(adopted).toBeGreaterThanOrEqual(inFlight);
+    expectEachTaskSubmittedOnce(dir, fake, count);
+  }, 480_000);
+
+  it('during a submit burst: ids printed after the runner died are found, none is submitted twice', async () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    // Each condor_submit answers 1.5 s after its job exists: kill -9 lands with submissions in that window.
+    fake.setFaults({ submitLatencyMs: 1500 });
+    const count = 40;
+    const dir = gatedProject(count);
+    const first = startRunner(dir, fake);
+    const unanswered = (): number => {
+      const entries = journalEntries(dir);
+      const submitted = new Set(entries.filter((e) => e.type === 'submitted').map((e) => e.id));
+      return new Set(entries.filter((e) => e.type === 'submit-intent' && !submitted.has(e.id)).map((e) => e.id)).size;
+    };
+    await waitUntil('a burst of submissions under way', () => journalEntries(dir).some((e) => e.type === 'submitted') && unanswered() >= 4, 120_000);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const orphaned = unanswered();
+    expect(orphaned).toBeGreaterThanOrEqual(4);
+    fake.setFaults({});
+    writeFileSync(path.join(dir, 'go'), '');
+
+    const rerun = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', '--no-progress', ...FAST, ...gateSetting(dir)], {
+      cwd: dir,
+      env: fake.env,
+      timeoutMs: 240_000,
+    });
+    expect({ code: rerun.code, output: rerun.output }).toMatchObject({ code: 0 });
+    expectEachTaskSubmittedOnce(dir, fake, count);
+  }, 480_000);
 });

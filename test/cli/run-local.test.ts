@@ -18,6 +18,31 @@ describe('b2 run (local workers)', () => {
     expect(second.stdout).toContain('nothing to do');
   });
 
+  it('settles a WrapperTask without a worker or log folder of its own, but runs one that has its own run()', () => {
+    const dir = makeProject({
+      'pipeline.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task, WrapperTask, param } from 'b2';
+        export class Leaf extends Task.with({ i: param.int() }) {
+          *output() { yield this.addToOutput('leaf.txt'); }
+          run() { writeFileSync(this.getOutputFileName('leaf.txt'), String(this.i)); }
+        }
+        export class Plain extends WrapperTask {
+          *requires() { yield new Leaf({ i: 1 }); yield new Leaf({ i: 2 }); }
+        }
+        export class Announcing extends WrapperTask {
+          *requires() { yield new Plain(); }
+          run() { console.log('all leaves done'); }
+        }
+        export default new Announcing();`,
+    });
+    const result = runB2(['run', 'pipeline.ts'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Plain\s+0\s+1\s+0\s+0/);
+    expect(readdirSync(path.join(dir, 'logs')).sort()).toEqual(['Announcing', 'i=1', 'i=2']);
+    expect(readFileSync(path.join(dir, 'logs', 'Announcing', 'stdout'), 'utf8')).toBe('all leaves done\n');
+  });
+
   it('keeps independent branches going after a failure and names the failed task with its logs', () => {
     const dir = makeProject({ 'pipeline.ts': averagePipeline({ failOn: 3 }) });
     const result = runB2(['run', 'pipeline.ts', '-w', '2'], { cwd: dir });

@@ -16,7 +16,7 @@ import {
   selectGetenv,
 } from './condor-submit-file.mjs';
 import { SCHEDD_ADDR, STARTD_ADDR, condorJobsDir, eventId, eventText, userLogDateFormat } from './condor-jobs.mjs';
-import { num, take, withNewline } from './faults.mjs';
+import { num, pause, take, withNewline } from './faults.mjs';
 import { launchJobs } from './launch.mjs';
 
 // Every failure: stderr gets a blank line then the message; the exit status is 1.
@@ -300,6 +300,7 @@ export function main(ctx) {
     writeAtomic(path.join(job.jobDir, 'job.json'), JSON.stringify(meta));
   }
   launchJobs(dir, jobs);
+  pause(num(faults, 'submitLatencyMs', 0));
 
   const n = jobs.length;
   if (opts.terse) out(`${cluster}.0 - ${cluster}.${n - 1}\n`);

@@ -73,6 +73,11 @@ export function applyQueryFaults(dir, faults, cmd, defaultError) {
 export const withNewline = (s) => (s.endsWith('\n') ? s : `${s}\n`);
 
 // A numeric switch with a default.
+/** Block this process for `ms` (a submit command that is slow to answer, after its job exists). */
+export function pause(ms) {
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export function num(faults, key, fallback) {
   const v = faults[key];
   return v === undefined || v === null ? fallback : Number(v);

@@ -26,6 +26,8 @@ export interface Faults {
   vanish?: FaultScope & { afterMs?: number };
   /** Jobs stay idle/PEND this long before they may start (applies to jobs submitted afterwards). */
   startDelayMs?: number;
+  /** condor_submit and bsub wait this long after the job exists, before printing its id. */
+  submitLatencyMs?: number;
   /** At most this many jobs run at once across both systems (0 = unlimited; jobs submitted afterwards). */
   maxRunning?: number;
   /** Pause between the signals of a kill sequence (default 1000). */

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Exit, hostName, nextIds, userName, writeAtomic } from './common.mjs';
-import { num, take, withNewline } from './faults.mjs';
+import { num, pause, take, withNewline } from './faults.mjs';
 import { launchJobs } from './launch.mjs';
 import { lsfJobsDir } from './lsf-jobs.mjs';
 
@@ -244,6 +244,7 @@ export function main({ cmd, argv, dir, faults, out }) {
     argv: args,
     env,
   }]);
+  pause(num(faults, 'submitLatencyMs', 0));
   if (faults.lsfSubmitBanner) out(withNewline(faults.lsfSubmitBanner));
   const always = faults.lsfQueueWording === 'always-queue';
   out(o.has('-q') || always ? `Job <${id}> is submitted to queue <${queue}>.\n` : `Job <${id}> is submitted to default queue <${queue}>.\n`);
