@@ -22,6 +22,13 @@ const SLURM: RealSystem = {
   jobIdVariable: 'SLURM_JOB_ID',
   // Slurm's smallest limit is a minute, enforced by a check that runs about every 30 s.
   walltime: { setting: '60', runTimeoutMs: 210_000 },
+  // b2 puts the run tag in the comment; squeue -t all still lists finished jobs (MinJobAge of slurm-up.sh).
+  jobsTagged: (tag) =>
+    client(['squeue', '-h', '-t', 'all', '-o', '%i|%k'])
+      .split('\n')
+      .map((line) => line.trim().split('|'))
+      .filter(([id, comment]) => id && comment === tag)
+      .map(([id]) => id!),
 };
 
 SLURM.describe('--batch on a real Slurm', () => describeRealBatch(SLURM));

@@ -27,6 +27,8 @@ export interface RealSystem {
   readonly jobIdVariable: string;
   /** A walltime the system enforces soon, and how long to allow the run that overruns it. */
   readonly walltime: { readonly setting: string; readonly runTimeoutMs: number };
+  /** Every job the system still knows, finished ones included, that carries this run tag (when it can tell). */
+  readonly jobsTagged?: (tag: string) => string[];
 }
 
 /** Run a batch-system client; its stdout, or an error naming what failed. */
@@ -84,6 +86,26 @@ const journaledJobs = (dir: string): Journaled[] => {
   }
   return jobs;
 };
+
+/** Whether any journal of the project has an entry of this type. */
+const journalHas = (dir: string, type: string): boolean => {
+  const runs = path.join(dir, '.b2', 'runs');
+  return existsSync(runs) && readdirSync(runs).some((run) => {
+    const journal = path.join(runs, run, 'journal.jsonl');
+    return existsSync(journal) && readFileSync(journal, 'utf8').includes(`"type":"${type}"`);
+  });
+};
+
+/** The run tag the batch systems know the project's (single) run by. */
+const runTag = (dir: string): string => {
+  const runs = path.join(dir, '.b2', 'runs');
+  const [run] = readdirSync(runs);
+  const first = readFileSync(path.join(runs, run!, 'journal.jsonl'), 'utf8').split('\n')[0]!;
+  return (JSON.parse(first) as { tag: string }).tag;
+};
+
+/** Jobs that wait, without a process a second, until the file `go` appears in the project. */
+const GATE = '#!/bin/bash\nexec 3<> <(:)\nwhile [ ! -e "$(dirname "$0")/go" ]; do read -t 1 -u 3 || :; done\nexec 3<&-\nexec "$@"\n';
 
 /** A runner started in the background, for signals sent while its jobs run. */
 interface Runner {
@@ -319,6 +341,46 @@ export const describeRealBatch = (system: RealSystem): void => {
     const [job] = journaledJobs(dir);
     expect(probe).toEqual({ cwd: path.join(dir, 'work'), fromScript: 'sourced', fromEnv: 'plain', nasty, jobId: job?.jobId });
   }, 180_000);
+
+  test('a rerun after kill -9 with 100 jobs in flight watches them and submits none again', async () => {
+    const count = 100;
+    const dir = project({
+      'pipeline.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task, WrapperTask, param } from 'b2';
+        export class Piece extends Task.with({ k: param.int() }) {
+          *output() { yield this.addToOutput('piece.txt'); }
+          run() { writeFileSync(this.getOutputFileName('piece.txt'), String(this.k)); }
+        }
+        export class All extends WrapperTask {
+          *requires() { for (let k = 0; k < ${count}; k++) yield new Piece({ k }); }
+        }
+        export default new All();`,
+      'gate.sh': GATE,
+    });
+    const args = ['run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '200', ...FAST];
+    args.push('--setting', `executable_prefix=${JSON.stringify(['bash', path.join(dir, 'gate.sh')])}`);
+    const first = startRunner(args, dir);
+    runners.push(first);
+    await waitFor(`${count} jobs submitted`, () => journaledJobs(dir).length >= count || `${journaledJobs(dir).length} so far; b2 said: ${first.output()}`, 240_000);
+    first.child.kill('SIGKILL');
+    await withTimeout(first.exited, 30_000, 'the runner to die');
+
+    // The jobs go on only once the second runner has taken them over.
+    const rerun = startRunner(args, dir);
+    runners.push(rerun);
+    await waitFor('the rerun to adopt the jobs', () => journalHas(dir, 'adopted') || rerun.output(), 120_000);
+    writeFileSync(path.join(dir, 'go'), '');
+    const code = await withTimeout(rerun.exited, 480_000, 'the rerun to finish');
+    expectExit({ code, output: rerun.output() }, 0);
+    expect(rerun.output()).toContain(`died. ${count} job(s) still belong to it`);
+    for (let k = 0; k < count; k++) expect(readFileSync(path.join(dir, `k=${k}`, 'piece.txt'), 'utf8')).toBe(String(k));
+    const idsByTask = new Map<string, Set<string>>();
+    for (const job of journaledJobs(dir)) idsByTask.set(job.taskId, (idsByTask.get(job.taskId) ?? new Set()).add(job.jobId));
+    expect(idsByTask.size).toBe(count);
+    expect([...idsByTask].filter(([, ids]) => ids.size !== 1)).toEqual([]);
+    if (system.jobsTagged) expect(system.jobsTagged(runTag(dir))).toHaveLength(count);
+  }, 900_000);
 
   test('b2 kill cancels the jobs of a run whose runner was killed', async () => {
     const { dir, runner, ids } = await startSleepingRun();
