@@ -4,7 +4,7 @@
  * status query per batch system per poll interval covers every job of the
  * run, and the wrapper's exit-status file decides success.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
@@ -51,6 +51,8 @@ export interface TrackedJob {
   missingSince?: number;
   endedAt?: number;
   queue?: JobStatus;
+  /** The exit file's status, read once per poll. */
+  exitStatus?: number | undefined;
 }
 
 export interface BatchExecutorOptions {
@@ -69,6 +71,9 @@ export const exitFileFor = (logDir: string): string => path.join(logDir, 'exit_s
 export const startedFileFor = (logDir: string): string => path.join(logDir, 'started');
 
 const readExitStatus = (file: string): number | undefined => {
+  // Checked for every job in flight every second, and mostly absent: a stat that
+  // throws nothing costs far less than a failed read.
+  if (!statSync(file, { throwIfNoEntry: false })) return undefined;
   try {
     const text = readFileSync(file, 'utf8').trim();
     return text === '' ? undefined : Number(text);
@@ -318,12 +323,14 @@ export class BatchExecutor implements Executor {
       const now = Date.now();
       const bySystem = new Map<BatchSystemName, TrackedJob[]>();
       for (const tracked of this.tracked.values()) {
+        tracked.exitStatus = readExitStatus(tracked.exitFile);
         const list = bySystem.get(tracked.system) ?? [];
         list.push(tracked);
         bySystem.set(tracked.system, list);
       }
       await Promise.all([...bySystem].map(([system, jobs]) => this.refreshQueue(system, jobs, now)));
-      for (const tracked of [...this.tracked.values()]) await this.judge(tracked);
+      const lostGraceMs = getSetting<number>('lost_job_grace') * 1000;
+      for (const tracked of [...this.tracked.values()]) await this.judge(tracked, lostGraceMs);
     } finally {
       this.polling = false;
     }
@@ -334,10 +341,7 @@ export class BatchExecutor implements Executor {
     const pollMs = getSetting<number>('poll_interval') * 1000;
     // A recorded exit status settles a job without asking, unless a signal ended it:
     // then only the queue can tell a walltime kill or a cancellation from a crash.
-    const open = jobs.filter((job) => {
-      const status = readExitStatus(job.exitFile);
-      return status === undefined || status > 128;
-    });
+    const open = jobs.filter((job) => job.exitStatus === undefined || job.exitStatus > 128);
     if (open.length === 0) return;
     const askedAt = Date.now();
     const query = await queryJobStates(system, open.map((job) => job.jobId), this.options.tag);
@@ -369,15 +373,17 @@ export class BatchExecutor implements Executor {
     }
   }
 
-  private async judge(tracked: TrackedJob): Promise<void> {
+  private async judge(tracked: TrackedJob, lostGraceMs: number): Promise<void> {
+    // As read at the start of this poll: a file that appeared since counts at the next one.
+    const exitStatus = tracked.exitStatus;
     const verdict = judgeJob({
-      exitStatus: readExitStatus(tracked.exitFile),
+      ...(exitStatus === undefined ? {} : { exitStatus }),
       ...(tracked.queue ? { queue: tracked.queue } : {}),
       ...(tracked.lastSeenAt === undefined ? {} : { lastSeenAt: tracked.lastSeenAt }),
       ...(tracked.missingSince === undefined ? {} : { missingSince: tracked.missingSince }),
       ...(tracked.endedAt === undefined ? {} : { endedAt: tracked.endedAt }),
       now: Date.now(),
-      lostGraceMs: getSetting<number>('lost_job_grace') * 1000,
+      lostGraceMs,
       exitFileGraceMs: EXIT_FILE_GRACE_MS,
     });
     if (verdict.kind === 'wait') return;

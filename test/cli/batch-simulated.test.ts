@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
-import { averagePipeline, B2_BIN, makeProject, runB2 } from '../helpers/b2.js';
+import { averagePipeline, B2_BIN, flakyPipeline, makeProject, probePipeline, runB2 } from '../helpers/b2.js';
 
 const SYSTEMS = [
   { system: 'htcondor', submit: 'condor_submit', query: 'condor_q' },
@@ -62,19 +62,7 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
   it('brings env_script, env, executable and working_dir into the job', () => {
     const fake = cluster();
     const dir = makeProject({
-      'pipeline.ts': `
-        import { writeFileSync } from 'node:fs';
-        import { Task } from 'b2';
-        export class Probe extends Task {
-          *output() { yield this.addToOutput('probe.json'); }
-          run() {
-            writeFileSync(this.getOutputFileName('probe.json'), JSON.stringify({
-              cwd: process.cwd(), fromScript: process.env.FROM_ENV_SCRIPT, fromEnv: process.env.FROM_ENV,
-              nasty: process.env.NASTY, viaExecutable: process.env.VIA_EXECUTABLE,
-            }));
-          }
-        }
-        export default new Probe();`,
+      'pipeline.ts': probePipeline({ fromScript: 'FROM_ENV_SCRIPT', fromEnv: 'FROM_ENV', nasty: 'NASTY', viaExecutable: 'VIA_EXECUTABLE' }),
       'setup.sh': 'export FROM_ENV_SCRIPT=sourced\n',
       'work/.keep': '',
       'node-wrapper.sh': `#!/bin/bash\nexport VIA_EXECUTABLE=yes\nexec "${process.execPath}" "$@"\n`,
@@ -113,6 +101,18 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
     expect(result.code).toBe(0);
     const out = runB2(['run', 'pipeline.ts', '--show-output'], { cwd: dir }).stdout.match(/✓ (\S+echo\.txt)/)![1]!;
     expect(readFileSync(out, 'utf8')).toBe(nasty);
+  });
+
+  it('resubmits a job that fails twice, then succeeds, as three jobs', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': flakyPipeline(2) });
+    const result = run(dir, fake, ['--setting', 'retries=2']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('retrying MyNumberTask(some_parameter=5) (attempt 1 failed: the task exited with code 1)');
+    const status = JSON.parse(runB2(['status', '--json'], { cwd: dir }).stdout) as { tasks: { params: Record<string, unknown>; phase: string; attempt: number; jobIds?: string[] }[] };
+    const task = status.tasks.find((t) => t.params.some_parameter === 5);
+    expect(task).toMatchObject({ phase: 'succeeded', attempt: 3 });
+    expect(new Set(task?.jobIds).size).toBe(3);
   });
 
   it('retries a failing submission and reports one that keeps failing', () => {

@@ -7,24 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
-import { B2_BIN, makeProject, runB2 } from '../helpers/b2.js';
+import { B2_BIN, leavesPipeline, makeProject, runB2 } from '../helpers/b2.js';
 
 const FAST = ['--setting', 'poll_interval=0.5', '--setting', 'lost_job_grace=20'];
 
 /** N tasks whose jobs wait (in bash, cheaply) until the file `go` exists before running. */
 const gatedProject = (count: number): string =>
   makeProject({
-    'pipeline.ts': `
-      import { writeFileSync } from 'node:fs';
-      import { Task, WrapperTask, param } from 'b2';
-      export class Piece extends Task.with({ k: param.int() }) {
-        *output() { yield this.addToOutput('piece.txt'); }
-        run() { writeFileSync(this.getOutputFileName('piece.txt'), String(this.k)); }
-      }
-      export class All extends WrapperTask {
-        *requires() { for (let k = 0; k < ${count}; k++) yield new Piece({ k }); }
-      }
-      export default new All();`,
+    'pipeline.ts': leavesPipeline(count, { family: 'Piece', param: 'k', file: 'piece.txt' }),
     // `read -t` on a pipe this shell holds open itself waits without starting a process each second, for 120 jobs at once.
     'gate.sh': '#!/bin/bash\nexec 3<> <(:)\nwhile [ ! -e "$(dirname "$0")/go" ]; do read -t 1 -u 3 || :; done\nexec 3<&-\nexec "$@"\n',
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { averagePipeline, B2_BIN, makeProject, runB2 } from '../helpers/b2.js';
+import { averagePipeline, B2_BIN, flakyPipeline, makeProject, runB2 } from '../helpers/b2.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -107,17 +107,7 @@ describe('journal and b2 status (local)', () => {
 });
 
 describe('retries', () => {
-  const flaky = (failures: number): string =>
-    averagePipeline({
-      body: `
-        if (this.some_parameter === 5) {
-          const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
-          const counter = new URL('./attempts', import.meta.url);
-          const attempts = existsSync(counter) ? Number(readFileSync(counter, 'utf8')) + 1 : 1;
-          writeFileSync(counter, String(attempts));
-          if (attempts <= ${failures}) throw new Error('flaky attempt ' + attempts);
-        }`,
-    }).replace('run() {', 'async run() {');
+  const flaky = flakyPipeline;
 
   it('resubmits a task that fails twice, then succeeds', () => {
     const dir = makeProject({ 'pipeline.ts': flaky(2) });

@@ -54,6 +54,50 @@ export const makeProject = (files: Record<string, string>): string => {
   return dir;
 };
 
+/**
+ * `count` independent tasks `Family(param=k)`, each writing `<param>=<k>/<file>`, under a
+ * WrapperTask `All` that is the default export.
+ */
+export const leavesPipeline = (count: number, names: { family: string; param: string; file: string }): string => `
+  import { writeFileSync } from 'node:fs';
+  import { Task, WrapperTask, param } from 'b2';
+  export class ${names.family} extends Task.with({ ${names.param}: param.int() }) {
+    *output() { yield this.addToOutput('${names.file}'); }
+    run() { writeFileSync(this.getOutputFileName('${names.file}'), String(this.${names.param})); }
+  }
+  export class All extends WrapperTask {
+    *requires() { for (let k = 0; k < ${count}; k++) yield new ${names.family}({ ${names.param}: k }); }
+  }
+  export default new All();`;
+
+/** A task that writes, as probe.json, what it finds in the job: cwd and the given environment variables. */
+export const probePipeline = (variables: Record<string, string>): string => `
+  import { writeFileSync } from 'node:fs';
+  import { Task } from 'b2';
+  export class Probe extends Task {
+    *output() { yield this.addToOutput('probe.json'); }
+    run() {
+      writeFileSync(this.getOutputFileName('probe.json'), JSON.stringify({
+        cwd: process.cwd(),
+        ${Object.entries(variables).map(([key, name]) => `${key}: process.env.${name},`).join('\n        ')}
+      }));
+    }
+  }
+  export default new Probe();`;
+
+/** The example pipeline in which MyNumberTask(some_parameter=5) fails its first `failures` attempts. */
+export const flakyPipeline = (failures: number): string =>
+  averagePipeline({
+    body: `
+      if (this.some_parameter === 5) {
+        const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
+        const counter = new URL('./attempts', import.meta.url);
+        const attempts = existsSync(counter) ? Number(readFileSync(counter, 'utf8')) + 1 : 1;
+        writeFileSync(counter, String(attempts));
+        if (attempts <= ${failures}) throw new Error('flaky attempt ' + attempts);
+      }`,
+  }).replace('run() {', 'async run() {');
+
 /** The README example pipeline, with an optional failure injected into one task. */
 export const averagePipeline = (options: { failOn?: number; body?: string } = {}): string => `
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -10,7 +10,7 @@ import { afterEach, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { averagePipeline, B2_BIN, makeProject, runB2, type B2Result } from './b2.js';
+import { averagePipeline, B2_BIN, flakyPipeline, leavesPipeline, makeProject, probePipeline, runB2, type B2Result } from './b2.js';
 
 export interface RealSystem {
   /** The batch_system value. */
@@ -147,7 +147,7 @@ const withTimeout = async <T>(promise: Promise<T>, ms: number, what: string): Pr
 interface StatusJson {
   runner: { kind: string };
   counts: Record<string, number>;
-  tasks: { id: string; family: string; params: Record<string, unknown>; phase: string; jobId?: string; message?: string }[];
+  tasks: { id: string; family: string; params: Record<string, unknown>; phase: string; attempt: number; jobId?: string; jobIds?: string[]; message?: string }[];
 }
 
 export const describeRealBatch = (system: RealSystem): void => {
@@ -269,6 +269,16 @@ export const describeRealBatch = (system: RealSystem): void => {
     expect(failed).toMatchObject({ family: 'MyNumberTask', params: { some_parameter: 3 }, jobId });
   }, 180_000);
 
+  test('resubmits a job that fails twice, then succeeds, as three jobs', () => {
+    const dir = project({ 'pipeline.ts': flakyPipeline(2) });
+    const result = run(dir, ['--setting', 'retries=2']);
+    expectExit(result, 0);
+    expect(result.stderr).toContain('retrying MyNumberTask(some_parameter=5) (attempt 2 failed: the task exited with code 1)');
+    const task = status(dir).tasks.find((t) => t.params.some_parameter === 5);
+    expect(task).toMatchObject({ phase: 'succeeded', attempt: 3 });
+    expect(new Set(task?.jobIds).size).toBe(3);
+  }, 300_000);
+
   test('reports a job that overruns its walltime as timed out', () => {
     const dir = project({ 'pipeline.ts': averagePipeline({ body: sleepBody(JOB_SLEEP_MS * 2) }) });
     const result = run(dir, ['MyNumberTask', '--some-parameter', '1', '--setting', `walltime=${system.walltime.setting}`], system.walltime.runTimeoutMs);
@@ -292,17 +302,7 @@ export const describeRealBatch = (system: RealSystem): void => {
 
   test('runs 200 tasks in one run', () => {
     const dir = project({
-      'pipeline.ts': `
-        import { writeFileSync } from 'node:fs';
-        import { Task, WrapperTask, param } from 'b2';
-        export class Leaf extends Task.with({ i: param.int() }) {
-          *output() { yield this.addToOutput('leaf.txt'); }
-          run() { writeFileSync(this.getOutputFileName('leaf.txt'), String(this.i)); }
-        }
-        export class Many extends WrapperTask {
-          *requires() { for (let i = 0; i < 200; i++) yield new Leaf({ i }); }
-        }
-        export default new Many();`,
+      'pipeline.ts': leavesPipeline(200, { family: 'Leaf', param: 'i', file: 'leaf.txt' }),
     });
     const result = run(dir, ['--workers', '200'], 540_000);
     expectExit(result, 0);
@@ -315,19 +315,7 @@ export const describeRealBatch = (system: RealSystem): void => {
   test('brings env, env_script and working_dir into the job', () => {
     const nasty = `it's "quoted" $(echo no) \`echo no\` $HOME; a\\b ✓`;
     const dir = project({
-      'pipeline.ts': `
-        import { writeFileSync } from 'node:fs';
-        import { Task } from 'b2';
-        export class Probe extends Task {
-          *output() { yield this.addToOutput('probe.json'); }
-          run() {
-            writeFileSync(this.getOutputFileName('probe.json'), JSON.stringify({
-              cwd: process.cwd(), fromScript: process.env.FROM_ENV_SCRIPT, fromEnv: process.env.FROM_ENV,
-              nasty: process.env.NASTY, jobId: process.env.${system.jobIdVariable},
-            }));
-          }
-        }
-        export default new Probe();`,
+      'pipeline.ts': probePipeline({ fromScript: 'FROM_ENV_SCRIPT', fromEnv: 'FROM_ENV', nasty: 'NASTY', jobId: system.jobIdVariable }),
       'setup.sh': 'export FROM_ENV_SCRIPT=sourced\n',
       'work/.keep': '',
     });
@@ -345,17 +333,7 @@ export const describeRealBatch = (system: RealSystem): void => {
   test('a rerun after kill -9 with 100 jobs in flight watches them and submits none again', async () => {
     const count = 100;
     const dir = project({
-      'pipeline.ts': `
-        import { writeFileSync } from 'node:fs';
-        import { Task, WrapperTask, param } from 'b2';
-        export class Piece extends Task.with({ k: param.int() }) {
-          *output() { yield this.addToOutput('piece.txt'); }
-          run() { writeFileSync(this.getOutputFileName('piece.txt'), String(this.k)); }
-        }
-        export class All extends WrapperTask {
-          *requires() { for (let k = 0; k < ${count}; k++) yield new Piece({ k }); }
-        }
-        export default new All();`,
+      'pipeline.ts': leavesPipeline(count, { family: 'Piece', param: 'k', file: 'piece.txt' }),
       'gate.sh': GATE,
     });
     const args = ['run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '200', ...FAST];
