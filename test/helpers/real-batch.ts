@@ -330,8 +330,9 @@ export const describeRealBatch = (system: RealSystem): void => {
     expect(probe).toEqual({ cwd: path.join(dir, 'work'), fromScript: 'sourced', fromEnv: 'plain', nasty, jobId: job?.jobId });
   }, 180_000);
 
-  test('a rerun after kill -9 with 100 jobs in flight watches them and submits none again', async () => {
-    const count = 100;
+  test('a rerun after kill -9 mid-burst, with 100 jobs in flight, adopts them and submits no task twice', async () => {
+    // Killed once 100 of 200 jobs are journaled, while the rest are still being submitted.
+    const count = 200;
     const dir = project({
       'pipeline.ts': leavesPipeline(count, { family: 'Piece', param: 'k', file: 'piece.txt' }),
       'gate.sh': GATE,
@@ -340,7 +341,7 @@ export const describeRealBatch = (system: RealSystem): void => {
     args.push('--setting', `executable_prefix=${JSON.stringify(['bash', path.join(dir, 'gate.sh')])}`);
     const first = startRunner(args, dir);
     runners.push(first);
-    await waitFor(`${count} jobs submitted`, () => journaledJobs(dir).length >= count || `${journaledJobs(dir).length} so far; b2 said: ${first.output()}`, 240_000);
+    await waitFor('100 jobs submitted', () => journaledJobs(dir).length >= 100 || `${journaledJobs(dir).length} so far; b2 said: ${first.output()}`, 240_000);
     first.child.kill('SIGKILL');
     await withTimeout(first.exited, 30_000, 'the runner to die');
 
@@ -351,14 +352,14 @@ export const describeRealBatch = (system: RealSystem): void => {
     writeFileSync(path.join(dir, 'go'), '');
     const code = await withTimeout(rerun.exited, 480_000, 'the rerun to finish');
     expectExit({ code, output: rerun.output() }, 0);
-    expect(rerun.output()).toContain(`died. ${count} job(s) still belong to it`);
+    expect(Number(/died\. (\d+) job\(s\) still belong to it/.exec(rerun.output())?.[1])).toBeGreaterThanOrEqual(100);
     for (let k = 0; k < count; k++) expect(readFileSync(path.join(dir, `k=${k}`, 'piece.txt'), 'utf8')).toBe(String(k));
     const idsByTask = new Map<string, Set<string>>();
     for (const job of journaledJobs(dir)) idsByTask.set(job.taskId, (idsByTask.get(job.taskId) ?? new Set()).add(job.jobId));
     expect(idsByTask.size).toBe(count);
     expect([...idsByTask].filter(([, ids]) => ids.size !== 1)).toEqual([]);
     if (system.jobsTagged) expect(system.jobsTagged(runTag(dir))).toHaveLength(count);
-  }, 900_000);
+  }, 1_200_000);
 
   test('b2 kill cancels the jobs of a run whose runner was killed', async () => {
     const { dir, runner, ids } = await startSleepingRun();
