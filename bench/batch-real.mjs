@@ -131,7 +131,7 @@ const runB2 = () => {
     submit: Math.max(...times('submitted')) - Math.min(...times('submit-intent')),
     // the last leaf job ended until b2 counted it done (exit-file check interval)
     notice: Math.max(...times('succeeded')) - leafEnd,
-    // the WrapperTask's own job, after the leaves
+    // after the last leaf until the WrapperTask counts as done (the runner settles it, no job)
     wrapper: rootDone - Math.max(...times('succeeded')),
     // summary, journal close, exit
     exit: m.end - rootDone,

@@ -71,7 +71,12 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
     }
     // Outside the lock: this may take up to submit_timeout after a crash.
     const dead = findResumableRun(stateDir, options.pipeline.file);
-    if (dead) await settleOrphanedSubmits(dead, parseJobId, getSetting<number>('submit_timeout') * 1000);
+    if (dead) {
+      const timeout = getSetting<number>('submit_timeout');
+      await settleOrphanedSubmits(dead, parseJobId, timeout * 1000, (count) =>
+        process.stderr.write(`waiting up to ${timeout} s for ${count} submit command(s) the dead runner of run ${dead.run.runId} left running, so that their jobs are not submitted twice\n`),
+      );
+    }
     const outcome = await withStateDirLock(stateDir, () => {
       const conflicts = findConflicts(stateDir, planned).filter((c) => !(options.ignoreLock && c.liveness.kind === 'elsewhere'));
       if (conflicts.length > 0) return { conflict: conflicts[0]! };

@@ -31,9 +31,10 @@ export const runCommand = async (command: Command, timeoutMs: number, options: R
   const { execa } = await import('execa');
   const [file, ...args] = command.argv;
   // A descriptor, not a stream: the child writes the file itself, even after this process died.
+  // execa takes a descriptor number for stdout at run time; its types list numbers only for other fds.
   const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
   const result = await execa(file!, args, {
-    ...(stdoutFd === undefined ? {} : { stdout: stdoutFd as unknown as "inherit" }),
+    ...(stdoutFd === undefined ? {} : { stdout: stdoutFd as unknown as 'inherit' }),
     reject: false,
     timeout: timeoutMs,
     forceKillAfterDelay: 2000,

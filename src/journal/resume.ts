@@ -57,25 +57,36 @@ export const findResumableRun = (stateDir: string, pipelineFile: string): { run:
   return undefined;
 };
 
+type ParseJobId = (system: BatchSystemName, stdout: string) => string | undefined;
+
+/** The job id a submit command of the dead runner printed into its output file, if any yet. */
+const orphanedJobId = (run: RunDir, task: TaskState, system: BatchSystemName, parseJobId: ParseJobId): string | undefined => {
+  const file = submitOutputFile(run, task.id, task.attempt);
+  return existsSync(file) ? parseJobId(system, readFileSync(file, 'utf8')) : undefined;
+};
+
 /**
  * Submit commands orphaned by the crash may still be running: wait until
  * each one's output names a job, or it is older than the submit timeout (it
  * failed, or never started), so that no job is submitted a second time.
+ * `onWait` hears once how many are awaited, if any.
  */
 export const settleOrphanedSubmits = async (
   found: { run: RunDir; state: RunState },
-  parseJobId: (system: BatchSystemName, stdout: string) => string | undefined,
+  parseJobId: ParseJobId,
   submitTimeoutMs: number,
+  onWait: (count: number) => void,
 ): Promise<void> => {
   const pending = [...found.state.tasks.values()].filter((task) => task.phase === 'submitting' && task.system && BATCH.has(task.system));
-  for (;;) {
+  for (let told = false; ; told = true) {
     const unsettled = pending.filter((task) => {
+      if (orphanedJobId(found.run, task, task.system as BatchSystemName, parseJobId)) return false;
       const file = submitOutputFile(found.run, task.id, task.attempt);
-      if (!existsSync(file)) return Date.now() - task.changedAt < submitTimeoutMs;
-      if (parseJobId(task.system as BatchSystemName, readFileSync(file, 'utf8'))) return false;
-      return Date.now() - statSync(file).mtimeMs < submitTimeoutMs;
+      const since = statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? task.changedAt;
+      return Date.now() - since < submitTimeoutMs;
     });
     if (unsettled.length === 0) return;
+    if (!told) onWait(unsettled.length);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 };
@@ -83,7 +94,7 @@ export const settleOrphanedSubmits = async (
 export const planResume = (
   found: { run: RunDir; state: RunState },
   graph: TaskGraph,
-  parseJobId: (system: BatchSystemName, stdout: string) => string | undefined,
+  parseJobId: ParseJobId,
 ): ResumePlan => {
   const adopted = new Map<number, AdoptedJob>();
   const attempts = new Map<number, number>();
@@ -97,11 +108,8 @@ export const planResume = (
     attempts.set(index, finishedAttempt ? task.attempt : Math.max(0, task.attempt - 1));
     const system = task.system && BATCH.has(task.system) ? (task.system as BatchSystemName) : undefined;
     let jobId = task.phase === 'submitted' ? task.jobId : undefined;
-    if (task.phase === 'submitting' && system) {
-      // The runner died between the submit command and journaling its id.
-      const file = submitOutputFile(found.run, task.id, task.attempt);
-      jobId = existsSync(file) ? parseJobId(system, readFileSync(file, 'utf8')) : undefined;
-    }
+    // The runner died between the submit command and journaling its id.
+    if (task.phase === 'submitting' && system) jobId = orphanedJobId(found.run, task, system, parseJobId);
     const inFlight = task.phase === 'submitted' || task.phase === 'submitting' || task.phase === 'running';
     if (node.initial === 'complete') {
       if (inFlight) finishedMeanwhile.push({ task, ...(system ? { system } : {}), ...(jobId ? { jobId } : {}) });

@@ -4,10 +4,11 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
 import { B2_BIN, leavesPipeline, makeProject, runB2 } from '../helpers/b2.js';
+import { GATE_SCRIPT, gateSetting, journalEntries, journaledJobs, waitFor } from '../helpers/runs.js';
 
 const FAST = ['--setting', 'poll_interval=0.5', '--setting', 'lost_job_grace=20'];
 
@@ -15,11 +16,8 @@ const FAST = ['--setting', 'poll_interval=0.5', '--setting', 'lost_job_grace=20'
 const gatedProject = (count: number): string =>
   makeProject({
     'pipeline.ts': leavesPipeline(count, { family: 'Piece', param: 'k', file: 'piece.txt' }),
-    // `read -t` on a pipe this shell holds open itself waits without starting a process each second, for 120 jobs at once.
-    'gate.sh': '#!/bin/bash\nexec 3<> <(:)\nwhile [ ! -e "$(dirname "$0")/go" ]; do read -t 1 -u 3 || :; done\nexec 3<&-\nexec "$@"\n',
+    'gate.sh': GATE_SCRIPT,
   });
-
-const gateSetting = (dir: string): string[] => ['--setting', `executable_prefix=${JSON.stringify(['bash', path.join(dir, 'gate.sh')])}`];
 
 let clusters: FakeCluster[] = [];
 let children: ChildProcess[] = [];
@@ -86,39 +84,6 @@ describe('b2 status and b2 kill on a batch run', () => {
   }, 200_000);
 });
 
-interface Entry {
-  type: string;
-  id?: string;
-  jobId?: string;
-}
-
-/** Every entry of every run journal in the project. */
-const journalEntries = (dir: string): Entry[] => {
-  const runs = path.join(dir, '.b2', 'runs');
-  if (!existsSync(runs)) return [];
-  return readdirSync(runs).flatMap((run) => {
-    const file = path.join(runs, run, 'journal.jsonl');
-    if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .flatMap((line) => {
-        try {
-          return [JSON.parse(line) as Entry];
-        } catch {
-          return []; // the line being written
-        }
-      });
-  });
-};
-
-const waitUntil = async (what: string, check: () => boolean, timeoutMs: number): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
-
 /** After the rerun: one job per task over both runs, every result there, the jobs done. */
 const expectEachTaskSubmittedOnce = (dir: string, fake: FakeCluster, count: number): void => {
   expect(fake.calls().filter((call) => call.cmd === 'condor_submit')).toHaveLength(count);
@@ -130,10 +95,7 @@ const expectEachTaskSubmittedOnce = (dir: string, fake: FakeCluster, count: numb
   // The journal knows every job id, each for one task, including those of
   // submissions that answered after the runner died.
   const owners = new Map<string, Set<string>>();
-  for (const entry of journalEntries(dir)) {
-    if (entry.type !== 'submitted' || !entry.jobId || !entry.id) continue;
-    owners.set(entry.jobId, (owners.get(entry.jobId) ?? new Set()).add(entry.id));
-  }
+  for (const { taskId, jobId } of journaledJobs(dir)) owners.set(jobId, (owners.get(jobId) ?? new Set()).add(taskId));
   expect(owners.size).toBe(count);
   expect([...owners.values()].filter((ids) => ids.size !== 1)).toEqual([]);
 };
@@ -146,7 +108,7 @@ describe('a rerun after the runner was killed with kill -9', () => {
     const dir = gatedProject(count);
     const first = startRunner(dir, fake);
     // kill -9 with at least 100 jobs in the queue, and likely some submissions under way.
-    await waitUntil('100 jobs journaled', () => journalEntries(dir).filter((e) => e.type === 'submitted').length >= 100, 300_000);
+    await waitFor('100 jobs journaled', () => journalEntries(dir).filter((e) => e.type === 'submitted').length >= 100, 300_000);
     first.child.kill('SIGKILL');
     await first.exit;
     const inFlight = journalEntries(dir).filter((e) => e.type === 'submitted').length;
@@ -162,9 +124,10 @@ describe('a rerun after the runner was killed with kill -9', () => {
     rerun.stdout!.on('data', (data) => (output += data));
     rerun.stderr!.on('data', (data) => (output += data));
     const code = new Promise((resolve) => rerun.on('exit', resolve));
-    await waitUntil('the rerun to adopt the jobs', () => journalEntries(dir).some((e) => e.type === 'adopted'), 120_000);
+    await waitFor('the rerun to adopt the jobs', () => journalEntries(dir).some((e) => e.type === 'adopted'), 120_000);
     writeFileSync(path.join(dir, 'go'), '');
-    expect({ code: await code, output }).toMatchObject({ code: 0 });
+    // The output is what tells why a rerun failed.
+    expect({ code: await code, output: (await code) === 0 ? '' : output }).toEqual({ code: 0, output: '' });
     const adopted = Number(/died\. (\d+) job\(s\) still belong to it/.exec(output)?.[1]);
     expect(adopted).toBeGreaterThanOrEqual(inFlight);
     expectEachTaskSubmittedOnce(dir, fake, count);
@@ -180,10 +143,10 @@ describe('a rerun after the runner was killed with kill -9', () => {
     const first = startRunner(dir, fake);
     const unanswered = (): number => {
       const entries = journalEntries(dir);
-      const submitted = new Set(entries.filter((e) => e.type === 'submitted').map((e) => e.id));
-      return new Set(entries.filter((e) => e.type === 'submit-intent' && !submitted.has(e.id)).map((e) => e.id)).size;
+      const submitted = new Set(entries.flatMap((e) => (e.type === 'submitted' ? [e.id] : [])));
+      return new Set(entries.flatMap((e) => (e.type === 'submit-intent' && !submitted.has(e.id) ? [e.id] : []))).size;
     };
-    await waitUntil('a burst of submissions under way', () => journalEntries(dir).some((e) => e.type === 'submitted') && unanswered() >= 4, 120_000);
+    await waitFor('a burst of submissions under way', () => journalEntries(dir).some((e) => e.type === 'submitted') && unanswered() >= 4, 120_000);
     first.child.kill('SIGKILL');
     await first.exit;
     const orphaned = unanswered();

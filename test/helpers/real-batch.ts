@@ -8,9 +8,10 @@
  */
 import { afterEach, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { averagePipeline, B2_BIN, flakyPipeline, leavesPipeline, makeProject, probePipeline, runB2, type B2Result } from './b2.js';
+import { GATE_SCRIPT, gateSetting, journalEntries, journaledJobs, runTag, waitFor } from './runs.js';
 
 export interface RealSystem {
   /** The batch_system value. */
@@ -46,66 +47,6 @@ const FAST = ['--setting', 'poll_interval=0.5'];
 const JOB_SLEEP_MS = 120_000;
 /** Blocks the task without burning CPU, which the other suites on a 2-core machine need. */
 const sleepBody = (ms: number): string => `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms});`;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Poll `check` until it holds; fail with `what` and the last observation after `timeoutMs`. */
-const waitFor = async (what: string, check: () => boolean | string, timeoutMs: number): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  let last: boolean | string = false;
-  while (Date.now() < deadline) {
-    last = check();
-    if (last === true) return;
-    await sleep(250);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${typeof last === 'string' ? `: ${last}` : ''}`);
-};
-
-interface Journaled {
-  readonly taskId: string;
-  readonly jobId: string;
-}
-
-/** Every job id the runs in this project wrote to their journals. */
-const journaledJobs = (dir: string): Journaled[] => {
-  const runs = path.join(dir, '.b2', 'runs');
-  if (!existsSync(runs)) return [];
-  const jobs: Journaled[] = [];
-  for (const run of readdirSync(runs)) {
-    const journal = path.join(runs, run, 'journal.jsonl');
-    if (!existsSync(journal)) continue;
-    for (const line of readFileSync(journal, 'utf8').split('\n')) {
-      if (!line.includes('"submitted"')) continue;
-      try {
-        const entry = JSON.parse(line) as { type: string; id: string; jobId: string };
-        if (entry.type === 'submitted') jobs.push({ taskId: entry.id, jobId: entry.jobId });
-      } catch {
-        // A line being written right now.
-      }
-    }
-  }
-  return jobs;
-};
-
-/** Whether any journal of the project has an entry of this type. */
-const journalHas = (dir: string, type: string): boolean => {
-  const runs = path.join(dir, '.b2', 'runs');
-  return existsSync(runs) && readdirSync(runs).some((run) => {
-    const journal = path.join(runs, run, 'journal.jsonl');
-    return existsSync(journal) && readFileSync(journal, 'utf8').includes(`"type":"${type}"`);
-  });
-};
-
-/** The run tag the batch systems know the project's (single) run by. */
-const runTag = (dir: string): string => {
-  const runs = path.join(dir, '.b2', 'runs');
-  const [run] = readdirSync(runs);
-  const first = readFileSync(path.join(runs, run!, 'journal.jsonl'), 'utf8').split('\n')[0]!;
-  return (JSON.parse(first) as { tag: string }).tag;
-};
-
-/** Jobs that wait, without a process a second, until the file `go` appears in the project. */
-const GATE = '#!/bin/bash\nexec 3<> <(:)\nwhile [ ! -e "$(dirname "$0")/go" ]; do read -t 1 -u 3 || :; done\nexec 3<&-\nexec "$@"\n';
 
 /** A runner started in the background, for signals sent while its jobs run. */
 interface Runner {
@@ -335,10 +276,9 @@ export const describeRealBatch = (system: RealSystem): void => {
     const count = 200;
     const dir = project({
       'pipeline.ts': leavesPipeline(count, { family: 'Piece', param: 'k', file: 'piece.txt' }),
-      'gate.sh': GATE,
+      'gate.sh': GATE_SCRIPT,
     });
-    const args = ['run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '200', ...FAST];
-    args.push('--setting', `executable_prefix=${JSON.stringify(['bash', path.join(dir, 'gate.sh')])}`);
+    const args = ['run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '200', ...FAST, ...gateSetting(dir)];
     const first = startRunner(args, dir);
     runners.push(first);
     await waitFor('100 jobs submitted', () => journaledJobs(dir).length >= 100 || `${journaledJobs(dir).length} so far; b2 said: ${first.output()}`, 240_000);
@@ -348,7 +288,7 @@ export const describeRealBatch = (system: RealSystem): void => {
     // The jobs go on only once the second runner has taken them over.
     const rerun = startRunner(args, dir);
     runners.push(rerun);
-    await waitFor('the rerun to adopt the jobs', () => journalHas(dir, 'adopted') || rerun.output(), 120_000);
+    await waitFor('the rerun to adopt the jobs', () => journalEntries(dir).some((entry) => entry.type === 'adopted') || rerun.output(), 120_000);
     writeFileSync(path.join(dir, 'go'), '');
     const code = await withTimeout(rerun.exited, 480_000, 'the rerun to finish');
     expectExit({ code, output: rerun.output() }, 0);
