@@ -10,6 +10,7 @@ export default {
   },
   // End-to-end suites spawn the real CLI and batch systems; two workers match the machine.
   maxWorkers: 2,
+  testSequencer: '<rootDir>/test/helpers/sequencer.mjs',
   testTimeout: 60000,
   // Background batch jobs of a failed test must not keep the run (and CI) waiting.
   forceExit: true,

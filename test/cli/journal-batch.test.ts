@@ -10,7 +10,7 @@ import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
 import { B2_BIN, leavesPipeline, makeProject, runB2 } from '../helpers/b2.js';
 import { GATE_SCRIPT, gateSetting, journalEntries, journaledJobs, waitFor } from '../helpers/runs.js';
 
-const FAST = ['--setting', 'poll_interval=0.5', '--setting', 'lost_job_grace=20'];
+const FAST = ['--setting', 'poll_interval=0.5', '--setting', 'lost_job_grace=90'];
 
 /** N tasks whose jobs wait (in bash, cheaply) until the file `go` exists before running. */
 const gatedProject = (count: number): string =>

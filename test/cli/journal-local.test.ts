@@ -144,7 +144,8 @@ describe('run lock', () => {
     expect(await first.exit).toBe(0);
     expect(await waiting.exit).toBe(0);
     expect(waiting.output()).toContain('nothing to do');
-  });
+    // Five CLI starts and two runs: on a loaded machine (the batch suites run beside this one) that takes a while.
+  }, 180_000);
 
   it('takes over the lock of a runner that died on this host', async () => {
     const dir = makeProject({ 'pipeline.ts': gatedPipeline() });
@@ -155,5 +156,5 @@ describe('run lock', () => {
     for (let n = 0; n < 10; n++) writeFileSync(path.join(dir, `go-${n}`), '');
     const second = runB2(['run', 'pipeline.ts'], { cwd: dir });
     expect(second.code).toBe(0);
-  });
+  }, 180_000);
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { clusterRequired, decideSuite, sgeUsable, slurmUsable } from './clusters.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireClusterLock, clusterRequired, decideSuite, releaseClusterLock, sgeUsable, slurmUsable } from './clusters.js';
 
 describe('cluster gates', () => {
   it('runs where usable, fails where required, skips otherwise', () => {
@@ -35,4 +39,34 @@ describe('cluster gates', () => {
     expect(sgeUsable(header + 'all.q@vm                       BIP   0/0/8          0.10     lx-amd64      E\n')).toBe(false);
     expect(sgeUsable(header)).toBe(false);
   });
+});
+
+describe('cluster lock', () => {
+  const withDir = async (body: (lock: string) => Promise<void>): Promise<void> => {
+    const dir = mkdtempSync(join(tmpdir(), 'b2-lock-test-'));
+    try {
+      await body(join(dir, 'slurm.lock'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('lets one holder in at a time', () =>
+    withDir(async (lock) => {
+      await acquireClusterLock(lock, 1000);
+      await expect(acquireClusterLock(lock, 600)).rejects.toThrow(/held .*slurm\.lock for over 1 s/);
+      releaseClusterLock(lock);
+      expect(existsSync(lock)).toBe(false);
+      await acquireClusterLock(lock, 1000);
+      releaseClusterLock(lock);
+    }));
+
+  it('takes over a lock whose holder is gone', () =>
+    withDir(async (lock) => {
+      const gone = spawnSync('true').pid;
+      await acquireClusterLock(lock, 1000);
+      writeFileSync(join(lock, 'owner'), String(gone));
+      await acquireClusterLock(lock, 1000);
+      releaseClusterLock(lock);
+    }));
 });

@@ -6,9 +6,17 @@
  * - It does not, and CI is set or B2_TEST_SLURM / B2_TEST_SGE is 1: the suite
  *   fails with one test saying why, so a broken CI setup cannot pass silently.
  * - Otherwise the suite is skipped, with one line saying how to enable it.
+ *
+ * Suites that run take the system to themselves (a lock shared by the jest
+ * workers): the single test node has a few slots, and one suite's gated jobs
+ * would otherwise hold them while another suite's job waits its whole timeout.
  */
-import { describe, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Probe {
   readonly usable: boolean;
@@ -95,6 +103,58 @@ export const decideSuite = (usable: boolean, required: boolean): SuiteDecision =
 export const slurmAvailable = (): boolean => SLURM.probe().usable;
 export const sgeAvailable = (): boolean => SGE.probe().usable;
 
+const LOCK_WAIT_MS = 45 * 60_000;
+const LOCK_POLL_MS = 500;
+// A lock folder without its owner file is being created, unless it is older than this.
+const OWNERLESS_GRACE_MS = 30_000;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Whether the lock at `dir` was left by a test process that is gone. */
+const abandoned = (dir: string): boolean => {
+  try {
+    const owner = Number(readFileSync(join(dir, 'owner'), 'utf8'));
+    return Number.isInteger(owner) && owner > 0 && !alive(owner);
+  } catch {
+    const created = statSync(dir, { throwIfNoEntry: false });
+    return created !== undefined && Date.now() - created.mtimeMs > OWNERLESS_GRACE_MS;
+  }
+};
+
+export const acquireClusterLock = async (dir: string, waitMs = LOCK_WAIT_MS): Promise<void> => {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'owner'), String(process.pid));
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (abandoned(dir)) {
+      rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another test suite held ${dir} for over ${Math.round(waitMs / 1000)} s`);
+    await sleep(LOCK_POLL_MS);
+  }
+};
+
+export const releaseClusterLock = (dir: string): void => rmSync(dir, { recursive: true, force: true });
+
+const holdExclusively = (kind: ClusterKind): void => {
+  const dir = join(tmpdir(), `b2-test-${kind.flag.toLowerCase()}.lock`);
+  beforeAll(() => acquireClusterLock(dir), LOCK_WAIT_MS + 60_000);
+  afterAll(() => releaseClusterLock(dir));
+};
+
 const announced = new Set<string>();
 // The skipping variant of describe is picked by name, so greps for forgotten skips find only real ones.
 const SKIP = 'skip' as const;
@@ -105,7 +165,11 @@ const gate =
     const probe = kind.probe();
     switch (decideSuite(probe.usable, clusterRequired(kind.flag))) {
       case 'run':
-        describe(name, body);
+        describe(name, () => {
+          // Registered first, so it runs before the suite's own hooks; the suites cancel their jobs in afterEach.
+          holdExclusively(kind);
+          body();
+        });
         return;
       case 'fail':
         describe(name, () => {
