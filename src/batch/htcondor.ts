@@ -5,6 +5,13 @@
  * that left the queue. Job ids are `<cluster>.<proc>`; b2 queues one proc per
  * cluster, so they end in `.0`.
  *
+ * Jobs ready at the same moment go out in one condor_submit: a description
+ * with one block and `queue` per job. The executable (each job's wrapper)
+ * changes from block to block, so each job is its own cluster, as it is when
+ * submitted alone; `-terse` prints one `C.0 - C.0` line per cluster, in order.
+ * Commands carry over from one block to the next, so only jobs that set the
+ * same commands share a description.
+ *
  * The walltime is enforced by a periodic_remove policy on the attribute
  * B2WalltimeLimit; a RemoveReason naming that attribute means "timed out"
  * (HTCondor's default reason quotes the expression, and PeriodicRemoveReason
@@ -118,21 +125,67 @@ const mergeSettings = (generated: Entry[], settings: JobSpec['systemSettings']):
   return [...merged.values()];
 };
 
+const commandLines = (entries: readonly Entry[]): string => entries.map(([key, value]) => `${key} = ${value}`).join('\n');
+
 /** The submit description's text. */
 export const renderSubmitDescription = (job: JobSpec): string =>
-  renderTemplate(loadTemplate('htcondor.submit'), {
-    commands: mergeSettings(generatedEntries(job), job.systemSettings)
-      .map(([key, value]) => `${key} = ${value}`)
-      .join('\n'),
+  renderTemplate(loadTemplate('htcondor.submit'), { commands: commandLines(mergeSettings(generatedEntries(job), job.systemSettings)) });
+
+// Alone, condor_submit runs in the task's folder; in a group, initialdir gives each job that folder back.
+const INITIAL_DIR_KEYS = new Set(['initialdir', 'initial_dir', 'iwd']);
+
+const groupEntries = (job: JobSpec): Entry[] => [
+  ...mergeSettings(generatedEntries(job), job.systemSettings),
+  ['initialdir', literal('task file folder', job.taskFileDir)],
+];
+
+/**
+ * Jobs with equal keys set the same commands and may share a description.
+ * Undefined (submit alone) for a job that sets its own initialdir, or whose
+ * description cannot be written (submitted alone, it fails with the reason).
+ */
+export const submitGroupKey = (job: JobSpec): string | undefined => {
+  let entries: Entry[];
+  try {
+    entries = mergeSettings(generatedEntries(job), job.systemSettings);
+  } catch {
+    return undefined;
+  }
+  const keys = entries.map(([key]) => keyId(key));
+  if (keys.some((key) => INITIAL_DIR_KEYS.has(key))) return undefined;
+  return keys.sort().join('\n');
+};
+
+/** One description for several jobs: a block per job, each its own cluster. */
+export const renderGroupDescription = (jobs: readonly JobSpec[]): string =>
+  renderTemplate(loadTemplate('htcondor-group.submit'), {
+    count: String(jobs.length),
+    blocks: jobs.map((job) => `${commandLines(groupEntries(job))}\nqueue 1`).join('\n\n'),
   });
+
+const range = (cluster: string, first: number, last: number): string[] =>
+  Array.from({ length: Math.max(0, last - first + 1) }, (_, offset) => `${cluster}.${first + offset}`);
+
+/**
+ * Every job id condor_submit printed, in order: `N job(s) submitted to
+ * cluster C.` lines give C.0 to C.(N-1), `-terse` lines `C.P - C.Q` give C.P
+ * to C.Q.
+ */
+export const parseCondorSubmitIds = (stdout: string, stderr: string): Result<string[], Failure> => {
+  const ids: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const normal = /^(\d+) job\(s\) submitted to cluster (\d+)\.\s*$/.exec(line);
+    if (normal !== null) ids.push(...range(normal[2]!, 0, Number(normal[1]) - 1));
+    const terse = /^(\d+)\.(\d+) - (\d+)\.(\d+)\s*$/.exec(line);
+    if (terse !== null && terse[1] === terse[3]) ids.push(...range(terse[1]!, Number(terse[2]), Number(terse[4])));
+  }
+  return ids.length > 0 ? ok(ids) : fail(submitFailed('condor_submit', stdout, stderr));
+};
 
 /** The job id from condor_submit: `1 job(s) submitted to cluster 6.` gives `6.0`; `-terse` output `6.0 - 6.0` is read too. */
 export const parseCondorSubmitOutput = (stdout: string, stderr: string): Result<string, Failure> => {
-  const normal = /^\d+ job\(s\) submitted to cluster (\d+)\.\s*$/m.exec(stdout);
-  if (normal !== null) return ok(`${normal[1]!}.0`);
-  const terse = /^(\d+)\.(\d+) - \d+\.\d+\s*$/m.exec(stdout);
-  if (terse !== null) return ok(`${terse[1]!}.${terse[2]!}`);
-  return fail(submitFailed('condor_submit', stdout, stderr));
+  const ids = parseCondorSubmitIds(stdout, stderr);
+  return ids.ok ? ok(ids.value[0]!) : ids;
 };
 
 // ---------------------------------------------------------------- status
@@ -262,6 +315,14 @@ export const createHtcondorAdapter = (): BatchAdapter => ({
   submitFiles: (job: JobSpec): JobFile[] => [{ path: submitPath(job), content: renderSubmitDescription(job) }],
   submitCommand: (job, bin) => command(bin, 'condor_submit', [HTCONDOR_SUBMIT_NAME], job.taskFileDir),
   parseSubmitOutput: parseCondorSubmitOutput,
+  grouped: {
+    groupKey: submitGroupKey,
+    submission: (jobs, dir, name, bin) => ({
+      files: [{ path: `${dir}/${name}.submit`, content: renderGroupDescription(jobs) }],
+      command: command(bin, 'condor_submit', ['-terse', `${name}.submit`], dir),
+    }),
+    parseSubmitIds: parseCondorSubmitIds,
+  },
   statusCommand: (ctx, bin) =>
     command(bin, 'condor_q', ['-json', '-attributes', ATTRIBUTES, '-constraint', tagConstraint(ctx.runTag)]),
   parseStatusOutput: parseCondorQOutput,

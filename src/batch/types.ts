@@ -98,6 +98,14 @@ export interface QueryContext {
 /** Binary names after the `batch_commands` setting: `bin('sbatch')` -> ['sbatch'] or a site wrapper. */
 export type BinaryLookup = (name: string) => readonly string[];
 
+export interface GroupedSubmission {
+  groupKey(job: JobSpec): string | undefined;
+  /** The files for jobs of one key, named after `name` in `dir`, and the command that submits them. */
+  submission(jobs: readonly JobSpec[], dir: string, name: string, bin: BinaryLookup): { files: JobFile[]; command: Command };
+  /** Job ids in the order of `jobs`; as many as the output names (a torn output names fewer). */
+  parseSubmitIds(stdout: string, stderr: string): Result<string[], Failure>;
+}
+
 export interface BatchAdapter {
   readonly name: BatchSystemName;
   /** The binary whose presence on PATH makes `batch_system = auto` pick this system. */
@@ -107,6 +115,13 @@ export interface BatchAdapter {
   submitCommand(job: JobSpec, bin: BinaryLookup): Command;
   /** The job id from a successful submission's output; a Failure when it cannot be found. */
   parseSubmitOutput(stdout: string, stderr: string): Result<string, Failure>;
+  /**
+   * Several jobs in one submit command, where the system takes that
+   * (HTCondor: one description with a cluster per job). Jobs whose keys are
+   * equal may share a command; undefined sends a job alone. Optional: the
+   * others submit one command per job.
+   */
+  readonly grouped?: GroupedSubmission;
   /** One command covering every job in `ctx` (live queue). */
   statusCommand(ctx: QueryContext, bin: BinaryLookup): Command;
   /**

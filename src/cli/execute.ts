@@ -46,9 +46,14 @@ export interface ExecuteOptions {
 
 const LOCK_POLL_MS = 2000;
 
-const parseJobId = (system: BatchSystemName, stdout: string): string | undefined => {
-  const parsed = plainAdapter(system).parseSubmitOutput(stdout, '');
-  return parsed.ok ? parsed.value : undefined;
+const parseJobIds = (system: BatchSystemName, stdout: string): readonly string[] => {
+  const adapter = plainAdapter(system);
+  if (adapter.grouped) {
+    const ids = adapter.grouped.parseSubmitIds(stdout, '');
+    return ids.ok ? ids.value : [];
+  }
+  const parsed = adapter.parseSubmitOutput(stdout, '');
+  return parsed.ok ? [parsed.value] : [];
 };
 
 const plannedIds = (graph: TaskGraph): Set<string> =>
@@ -73,7 +78,7 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
     const dead = findResumableRun(stateDir, options.pipeline.file);
     if (dead) {
       const timeout = getSetting<number>('submit_timeout');
-      await settleOrphanedSubmits(dead, parseJobId, timeout * 1000, (count) =>
+      await settleOrphanedSubmits(dead, parseJobIds, timeout * 1000, (count) =>
         process.stderr.write(`waiting up to ${timeout} s for ${count} submit command(s) the dead runner of run ${dead.run.runId} left running, so that their jobs are not submitted twice\n`),
       );
     }
@@ -81,7 +86,7 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
       const conflicts = findConflicts(stateDir, planned).filter((c) => !(options.ignoreLock && c.liveness.kind === 'elsewhere'));
       if (conflicts.length > 0) return { conflict: conflicts[0]! };
       const found = findResumableRun(stateDir, options.pipeline.file);
-      const resume = found ? planResume(found, graph, parseJobId) : undefined;
+      const resume = found ? planResume(found, graph, parseJobIds) : undefined;
       const run = resume?.run ?? createRunDir(stateDir);
       writeFileAtomic(plannedFile(run), JSON.stringify([...planned]));
       return { registered: { graph, run, ...(resume ? { resume } : {}) } };

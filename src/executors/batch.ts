@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { detectBatchSystem, gridEngineProbeCommand, isGridEngineHelp } from '../batch/registry.js';
-import type { BatchSystemName, JobSpec, JobStatus } from '../batch/types.js';
+import type { BatchAdapter, BatchSystemName, GroupedSubmission, JobSpec, JobStatus } from '../batch/types.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
@@ -17,17 +17,21 @@ import { taskFileDir } from '../pipeline/paths.js';
 import type { Task } from '../pipeline/task.js';
 import type { JournalWriter } from '../journal/journal.js';
 import type { RunDir } from '../journal/run-dir.js';
-import { submitOutputFile, type AdoptedJob } from '../journal/resume.js';
+import { groupSubmitOutput, submitOutputFile, type AdoptedJob } from '../journal/resume.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { renderJobWrapper } from '../wrapper/wrapper.js';
 import { describeCommandFailure, runCommand, runCommandSync } from './commands.js';
-import { ACTIVE_STATES, adapterFor, binaryLookup, cancelJobs, queryJobStates } from './batch-control.js';
+import { ACTIVE_STATES, adapterFor, binaryLookup, cancelJobs, plainAdapter, queryJobStates } from './batch-control.js';
 import { judgeJob } from './batch-judge.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import { PoolExecutor } from './pool.js';
 
 const SUBMIT_CONCURRENCY = 8;
+// Jobs in one submit command, where the system takes several (HTCondor).
+const MAX_GROUP = 200;
+// A command for a group may take longer than one for a single job: this much more per further job.
+const GROUP_TIMEOUT_PER_JOB_MS = 500;
 const SUBMIT_ATTEMPTS = 3;
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
@@ -93,6 +97,12 @@ export class BatchExecutor implements Executor {
   private readonly tracked = new Map<number, TrackedJob>();
   private readonly submitQueue: TaskJob[] = [];
   private submitting = 0;
+  private pumpScheduled = false;
+  /** Jobs to submit on their own: their group's command failed. */
+  private readonly alone = new Set<number>();
+  /** Group keys of queued jobs (node index -> key; undefined: alone), and the job specs they came from. */
+  private readonly groupKeys = new Map<number, string | undefined>();
+  private readonly specs = new Map<number, JobSpec>();
   private local?: PoolExecutor;
   private autoSystem?: BatchSystemName | 'local';
   private timer?: NodeJS.Timeout;
@@ -150,7 +160,7 @@ export class BatchExecutor implements Executor {
       this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system: adopted.system, jobId: adopted.jobId }, true);
     } else {
       this.submitQueue.push(job);
-      this.pumpSubmissions();
+      this.schedulePump();
     }
     this.ensureTimer();
   }
@@ -170,31 +180,81 @@ export class BatchExecutor implements Executor {
     return this.local;
   }
 
+  /** Jobs started in the same turn of the event loop (the jobs a poll frees slots for) go out together. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pumpSubmissions();
+    });
+  }
+
   private pumpSubmissions(): void {
     while (!this.stopped && this.submitting < SUBMIT_CONCURRENCY && this.submitQueue.length > 0) {
-      const job = this.submitQueue.shift()!;
+      const jobs = this.nextSubmission();
       this.submitting++;
-      this.submit(job)
+      const settled = new Set<number>();
+      const settle = (outcome: TaskOutcome): void => {
+        settled.add(outcome.index);
+        this.onOutcome(outcome);
+      };
+      const submitted = jobs.length === 1 ? this.submitAlone(jobs[0]!, settle) : this.submitGroup(jobs, settle);
+      submitted
         .catch((error: unknown) => {
-          this.onOutcome({ index: job.index, ok: false, message: error instanceof Error ? error.message : String(error) });
+          const message = error instanceof Error ? error.message : String(error);
+          for (const job of jobs) if (!settled.has(job.index) && !this.tracked.has(job.index)) settle({ index: job.index, ok: false, message });
         })
         .finally(() => {
           this.submitting--;
-          this.pumpSubmissions();
+          this.schedulePump();
         });
     }
   }
 
-  /** Everything a job needs on disk, then the submit command; the journal holds the intent and the id. */
-  private async submit(job: TaskJob): Promise<void> {
+  /** The next job in the queue, with the queued jobs that may share its submit command. */
+  private nextSubmission(): TaskJob[] {
+    const first = this.submitQueue.shift()!;
+    const key = this.groupKey(first);
+    if (key === undefined) return [first];
+    const jobs = [first];
+    for (let i = 0; i < this.submitQueue.length && jobs.length < MAX_GROUP; ) {
+      const job = this.submitQueue[i]!;
+      if (this.groupKey(job) === key) {
+        jobs.push(job);
+        this.submitQueue.splice(i, 1);
+      } else i++;
+    }
+    for (const job of jobs) this.groupKeys.delete(job.index);
+    return jobs;
+  }
+
+  /** Equal keys: same system, same submit commands. Undefined: this job is submitted alone. */
+  private groupKey(job: TaskJob): string | undefined {
+    if (this.groupKeys.has(job.index)) return this.groupKeys.get(job.index);
+    let key: string | undefined;
+    if (!this.alone.has(job.index)) {
+      const system = this.systemFor(job.task) as BatchSystemName;
+      const grouped = plainAdapter(system).grouped;
+      if (grouped) {
+        const spec = this.jobSpec(job, system);
+        this.specs.set(job.index, spec);
+        const own = grouped.groupKey(spec);
+        key = own === undefined ? undefined : `${system}\n${own}`;
+      }
+    }
+    this.groupKeys.set(job.index, key);
+    return key;
+  }
+
+  /** Everything a job needs on disk before its submit command: folders, task record, wrapper, submit files. */
+  private prepare(job: TaskJob, system: BatchSystemName, adapter: BatchAdapter): { spec: JobSpec; exitFile: string } {
     const task = job.task;
-    const system = this.systemFor(task) as BatchSystemName;
-    const adapter = await adapterFor(system);
-    const spec = this.jobSpec(job, system);
+    const spec = this.specs.get(job.index) ?? this.jobSpec(job, system);
+    this.specs.delete(job.index);
     const exitFile = exitFileFor(job.logs.dir);
     mkdirSync(job.logs.dir, { recursive: true });
     mkdirSync(spec.taskFileDir, { recursive: true });
-    mkdirSync(path.dirname(submitOutputFile(this.options.run, task.taskId, job.attempt)), { recursive: true });
     // A status file from an earlier attempt must not decide this one.
     rmSync(exitFile, { force: true });
     rmSync(startedFileFor(job.logs.dir), { force: true });
@@ -231,10 +291,27 @@ export class BatchExecutor implements Executor {
       }),
       { mode: 0o755 },
     );
+    // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
     for (const file of adapter.submitFiles(spec)) {
       writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
     }
+    return { spec, exitFile };
+  }
 
+  private submitDir(): string {
+    const dir = path.join(this.options.run.dir, 'submit');
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** One job, one submit command, retried; the journal holds the intent and the id. */
+  private async submitAlone(job: TaskJob, settle: (outcome: TaskOutcome) => void): Promise<void> {
+    this.alone.delete(job.index);
+    const task = job.task;
+    const system = this.systemFor(task) as BatchSystemName;
+    const adapter = await adapterFor(system);
+    const { spec, exitFile } = this.prepare(job, system, adapter);
+    this.submitDir();
     const submitCommand = adapter.submitCommand(spec, binaryLookup(task));
     const timeout = getSetting<number>('submit_timeout', { task }) * 1000;
     let lastFailure = '';
@@ -243,15 +320,7 @@ export class BatchExecutor implements Executor {
       const result = await runCommand(submitCommand, timeout, { stdoutFile: submitOutputFile(this.options.run, task.taskId, job.attempt) });
       const parsed = result.exitCode === 0 ? adapter.parseSubmitOutput(result.stdout, result.stderr) : undefined;
       if (parsed?.ok) {
-        const jobId = parsed.value;
-        this.options.journal.append({ type: 'submitted', id: task.taskId, attempt: job.attempt, system, jobId }, true);
-        if (this.stopped) {
-          // Cancelled while the submit command ran: do not leave the job behind.
-          await this.kill(system, [jobId]);
-          this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled', jobId });
-          return;
-        }
-        this.tracked.set(job.index, { job, system, jobId, submittedAt: Date.now(), exitFile });
+        await this.accept([{ job, exitFile, jobId: parsed.value }], system, settle);
         return;
       }
       lastFailure = parsed && !parsed.ok ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
@@ -259,12 +328,91 @@ export class BatchExecutor implements Executor {
       if (result.startError) break;
       if (attempt < SUBMIT_ATTEMPTS) await sleep(1000 * 3 ** (attempt - 1));
     }
-    this.onOutcome({
+    settle({
       index: job.index,
       ok: false,
       message: `could not submit to ${system}`,
       detail: lastFailure,
     });
+  }
+
+  /**
+   * Several jobs, one submit command. The ids come back in order; if the
+   * command fails, the jobs it named are kept and the others go back to the
+   * queue to be submitted alone, where a failure is retried and reported
+   * per job.
+   */
+  private async submitGroup(jobs: readonly TaskJob[], settle: (outcome: TaskOutcome) => void): Promise<void> {
+    const system = this.systemFor(jobs[0]!.task) as BatchSystemName;
+    const adapter = await adapterFor(system);
+    const grouped = adapter.grouped as GroupedSubmission;
+    const prepared: { job: TaskJob; spec: JobSpec; exitFile: string }[] = [];
+    for (const job of jobs) {
+      try {
+        prepared.push({ job, ...this.prepare(job, system, adapter) });
+      } catch (error) {
+        settle({ index: job.index, ok: false, message: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    if (prepared.length === 0) return;
+    const first = prepared[0]!.job;
+    const output = groupSubmitOutput(first.task.taskId, first.attempt);
+    const name = path.basename(output, '.out');
+    const { files, command } = grouped.submission(
+      prepared.map((p) => p.spec),
+      this.submitDir(),
+      name,
+      binaryLookup(first.task),
+    );
+    for (const file of files) writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
+    const journal = this.options.journal;
+    prepared.forEach(({ job }, index) =>
+      journal.append({ type: 'submit-intent', id: job.task.taskId, attempt: job.attempt, system, group: { output, index } }, index === prepared.length - 1),
+    );
+    const timeout = getSetting<number>('submit_timeout', { task: first.task }) * 1000 + GROUP_TIMEOUT_PER_JOB_MS * (prepared.length - 1);
+    const result = await runCommand(command, timeout, { stdoutFile: path.join(this.options.run.dir, output) });
+    const parsed = grouped.parseSubmitIds(result.stdout, result.stderr);
+    const ids = parsed.ok ? parsed.value.slice(0, prepared.length) : [];
+    await this.accept(
+      ids.map((jobId, index) => ({ ...prepared[index]!, jobId })),
+      system,
+      settle,
+    );
+    const rest = prepared.slice(ids.length);
+    if (rest.length === 0) return;
+    const failure = !parsed.ok && result.exitCode === 0 ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
+    for (const { job } of rest) {
+      journal.append({ type: 'submit-failed', id: job.task.taskId, attempt: job.attempt, system, message: failure });
+      this.alone.add(job.index);
+    }
+    if (this.stopped) {
+      for (const { job } of rest) settle({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+      return;
+    }
+    this.options.emit(`a submit command for ${prepared.length} ${system} jobs ${ids.length > 0 ? `submitted only ${ids.length}` : 'failed'}; submitting the other ${rest.length} one by one:\n${failure}`);
+    this.submitQueue.unshift(...rest.map((p) => p.job));
+  }
+
+  /** Jobs whose ids are known: journaled, then watched (or killed, if the run was cancelled meanwhile). */
+  private async accept(
+    jobs: readonly { job: TaskJob; exitFile: string; jobId: string }[],
+    system: BatchSystemName,
+    settle: (outcome: TaskOutcome) => void,
+  ): Promise<void> {
+    jobs.forEach(({ job, jobId }, index) =>
+      this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system, jobId }, index === jobs.length - 1),
+    );
+    if (this.stopped) {
+      // Cancelled while the submit command ran: do not leave the jobs behind.
+      if (jobs.length > 0) await this.kill(system, jobs.map((j) => j.jobId));
+      for (const { job, jobId } of jobs) settle({ index: job.index, ok: false, cancelled: true, message: 'cancelled', jobId });
+      return;
+    }
+    const now = Date.now();
+    for (const { job, exitFile, jobId } of jobs) {
+      this.alone.delete(job.index);
+      this.tracked.set(job.index, { job, system, jobId, submittedAt: now, exitFile });
+    }
   }
 
   private jobSpec(job: TaskJob, system: BatchSystemName): JobSpec {

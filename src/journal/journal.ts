@@ -23,7 +23,14 @@ export type JournalEntry =
     }
   | { readonly type: 'task'; readonly id: string; readonly family: string; readonly params: Readonly<Record<string, unknown>>; readonly logDir: string }
   | { readonly type: 'started'; readonly id: string; readonly attempt: number; readonly system: string }
-  | { readonly type: 'submit-intent'; readonly id: string; readonly attempt: number; readonly system: string }
+  | {
+      readonly type: 'submit-intent';
+      readonly id: string;
+      readonly attempt: number;
+      readonly system: string;
+      /** A submit command for several jobs: its output file (relative to the run folder), and where this job's id is in it. */
+      readonly group?: { readonly output: string; readonly index: number };
+    }
   | { readonly type: 'submitted'; readonly id: string; readonly attempt: number; readonly system: string; readonly jobId: string }
   | { readonly type: 'submit-failed'; readonly id: string; readonly attempt: number; readonly system: string; readonly message: string }
   | { readonly type: 'succeeded'; readonly id: string; readonly attempt: number }

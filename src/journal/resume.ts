@@ -42,6 +42,15 @@ const BATCH: ReadonlySet<string> = new Set(['htcondor', 'lsf', 'slurm', 'sge']);
 export const submitOutputFile = (run: RunDir, taskId: string, attempt: number): string =>
   path.join(run.dir, 'submit', `${taskId}.${attempt}.out`);
 
+/** The output file of a submit command that carried several jobs, named after the first; relative to the run folder. */
+export const groupSubmitOutput = (taskId: string, attempt: number): string => path.join('submit', `group-${taskId}.${attempt}.out`);
+
+/** Where the submit command of this task's current attempt wrote its output, and this task's place in it. */
+const submitOutputOf = (run: RunDir, task: TaskState): { file: string; index: number } =>
+  task.submitGroup
+    ? { file: path.join(run.dir, task.submitGroup.output), index: task.submitGroup.index }
+    : { file: submitOutputFile(run, task.id, task.attempt), index: 0 };
+
 export const plannedFile = (run: RunDir): string => path.join(run.dir, 'planned.json');
 
 /** The latest unfinished run of this pipeline whose runner is gone from this host. */
@@ -57,12 +66,13 @@ export const findResumableRun = (stateDir: string, pipelineFile: string): { run:
   return undefined;
 };
 
-type ParseJobId = (system: BatchSystemName, stdout: string) => string | undefined;
+/** Every job id in a submit command's output, in order (none when it names none). */
+type ParseJobIds = (system: BatchSystemName, stdout: string) => readonly string[];
 
-/** The job id a submit command of the dead runner printed into its output file, if any yet. */
-const orphanedJobId = (run: RunDir, task: TaskState, system: BatchSystemName, parseJobId: ParseJobId): string | undefined => {
-  const file = submitOutputFile(run, task.id, task.attempt);
-  return existsSync(file) ? parseJobId(system, readFileSync(file, 'utf8')) : undefined;
+/** The job id a submit command of the dead runner printed into its output file for this task, if any yet. */
+const orphanedJobId = (run: RunDir, task: TaskState, system: BatchSystemName, parseJobIds: ParseJobIds): string | undefined => {
+  const { file, index } = submitOutputOf(run, task);
+  return existsSync(file) ? parseJobIds(system, readFileSync(file, 'utf8'))[index] : undefined;
 };
 
 /**
@@ -73,15 +83,15 @@ const orphanedJobId = (run: RunDir, task: TaskState, system: BatchSystemName, pa
  */
 export const settleOrphanedSubmits = async (
   found: { run: RunDir; state: RunState },
-  parseJobId: ParseJobId,
+  parseJobIds: ParseJobIds,
   submitTimeoutMs: number,
   onWait: (count: number) => void,
 ): Promise<void> => {
   const pending = [...found.state.tasks.values()].filter((task) => task.phase === 'submitting' && task.system && BATCH.has(task.system));
   for (let told = false; ; told = true) {
     const unsettled = pending.filter((task) => {
-      if (orphanedJobId(found.run, task, task.system as BatchSystemName, parseJobId)) return false;
-      const file = submitOutputFile(found.run, task.id, task.attempt);
+      if (orphanedJobId(found.run, task, task.system as BatchSystemName, parseJobIds)) return false;
+      const { file } = submitOutputOf(found.run, task);
       const since = statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? task.changedAt;
       return Date.now() - since < submitTimeoutMs;
     });
@@ -94,7 +104,7 @@ export const settleOrphanedSubmits = async (
 export const planResume = (
   found: { run: RunDir; state: RunState },
   graph: TaskGraph,
-  parseJobId: ParseJobId,
+  parseJobIds: ParseJobIds,
 ): ResumePlan => {
   const adopted = new Map<number, AdoptedJob>();
   const attempts = new Map<number, number>();
@@ -109,7 +119,7 @@ export const planResume = (
     const system = task.system && BATCH.has(task.system) ? (task.system as BatchSystemName) : undefined;
     let jobId = task.phase === 'submitted' ? task.jobId : undefined;
     // The runner died between the submit command and journaling its id.
-    if (task.phase === 'submitting' && system) jobId = orphanedJobId(found.run, task, system, parseJobId);
+    if (task.phase === 'submitting' && system) jobId = orphanedJobId(found.run, task, system, parseJobIds);
     const inFlight = task.phase === 'submitted' || task.phase === 'submitting' || task.phase === 'running';
     if (node.initial === 'complete') {
       if (inFlight) finishedMeanwhile.push({ task, ...(system ? { system } : {}), ...(jobId ? { jobId } : {}) });

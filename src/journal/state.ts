@@ -27,6 +27,8 @@ export interface TaskState {
   attempt: number;
   system?: string;
   jobId?: string;
+  /** While submitting with others in one command: that command's output (relative to the run folder) and this job's place in it. */
+  submitGroup?: { readonly output: string; readonly index: number };
   /** Every job id this task ever had, oldest first. */
   readonly jobIds: string[];
   message?: string;
@@ -78,9 +80,13 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
         delete task.jobId;
         break;
       }
-      case 'submit-intent':
-        Object.assign(taskFor(entry.id, entry.t), { phase: 'submitting', attempt: entry.attempt, system: entry.system, changedAt: entry.t });
+      case 'submit-intent': {
+        const task = taskFor(entry.id, entry.t);
+        Object.assign(task, { phase: 'submitting', attempt: entry.attempt, system: entry.system, changedAt: entry.t });
+        if (entry.group) task.submitGroup = entry.group;
+        else delete task.submitGroup;
         break;
+      }
       case 'submitted': {
         const task = taskFor(entry.id, entry.t);
         Object.assign(task, { phase: 'submitted', attempt: entry.attempt, system: entry.system, jobId: entry.jobId, changedAt: entry.t });

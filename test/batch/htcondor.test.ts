@@ -6,8 +6,10 @@ import {
   createHtcondorAdapter,
   parseCondorHistoryOutput,
   parseCondorQOutput,
+  parseCondorSubmitIds,
   parseCondorSubmitOutput,
   renderSubmitDescription,
+  submitGroupKey,
 } from '../../src/batch/htcondor.js';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
@@ -136,6 +138,61 @@ describe('condor_submit', () => {
     const failure = failureOf(parseCondorSubmitOutput(stdout, stderr));
     expect(failure.reason).toBe('submit-failed');
     expect(failure.message).toBe(`condor_submit did not submit the job: ${words}`);
+  });
+});
+
+describe('condor_submit for several jobs at once', () => {
+  const grouped = createHtcondorAdapter().grouped!;
+  const other = jobSpec({
+    taskId: 'Average_4_77aa',
+    wrapperPath: '/data/tasks/n=4/Average/job_wrapper.sh',
+    taskFileDir: '/data/tasks/n=4/Average',
+    stdoutPath: '/data/logs/n=4/Average/stdout',
+    stderrPath: '/data/logs/n=4/Average/stderr',
+    jobLogPath: '/data/logs/n=4/Average/job.log',
+  });
+
+  it('groups jobs that set the same commands, whatever their values', () => {
+    expect(submitGroupKey(jobSpec())).toBe(submitGroupKey(other));
+    expect(submitGroupKey(jobSpec({ jobName: 'Other', runTag: 'b2-run-2' }))).toBe(submitGroupKey(other));
+    expect(submitGroupKey(jobSpec({ resources: { memoryMb: 2000 } }))).not.toBe(submitGroupKey(other));
+    expect(submitGroupKey(jobSpec({ systemSettings: { Request_Memory: 100 } }))).toBe(submitGroupKey(jobSpec({ systemSettings: { request_memory: 200 } })));
+    expect(submitGroupKey(jobSpec({ systemSettings: { '+Site': '"a"' } }))).not.toBe(submitGroupKey(other));
+  });
+
+  it('sends alone a job that sets its own initialdir, or whose description cannot be written', () => {
+    expect(submitGroupKey(jobSpec({ systemSettings: { Initial_Dir: 'sub' } }))).toBeUndefined();
+    expect(submitGroupKey(jobSpec({ systemSettings: { iwd: '/x' } }))).toBeUndefined();
+    expect(submitGroupKey(jobSpec({ systemSettings: { 'bad key': 1 } }))).toBeUndefined();
+    expect(submitGroupKey(jobSpec({ stdoutPath: '/data/logs/a\nb' }))).toBeUndefined();
+  });
+
+  it('writes one block per job, each in its task folder, and submits them with -terse', () => {
+    const { files, command } = grouped.submission([jobSpec(), other], '/data/.b2/runs/r1/submit', 'group-Average_3_1f0a8e2c4d.1', wrappedBin);
+    expect(command).toEqual({ argv: ['/opt/site/bin/wrap', 'condor_submit', '-terse', 'group-Average_3_1f0a8e2c4d.1.submit'], cwd: '/data/.b2/runs/r1/submit' });
+    expect(files).toHaveLength(1);
+    expect(files[0]!.path).toBe('/data/.b2/runs/r1/submit/group-Average_3_1f0a8e2c4d.1.submit');
+    const lines = files[0]!.content.split('\n');
+    expect(lines[0]).toBe('# b2 submit description for HTCondor: 2 jobs of one run, written by');
+    const blocks = lines.filter((line) => !line.startsWith('#')).join('\n').trim().split('\n\n');
+    expect(blocks).toEqual([
+      [...BASE, 'initialdir = /data/tasks/n=3/Average', 'queue 1'].join('\n'),
+      [...BASE.map((line) => line.replace('n=3', 'n=4')), 'initialdir = /data/tasks/n=4/Average', 'queue 1'].join('\n'),
+    ]);
+  });
+
+  it('reads the ids in order: -terse lines, plain lines per cluster, ranges', () => {
+    expect(parseCondorSubmitIds('1234.0 - 1234.0\n1235.0 - 1235.0\n', '')).toEqual({ ok: true, value: ['1234.0', '1235.0'] });
+    expect(parseCondorSubmitIds('Submitting job(s)...\n2 job(s) submitted to cluster 8.\n1 job(s) submitted to cluster 9.\n', '')).toEqual({
+      ok: true,
+      value: ['8.0', '8.1', '9.0'],
+    });
+    expect(parseCondorSubmitIds('40.0 - 40.2\n', '')).toEqual({ ok: true, value: ['40.0', '40.1', '40.2'] });
+    // Output cut short (the runner died while condor_submit wrote): the complete lines count.
+    expect(parseCondorSubmitIds('7.0 - 7.0\n8.0 - 8', '')).toEqual({ ok: true, value: ['7.0'] });
+    const { stdout, stderr } = capture('htcondor', 'documented-submit-terse');
+    expect(parseCondorSubmitIds(stdout, stderr)).toEqual({ ok: true, value: ['1234.0'] });
+    expect(failureOf(parseCondorSubmitIds('', '\nERROR: Failed to parse command file (line 3).\n')).reason).toBe('submit-failed');
   });
 });
 

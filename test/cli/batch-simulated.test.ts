@@ -9,9 +9,10 @@ import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
 import { averagePipeline, B2_BIN, flakyPipeline, makeProject, probePipeline, runB2 } from '../helpers/b2.js';
 
+// exampleSubmits: submit commands for the example: HTCondor takes the ten leaves in one, LSF one per job.
 const SYSTEMS = [
-  { system: 'htcondor', submit: 'condor_submit', query: 'condor_q' },
-  { system: 'lsf', submit: 'bsub', query: 'bjobs' },
+  { system: 'htcondor', submit: 'condor_submit', query: 'condor_q', exampleSubmits: 2 },
+  { system: 'lsf', submit: 'bsub', query: 'bjobs', exampleSubmits: 11 },
 ] as const;
 
 /** Fast polling for tests; everything else as a user would have it. */
@@ -29,7 +30,7 @@ const cluster = (): FakeCluster => {
   return c;
 };
 
-describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, query }) => {
+describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, query, exampleSubmits }) => {
   const run = (dir: string, fake: FakeCluster, extra: string[] = []) =>
     runB2(['run', 'pipeline.ts', '--batch', '--batch-system', system, '--workers', '200', ...FAST, ...extra], { cwd: dir, env: fake.env });
 
@@ -39,7 +40,8 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
     const result = run(dir, fake);
     expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
     expect(readFileSync(path.join(dir, 'average.txt'), 'utf8')).toBe('28.5');
-    expect(fake.calls().filter((c) => c.cmd === submit)).toHaveLength(11);
+    expect(fake.jobs()).toHaveLength(11);
+    expect(fake.calls().filter((c) => c.cmd === submit)).toHaveLength(exampleSubmits);
     const log = path.join(dir, 'logs', 'some_parameter=3', 'MyNumberTask');
     expect(readFileSync(path.join(log, 'stdout'), 'utf8')).toContain('number 3');
     expect(readFileSync(path.join(log, 'exit_status'), 'utf8').trim()).toBe('0');
@@ -176,6 +178,52 @@ describe('--batch on the HTCondor simulator: held jobs', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('the job was held by the batch system: Error from slot1@node7: disk quota exceeded');
     expect(fake.jobs().filter((j) => j.state === 'held')).toEqual([]);
+  });
+});
+
+describe('--batch on the HTCondor simulator: several jobs per condor_submit', () => {
+  const run = (dir: string, fake: FakeCluster, extra: string[] = []) =>
+    runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', ...FAST, ...extra], { cwd: dir, env: fake.env });
+
+  it('submits the jobs ready together in one description, one cluster each, and each job runs its own task', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    expect(run(dir, fake).code).toBe(0);
+    const submits = fake.calls().filter((c) => c.cmd === 'condor_submit');
+    // The ten leaves together; the average, ready later and alone, from its own job.submit.
+    expect(submits.map((c) => c.argv[0])).toEqual(['-terse', 'job.submit']);
+    const jobs = fake.jobs();
+    expect(new Set(jobs.map((job) => job.id.split('.')[0])).size).toBe(11);
+    expect(jobs.every((job) => job.id.endsWith('.0'))).toBe(true);
+    // Each task's journaled job ran that task: its log holds its own number.
+    const status = JSON.parse(runB2(['status', '--json'], { cwd: dir }).stdout) as { tasks: { family: string; params: Record<string, unknown>; jobIds?: string[] }[] };
+    for (const task of status.tasks.filter((t) => t.family === 'MyNumberTask')) {
+      const n = task.params.some_parameter;
+      const job = jobs.find((j) => j.id === task.jobIds?.[0]);
+      expect(readFileSync(path.join(job!.dir, 'job.json'), 'utf8')).toContain(`some_parameter=${String(n)}/MyNumberTask/stdout`);
+      expect(readFileSync(path.join(dir, 'logs', `some_parameter=${String(n)}`, 'MyNumberTask', 'stdout'), 'utf8')).toContain(`number ${String(n)}`);
+      // The task's own description is there too, to submit it by hand.
+      expect(existsSync(path.join(dir, 'task_files', `some_parameter=${String(n)}`, 'MyNumberTask', 'job.submit'))).toBe(true);
+    }
+  });
+
+  it('submits the jobs one by one when the command for all of them fails', () => {
+    const fake = cluster();
+    fake.setFaults({ submitError: { count: 1 } });
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    const result = run(dir, fake);
+    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    expect(result.stderr).toContain('a submit command for 10 htcondor jobs failed; submitting the other 10 one by one');
+    expect(readFileSync(path.join(dir, 'average.txt'), 'utf8')).toBe('28.5');
+    expect(fake.calls().filter((c) => c.cmd === 'condor_submit')).toHaveLength(1 + 10 + 1);
+    expect(fake.jobs()).toHaveLength(11);
+  });
+
+  it('submits alone a task with its own initialdir', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    expect(run(dir, fake, ['--setting', `htcondor_settings={"initialdir": ${JSON.stringify(dir)}}`]).code).toBe(0);
+    expect(fake.calls().filter((c) => c.cmd === 'condor_submit')).toHaveLength(11);
   });
 });
 

@@ -53,6 +53,23 @@ describe('condor_submit', () => {
     expect(submit('executable = true.sh\nqueue 3\n').stdout).toBe('Submitting job(s)...\n3 job(s) submitted to cluster 2.\n');
   });
 
+  it('starts a new cluster where the executable changes between queue statements, one output line each', () => {
+    script(cluster, 'a.sh', 'exit 0');
+    script(cluster, 'b.sh', 'exit 3');
+    const description = 'executable = a.sh\nqueue 2\nexecutable = b.sh\nqueue\nexecutable = a.sh\nqueue\n';
+    expect(submit(description, ['-terse']).stdout).toBe('1.0 - 1.1\n2.0 - 2.0\n3.0 - 3.0\n');
+    expect(submit(description).stdout).toBe(
+      'Submitting job(s)....\n2 job(s) submitted to cluster 4.\n1 job(s) submitted to cluster 5.\n1 job(s) submitted to cluster 6.\n',
+    );
+    const ads = jsonQ('condor_q', ['-attributes', 'ClusterId,ProcId,Cmd', '4', '5', '6']);
+    expect(ads.map((ad) => [`${ad.ClusterId}.${ad.ProcId}`, path.basename(String(ad.Cmd))])).toEqual([
+      ['4.0', 'a.sh'],
+      ['4.1', 'a.sh'],
+      ['5.0', 'b.sh'],
+      ['6.0', 'a.sh'],
+    ]);
+  });
+
   it('prints job ads in verbose mode when the description comes from stdin', () => {
     script(cluster, 'true.sh', 'exit 0');
     const r = run(cluster, 'condor_submit', ['-'], { input: 'executable = true.sh\n+B2Tag = "x"\nqueue\n' });

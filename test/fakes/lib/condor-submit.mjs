@@ -267,10 +267,20 @@ export function main(ctx) {
   }
   if (!procs.length) throw fail('ERROR: no queue statement in the submit description');
 
-  const cluster = nextIds(dir, 'condor-cluster', 1, num(faults, 'condorFirstClusterId', 1));
+  // A new cluster starts wherever the executable changes between queue statements (condor_submit manual).
+  const clusterOf = [];
+  procs.forEach((p, i) => {
+    const changed = i > 0 && p.settings.get('executable')?.value !== procs[i - 1].settings.get('executable')?.value;
+    clusterOf.push(i === 0 ? 0 : clusterOf[i - 1] + (changed ? 1 : 0));
+  });
+  const clusterCount = clusterOf[clusterOf.length - 1] + 1;
+  const firstCluster = nextIds(dir, 'condor-cluster', clusterCount, num(faults, 'condorFirstClusterId', 1));
   let jobs;
   try {
-    jobs = procs.map((p, i) => resolveProc(p, cluster, i, { opts, cwd, faults, dir, cmd }));
+    jobs = procs.map((p, i) => {
+      const procId = clusterOf.slice(0, i).filter((c) => c === clusterOf[i]).length;
+      return resolveProc(p, firstCluster + clusterOf[i], procId, { opts, cwd, faults, dir, cmd });
+    });
   } catch (e) {
     if (e instanceof SubmitFileError) throw fail(e.message);
     throw e;
@@ -303,7 +313,8 @@ export function main(ctx) {
   pause(num(faults, 'submitLatencyMs', 0));
 
   const n = jobs.length;
-  if (opts.terse) out(`${cluster}.0 - ${cluster}.${n - 1}\n`);
+  const clusters = [...new Set(jobs.map((job) => job.cluster))].map((id) => ({ id, procs: jobs.filter((job) => job.cluster === id).length }));
+  if (opts.terse) out(clusters.map((c) => `${c.id}.0 - ${c.id}.${c.procs - 1}\n`).join(''));
   else if (opts.file === '-' || opts.file === undefined || opts.verbose) {
     // Verbose mode (implied by a description on stdin) prints each job ad.
     for (const job of jobs) {
@@ -312,7 +323,7 @@ export function main(ctx) {
       ad.set('JobStatus', int(1)).set('EnteredCurrentStatus', int(Math.floor(job.qdateMs / 1000)));
       out(`** Proc ${job.cluster}.${job.procId}:\n${adToLong(ad)}\n`);
     }
-  } else out(`Submitting job(s)${'.'.repeat(n)}\n${n} job(s) submitted to cluster ${cluster}.\n`);
-  if (faults.condorWatchHint) err(`To monitor your job(s), run: condor_watch_q -clusters ${cluster}\n`);
+  } else out(`Submitting job(s)${'.'.repeat(n)}\n${clusters.map((c) => `${c.procs} job(s) submitted to cluster ${c.id}.\n`).join('')}`);
+  if (faults.condorWatchHint) err(`To monitor your job(s), run: condor_watch_q -clusters ${clusters.map((c) => c.id).join(' ')}\n`);
   return 0;
 }
