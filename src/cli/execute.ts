@@ -5,7 +5,7 @@
 import os from 'node:os';
 import chalk from 'chalk';
 import type { BatchSystemName } from '../batch/types.js';
-import { plainAdapter } from '../executors/batch-control.js';
+import { parseSubmittedJobIds } from '../executors/batch-control.js';
 import { BatchExecutor } from '../executors/batch.js';
 import type { Executor } from '../executors/executor.js';
 import { InProcessExecutor } from '../executors/in-process.js';
@@ -46,15 +46,6 @@ export interface ExecuteOptions {
 
 const LOCK_POLL_MS = 2000;
 
-const parseJobIds = (system: BatchSystemName, stdout: string): readonly string[] => {
-  const adapter = plainAdapter(system);
-  if (adapter.grouped) {
-    const ids = adapter.grouped.parseSubmitIds(stdout, '');
-    return ids.ok ? ids.value : [];
-  }
-  const parsed = adapter.parseSubmitOutput(stdout, '');
-  return parsed.ok ? [parsed.value] : [];
-};
 
 const plannedIds = (graph: TaskGraph): Set<string> =>
   new Set(graph.nodes.filter((node) => node.initial !== 'complete').map((node) => node.id));
@@ -78,7 +69,7 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
     const dead = findResumableRun(stateDir, options.pipeline.file);
     if (dead) {
       const timeout = getSetting<number>('submit_timeout');
-      await settleOrphanedSubmits(dead, parseJobIds, timeout * 1000, (count) =>
+      await settleOrphanedSubmits(dead, parseSubmittedJobIds, timeout * 1000, (count) =>
         process.stderr.write(`waiting up to ${timeout} s for ${count} submit command(s) the dead runner of run ${dead.run.runId} left running, so that their jobs are not submitted twice\n`),
       );
     }
@@ -86,7 +77,7 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
       const conflicts = findConflicts(stateDir, planned).filter((c) => !(options.ignoreLock && c.liveness.kind === 'elsewhere'));
       if (conflicts.length > 0) return { conflict: conflicts[0]! };
       const found = findResumableRun(stateDir, options.pipeline.file);
-      const resume = found ? planResume(found, graph, parseJobIds) : undefined;
+      const resume = found ? planResume(found, graph, parseSubmittedJobIds) : undefined;
       const run = resume?.run ?? createRunDir(stateDir);
       writeFileAtomic(plannedFile(run), JSON.stringify([...planned]));
       return { registered: { graph, run, ...(resume ? { resume } : {}) } };

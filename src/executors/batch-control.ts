@@ -31,6 +31,17 @@ const unwrap = (system: string, options: AdapterOptions = {}): BatchAdapter => {
 /** An adapter good for building submissions and parsing their output (no probing). */
 export const plainAdapter = (system: BatchSystemName): BatchAdapter => unwrap(system);
 
+/** Every job id a submit command printed, in order; none when it names none (failed, or cut short). */
+export const parseSubmittedJobIds = (system: BatchSystemName, stdout: string): readonly string[] => {
+  const adapter = plainAdapter(system);
+  if (adapter.grouped) {
+    const ids = adapter.grouped.parseSubmitIds(stdout, '');
+    return ids.ok ? ids.value : [];
+  }
+  const parsed = adapter.parseSubmitOutput(stdout, '');
+  return parsed.ok ? [parsed.value] : [];
+};
+
 const adapters = new Map<BatchSystemName, Promise<BatchAdapter>>();
 
 /** The adapter for queries too: Slurm's history source (sacct, sacct -c, scontrol) is probed once. */

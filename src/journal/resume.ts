@@ -70,7 +70,7 @@ export const findResumableRun = (stateDir: string, pipelineFile: string): { run:
 type ParseJobIds = (system: BatchSystemName, stdout: string) => readonly string[];
 
 /** The job id a submit command of the dead runner printed into its output file for this task, if any yet. */
-const orphanedJobId = (run: RunDir, task: TaskState, system: BatchSystemName, parseJobIds: ParseJobIds): string | undefined => {
+export const orphanedJobId = (run: RunDir, task: TaskState, system: BatchSystemName, parseJobIds: ParseJobIds): string | undefined => {
   const { file, index } = submitOutputOf(run, task);
   return existsSync(file) ? parseJobIds(system, readFileSync(file, 'utf8'))[index] : undefined;
 };

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
 import { B2_BIN, leavesPipeline, makeProject, runB2 } from '../helpers/b2.js';
@@ -81,6 +81,32 @@ describe('b2 status and b2 kill on a batch run', () => {
     const again = runB2(['kill'], { cwd: dir, env: fake.env });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('no jobs left to cancel');
+  }, 200_000);
+
+  it('b2 kill also cancels jobs whose ids only their submit command printed, after the runner died', async () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    // condor_submit prints the ids 3 s after the jobs exist; the runner is killed in between.
+    fake.setFaults({ submitLatencyMs: 3000 });
+    const dir = gatedProject(12);
+    const first = startRunner(dir, fake);
+    await fake.waitFor((jobs) => (jobs.length === 12 ? true : undefined), { timeoutMs: 90_000 });
+    first.child.kill('SIGKILL');
+    await first.exit;
+    expect(journalEntries(dir).filter((e) => e.type === 'submitted')).toEqual([]);
+    // The orphaned condor_submit finishes and writes the ids where the journal said it would.
+    const intent = journalEntries(dir).find((e) => e.type === 'submit-intent');
+    const output = intent?.type === 'submit-intent' && intent.group ? intent.group.output : '';
+    expect(output).toMatch(/^submit\/group-/);
+    const runs = path.join(dir, '.b2', 'runs');
+    const written = (): string => readFileSync(path.join(runs, readdirSync(runs)[0]!, output), 'utf8');
+    await waitFor('the orphaned submit command to print the ids', () => written().split('\n').filter((line) => / - /.test(line)).length === 12, 30_000);
+
+    const kill = runB2(['kill'], { cwd: dir, env: fake.env });
+    expect(kill.code).toBe(0);
+    expect(kill.stdout).toContain('cancelling 12 htcondor job(s)');
+    await fake.waitFor((jobs) => (jobs.every((job) => job.state !== 'running' && job.state !== 'idle') ? true : undefined), { timeoutMs: 30_000 });
+    expect(fake.runningProcesses()).toEqual([]);
   }, 200_000);
 });
 

@@ -10,10 +10,11 @@ import chalk from 'chalk';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import type { BatchSystemName, JobStatus } from '../../batch/types.js';
-import { ACTIVE_STATES, cancelJobs, queryJobStates } from '../../executors/batch-control.js';
+import { ACTIVE_STATES, cancelJobs, parseSubmittedJobIds, queryJobStates } from '../../executors/batch-control.js';
 import { JournalWriter, readJournal } from '../../journal/journal.js';
 import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';
-import { listRunIds, runDirAt } from '../../journal/run-dir.js';
+import { orphanedJobId } from '../../journal/resume.js';
+import { listRunIds, runDirAt, type RunDir } from '../../journal/run-dir.js';
 import { foldJournal, isInFlight, type RunState } from '../../journal/state.js';
 import { formatStatus, statusJson, type StatusView } from '../../report/status.js';
 import { getSetting, initSettings } from '../../settings/index.js';
@@ -60,20 +61,26 @@ const pickRun = (stateDir: string, runId: string | undefined): string => {
 const loadRun = (stateDir: string, runId: string): RunState => foldJournal(readJournal(runDirAt(stateDir, runId).journal));
 
 /** In-flight batch jobs by system. */
-const jobsBySystem = (state: RunState): Map<BatchSystemName, string[]> => {
+/**
+ * The job of every task in flight. A task still "submitting" may have a job
+ * whose id only its submit command's output holds (its runner died before
+ * journaling it): that one counts too, so that b2 kill leaves nothing behind.
+ */
+const jobsBySystem = (run: RunDir, state: RunState): Map<BatchSystemName, string[]> => {
   const bySystem = new Map<BatchSystemName, string[]>();
   for (const task of state.tasks.values()) {
-    if (!isInFlight(task) || !task.jobId || !task.system || !BATCH_SYSTEMS.has(task.system)) continue;
+    if (!isInFlight(task) || !task.system || !BATCH_SYSTEMS.has(task.system)) continue;
     const system = task.system as BatchSystemName;
-    bySystem.set(system, [...(bySystem.get(system) ?? []), task.jobId]);
+    const jobId = task.phase === 'submitting' ? orphanedJobId(run, task, system, parseSubmittedJobIds) : task.jobId;
+    if (jobId) bySystem.set(system, [...(bySystem.get(system) ?? []), jobId]);
   }
   return bySystem;
 };
 
-const refresh = async (state: RunState): Promise<{ states: Map<string, JobStatus>; errors: string[] }> => {
+const refresh = async (run: RunDir, state: RunState): Promise<{ states: Map<string, JobStatus>; errors: string[] }> => {
   const states = new Map<string, JobStatus>();
   const errors: string[] = [];
-  for (const [system, ids] of jobsBySystem(state)) {
+  for (const [system, ids] of jobsBySystem(run, state)) {
     const query = await queryJobStates(system, ids, state.started?.tag ?? '');
     if (query.error) errors.push(`${system}: ${query.error}`);
     for (const [id, status] of query.states) states.set(id, status);
@@ -111,7 +118,7 @@ export const registerStatusCommands = (program: Command): void => {
       for (;;) {
         const state = loadRun(stateDir, id);
         const liveness = runnerLiveness(state);
-        const fresh = options.refresh ? await refresh(state) : undefined;
+        const fresh = options.refresh ? await refresh(runDirAt(stateDir, id), state) : undefined;
         const view: StatusView = {
           runId: id,
           state,
@@ -155,7 +162,7 @@ export const registerStatusCommands = (program: Command): void => {
       // Whatever the runner did, cancel what the journal still shows in flight.
       let cancelled = 0;
       let failed = false;
-      for (const [system, ids] of jobsBySystem(state)) {
+      for (const [system, ids] of jobsBySystem(run, state)) {
         const query = await queryJobStates(system, ids, state.started?.tag ?? '');
         const active = query.error ? ids : ids.filter((jobId) => {
           const s = query.states.get(jobId);
