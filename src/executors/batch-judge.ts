@@ -80,6 +80,14 @@ export const judgeJob = (o: JobObservation): JobVerdict => {
   };
 };
 
+/**
+ * True when judgeJob can only say "wait", whatever the time: no exit file,
+ * not missing from the queue, and pending, running or not yet seen there.
+ * Most jobs in flight are like this at most polls; they need no verdict.
+ */
+export const nothingToJudge = (o: Pick<JobObservation, 'exitStatus' | 'queue' | 'missingSince'>): boolean =>
+  o.exitStatus === undefined && o.missingSince === undefined && (o.queue === undefined || (o.queue.state !== 'held' && !TERMINAL.has(o.queue.state)));
+
 const timedOut = (o: JobObservation): JobVerdict => ({
   kind: 'failed',
   reason: 'timeout',

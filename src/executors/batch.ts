@@ -4,7 +4,7 @@
  * status query per batch system per poll interval covers every job of the
  * run, and the wrapper's exit-status file decides success.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
@@ -23,7 +23,7 @@ import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { renderJobWrapper } from '../wrapper/wrapper.js';
 import { describeCommandFailure, runCommand, runCommandSync } from './commands.js';
 import { ACTIVE_STATES, adapterFor, binaryLookup, cancelJobs, plainAdapter, queryJobStates } from './batch-control.js';
-import { judgeJob } from './batch-judge.js';
+import { judgeJob, nothingToJudge } from './batch-judge.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import { PoolExecutor } from './pool.js';
 
@@ -84,6 +84,11 @@ const readExitStatus = (file: string): number | undefined => {
   } catch {
     return undefined;
   }
+};
+
+// Mostly absent (first attempts): a stat is cheaper than the exception a failed unlink raises.
+const removeIfThere = (file: string): void => {
+  if (statSync(file, { throwIfNoEntry: false })) unlinkSync(file);
 };
 
 const which = (binary: string): boolean =>
@@ -237,10 +242,15 @@ export class BatchExecutor implements Executor {
       const system = this.systemFor(job.task) as BatchSystemName;
       const grouped = plainAdapter(system).grouped;
       if (grouped) {
-        const spec = this.jobSpec(job, system);
-        this.specs.set(job.index, spec);
-        const own = grouped.groupKey(spec);
-        key = own === undefined ? undefined : `${system}\n${own}`;
+        try {
+          const spec = this.jobSpec(job, system);
+          this.specs.set(job.index, spec);
+          const own = grouped.groupKey(spec);
+          key = own === undefined ? undefined : `${system}\n${own}`;
+        } catch {
+          // Submitted alone, the same error fails this job with its message.
+          key = undefined;
+        }
       }
     }
     this.groupKeys.set(job.index, key);
@@ -256,8 +266,8 @@ export class BatchExecutor implements Executor {
     mkdirSync(job.logs.dir, { recursive: true });
     mkdirSync(spec.taskFileDir, { recursive: true });
     // A status file from an earlier attempt must not decide this one.
-    rmSync(exitFile, { force: true });
-    rmSync(startedFileFor(job.logs.dir), { force: true });
+    removeIfThere(exitFile);
+    removeIfThere(startedFileFor(job.logs.dir));
 
     const record: TaskRecord = {
       path: job.path,
@@ -265,7 +275,8 @@ export class BatchExecutor implements Executor {
       file: this.options.pipeline.file,
       pipelineDir: this.options.pipeline.dir,
     };
-    writeFileAtomic(path.join(this.options.run.tasks, `${task.taskId}.json`), JSON.stringify(record));
+    // No reader before the job is submitted (after this), so a plain write is enough.
+    writeFileSync(path.join(this.options.run.tasks, `${task.taskId}.json`), JSON.stringify(record));
     const command = [
       ...getSetting<string[]>('executable_prefix', { task }),
       ...getSetting<string[]>('executable', { task }),
@@ -524,6 +535,7 @@ export class BatchExecutor implements Executor {
   private async judge(tracked: TrackedJob, lostGraceMs: number): Promise<void> {
     // As read at the start of this poll: a file that appeared since counts at the next one.
     const exitStatus = tracked.exitStatus;
+    if (nothingToJudge(tracked)) return;
     const verdict = judgeJob({
       ...(exitStatus === undefined ? {} : { exitStatus }),
       ...(tracked.queue ? { queue: tracked.queue } : {}),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { judgeJob, type JobObservation } from '../../src/executors/batch-judge.js';
+import { judgeJob, nothingToJudge, type JobObservation } from '../../src/executors/batch-judge.js';
 
 const base: JobObservation = { now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000 };
 const q = (state: NonNullable<JobObservation['queue']>['state'], extra: Partial<NonNullable<JobObservation['queue']>> = {}) => ({
@@ -50,5 +50,31 @@ describe('judgeJob', () => {
     expect(judgeJob({ ...base, now: 10_000_000 })).toEqual({ kind: 'wait' });
     expect(judgeJob({ ...base, missingSince: 0, now: 299_000 })).toEqual({ kind: 'wait' });
     expect(judgeJob({ ...base, missingSince: 0, now: 301_000 })).toMatchObject({ reason: 'lost', message: expect.stringContaining('for 301 s') });
+  });
+});
+
+describe('nothingToJudge', () => {
+  const observations: JobObservation[] = [];
+  for (const exitStatus of [undefined, 0, 1, 143])
+    for (const state of [undefined, 'pending', 'running', 'unknown', 'held', 'succeeded', 'failed', 'cancelled', 'timeout'] as const)
+      for (const missingSince of [undefined, 0])
+        observations.push({
+          ...base,
+          ...(exitStatus === undefined ? {} : { exitStatus }),
+          ...(state === undefined ? {} : { queue: q(state) }),
+          ...(missingSince === undefined ? {} : { missingSince }),
+          endedAt: 0,
+          lastSeenAt: 0,
+        });
+
+  it('is true only where judgeJob says "wait" at any time', () => {
+    for (const o of observations.filter((o) => nothingToJudge(o))) {
+      for (const now of [0, 10_000, 10_000_000]) expect({ o, verdict: judgeJob({ ...o, now }) }).toEqual({ o, verdict: { kind: 'wait' } });
+    }
+  });
+
+  it('skips the jobs that are simply pending or running, and no other', () => {
+    const skipped = observations.filter((o) => nothingToJudge(o)).map((o) => o.queue?.state ?? 'not seen');
+    expect(skipped.sort()).toEqual(['not seen', 'pending', 'running', 'unknown']);
   });
 });
