@@ -25,9 +25,12 @@ export const runDirAt = (stateDir: string, runId: string): RunDir => {
   };
 };
 
-/** Sortable by start time, unique across hosts. */
+/**
+ * Sortable by start time (to the millisecond: "the latest run" must not be a
+ * coin toss between two started in the same second), unique across hosts.
+ */
 export const newRunId = (now = new Date()): string => {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').replace('.', '').slice(0, 18);
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 };
 
