@@ -30,8 +30,6 @@ import { PoolExecutor } from './pool.js';
 const SUBMIT_CONCURRENCY = 8;
 // Jobs in one submit command, where the system takes several (HTCondor).
 const MAX_GROUP = 200;
-// A command for a group may take longer than one for a single job: this much more per further job.
-const GROUP_TIMEOUT_PER_JOB_MS = 500;
 const SUBMIT_ATTEMPTS = 3;
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
@@ -380,7 +378,8 @@ export class BatchExecutor implements Executor {
     prepared.forEach(({ job }, index) =>
       journal.append({ type: 'submit-intent', id: job.task.taskId, attempt: job.attempt, system, group: { output, index } }, index === prepared.length - 1),
     );
-    const timeout = getSetting<number>('submit_timeout', { task: first.task }) * 1000 + GROUP_TIMEOUT_PER_JOB_MS * (prepared.length - 1);
+    // The same limit as for one job: a rerun after a crash waits that long for an orphaned command.
+    const timeout = getSetting<number>('submit_timeout', { task: first.task }) * 1000;
     const result = await runCommand(command, timeout, { stdoutFile: path.join(this.options.run.dir, output) });
     const parsed = grouped.parseSubmitIds(result.stdout, result.stderr);
     const ids = parsed.ok ? parsed.value.slice(0, prepared.length) : [];
