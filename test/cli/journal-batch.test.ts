@@ -180,14 +180,21 @@ describe('a rerun after the runner was killed with kill -9', () => {
     // They were submitted together: the rerun finds each id by its place in that command's output.
     expect(journalEntries(dir).some((e) => e.type === 'submit-intent' && e.group !== undefined)).toBe(true);
     fake.setFaults({});
-    writeFileSync(path.join(dir, 'go'), '');
 
-    const rerun = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', '--no-progress', ...FAST, ...gateSetting(dir)], {
+    // The jobs go on only once the rerun has taken them over (were they all done before, there would be nothing to do).
+    const rerun = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', '--no-progress', ...FAST, ...gateSetting(dir)], {
       cwd: dir,
-      env: fake.env,
-      timeoutMs: 240_000,
+      env: { ...process.env, ...fake.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    expect({ code: rerun.code, output: rerun.output }).toMatchObject({ code: 0 });
+    children.push(rerun);
+    let output = '';
+    rerun.stdout!.on('data', (data) => (output += data));
+    rerun.stderr!.on('data', (data) => (output += data));
+    const code = new Promise((resolve) => rerun.on('exit', resolve));
+    await waitFor('the rerun to adopt the jobs', () => journalEntries(dir).some((e) => e.type === 'adopted'), 240_000);
+    writeFileSync(path.join(dir, 'go'), '');
+    expect({ code: await code, output: (await code) === 0 ? '' : output }).toEqual({ code: 0, output: '' });
     expectEachTaskSubmittedOnce(dir, fake, count);
   }, 480_000);
 });
