@@ -110,6 +110,28 @@ describe('b2 status and b2 kill on a batch run', () => {
   }, 200_000);
 });
 
+/**
+ * Run b2 again on the gated project, open the gate once the rerun has adopted
+ * the dead run's jobs, and expect it to succeed; its output (what tells why a
+ * rerun failed) is returned.
+ */
+const rerunAfterAdoption = async (dir: string, fake: FakeCluster, adoptWithinMs: number): Promise<string> => {
+  const rerun = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', '--no-progress', ...FAST, ...gateSetting(dir)], {
+    cwd: dir,
+    env: { ...process.env, ...fake.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(rerun);
+  let output = '';
+  rerun.stdout!.on('data', (data) => (output += data));
+  rerun.stderr!.on('data', (data) => (output += data));
+  const code = new Promise((resolve) => rerun.on('exit', resolve));
+  await waitFor('the rerun to adopt the jobs', () => journalEntries(dir).some((e) => e.type === 'adopted'), adoptWithinMs);
+  writeFileSync(path.join(dir, 'go'), '');
+  expect({ code: await code, output: (await code) === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+  return output;
+};
+
 /** After the rerun: one job per task over both runs, every result there, the jobs done. */
 const expectEachTaskSubmittedOnce = (dir: string, fake: FakeCluster, count: number): void => {
   const jobs = fake.jobs();
@@ -139,20 +161,7 @@ describe('a rerun after the runner was killed with kill -9', () => {
     const inFlight = journalEntries(dir).filter((e) => e.type === 'submitted').length;
 
     // The jobs go on only once the second runner has taken them over.
-    const rerun = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', '--no-progress', ...FAST, ...gateSetting(dir)], {
-      cwd: dir,
-      env: { ...process.env, ...fake.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(rerun);
-    let output = '';
-    rerun.stdout!.on('data', (data) => (output += data));
-    rerun.stderr!.on('data', (data) => (output += data));
-    const code = new Promise((resolve) => rerun.on('exit', resolve));
-    await waitFor('the rerun to adopt the jobs', () => journalEntries(dir).some((e) => e.type === 'adopted'), 120_000);
-    writeFileSync(path.join(dir, 'go'), '');
-    // The output is what tells why a rerun failed.
-    expect({ code: await code, output: (await code) === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    const output = await rerunAfterAdoption(dir, fake, 120_000);
     const adopted = Number(/died\. (\d+) job\(s\) still belong to it/.exec(output)?.[1]);
     expect(adopted).toBeGreaterThanOrEqual(inFlight);
     expectEachTaskSubmittedOnce(dir, fake, count);
@@ -182,19 +191,7 @@ describe('a rerun after the runner was killed with kill -9', () => {
     fake.setFaults({});
 
     // The jobs go on only once the rerun has taken them over (were they all done before, there would be nothing to do).
-    const rerun = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', '--no-progress', ...FAST, ...gateSetting(dir)], {
-      cwd: dir,
-      env: { ...process.env, ...fake.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(rerun);
-    let output = '';
-    rerun.stdout!.on('data', (data) => (output += data));
-    rerun.stderr!.on('data', (data) => (output += data));
-    const code = new Promise((resolve) => rerun.on('exit', resolve));
-    await waitFor('the rerun to adopt the jobs', () => journalEntries(dir).some((e) => e.type === 'adopted'), 240_000);
-    writeFileSync(path.join(dir, 'go'), '');
-    expect({ code: await code, output: (await code) === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    await rerunAfterAdoption(dir, fake, 240_000);
     expectEachTaskSubmittedOnce(dir, fake, count);
   }, 480_000);
 });
