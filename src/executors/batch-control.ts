@@ -64,7 +64,16 @@ export interface JobQuery {
   readonly error?: string;
 }
 
-export const queryJobStates = async (system: BatchSystemName, jobIds: readonly string[], runTag: string): Promise<JobQuery> => {
+export interface QueryOptions {
+  /**
+   * Asked about each job the live queue no longer lists, before its history
+   * is: true when the job has since settled by other means (its exit file),
+   * so that the history need not be read for it.
+   */
+  readonly settled?: (jobId: string) => boolean;
+}
+
+export const queryJobStates = async (system: BatchSystemName, jobIds: readonly string[], runTag: string, options: QueryOptions = {}): Promise<JobQuery> => {
   const adapter = await adapterFor(system);
   const ctx: QueryContext = { runTag, jobIds, user: os.userInfo().username };
   const bin = binaryLookup();
@@ -78,7 +87,7 @@ export const queryJobStates = async (system: BatchSystemName, jobIds: readonly s
     }
     for (const [id, status] of parsed.value) states.set(id, status);
   }
-  const missing = jobIds.filter((id) => !states.has(id));
+  const missing = jobIds.filter((id) => !states.has(id) && !(options.settled?.(id) ?? false));
   if (missing.length > 0 && adapter.historyCommands && adapter.parseHistoryOutput) {
     for (const command of adapter.historyCommands(missing, ctx, bin)) {
       const result = await runCommand(command, timeout);

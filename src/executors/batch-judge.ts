@@ -10,7 +10,7 @@ export interface JobObservation {
   readonly exitStatus?: number;
   /** Latest state from the live queue or history, when the job was in the answer. */
   readonly queue?: JobStatus;
-  /** Last time the job was seen in the queue or history. */
+  /** When the latest answer that listed the job (queue or history) was asked for. */
   readonly lastSeenAt?: number;
   /**
    * Since when successful queries that asked about the job did not find it
@@ -87,6 +87,17 @@ export const judgeJob = (o: JobObservation): JobVerdict => {
  */
 export const nothingToJudge = (o: Pick<JobObservation, 'exitStatus' | 'queue' | 'missingSince'>): boolean =>
   o.exitStatus === undefined && o.missingSince === undefined && (o.queue === undefined || (o.queue.state !== 'held' && !TERMINAL.has(o.queue.state)));
+
+/**
+ * Whether to look for the job's exit file at this check. A job that the
+ * latest answer of the queue (at most two poll intervals old) still lists as
+ * pending has not run yet, or has just started: its file is looked for once
+ * the next answer says it left the queue's pending state. Most jobs in flight
+ * wait in the queue, and on a shared file system every look is a round trip.
+ * Without a recent answer (a query failing, a job not seen yet), always look.
+ */
+export const exitFileWorthReading = (o: Pick<JobObservation, 'queue' | 'lastSeenAt'>, now: number, pollIntervalMs: number): boolean =>
+  !(o.queue?.state === 'pending' && o.lastSeenAt !== undefined && now - o.lastSeenAt < 2 * pollIntervalMs);
 
 const timedOut = (o: JobObservation): JobVerdict => ({
   kind: 'failed',

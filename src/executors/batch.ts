@@ -23,7 +23,8 @@ import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { renderJobWrapper } from '../wrapper/wrapper.js';
 import { describeCommandFailure, runCommand, runCommandSync } from './commands.js';
 import { ACTIVE_STATES, adapterFor, binaryLookup, cancelJobs, plainAdapter, queryJobStates } from './batch-control.js';
-import { judgeJob, nothingToJudge } from './batch-judge.js';
+import { exitFileWorthReading, judgeJob, nothingToJudge } from './batch-judge.js';
+import { CheckLoop } from './check-loop.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import { PoolExecutor } from './pool.js';
 
@@ -73,7 +74,7 @@ export const exitFileFor = (logDir: string): string => path.join(logDir, 'exit_s
 export const startedFileFor = (logDir: string): string => path.join(logDir, 'started');
 
 const readExitStatus = (file: string): number | undefined => {
-  // Checked for every job in flight every second, and mostly absent: a stat that
+  // Checked every second for the jobs that may have run, and mostly absent: a stat that
   // throws nothing costs far less than a failed read.
   if (!statSync(file, { throwIfNoEntry: false })) return undefined;
   try {
@@ -108,11 +109,12 @@ export class BatchExecutor implements Executor {
   private readonly specs = new Map<number, JobSpec>();
   private local?: PoolExecutor;
   private autoSystem?: BatchSystemName | 'local';
-  private timer?: NodeJS.Timeout;
+  private readonly checks: CheckLoop;
   private stopped = false;
   private queryFailures = new Map<BatchSystemName, number>();
   private nextQueryAt = new Map<BatchSystemName, number>();
-  private polling = false;
+  /** Systems whose status query is under way. */
+  private readonly querying = new Set<BatchSystemName>();
   private readonly settingsFile: string;
   private readonly adoptable: Map<number, AdoptedJob>;
 
@@ -122,6 +124,11 @@ export class BatchExecutor implements Executor {
     this.settingsFile = options.run.settings;
     this.adoptable = new Map(options.adopted ?? []);
     writeFileAtomic(this.settingsFile, JSON.stringify(exportSettingsSnapshot()));
+    this.checks = new CheckLoop(
+      () => this.poll(),
+      () => this.checkIntervalMs(),
+      () => !this.stopped && (this.tracked.size > 0 || this.submitQueue.length > 0 || this.submitting > 0),
+    );
   }
 
 
@@ -165,7 +172,7 @@ export class BatchExecutor implements Executor {
       this.submitQueue.push(job);
       this.schedulePump();
     }
-    this.ensureTimer();
+    this.checks.ensure();
   }
 
   private localPool(): PoolExecutor {
@@ -261,11 +268,13 @@ export class BatchExecutor implements Executor {
     const spec = this.specs.get(job.index) ?? this.jobSpec(job, system);
     this.specs.delete(job.index);
     const exitFile = exitFileFor(job.logs.dir);
-    mkdirSync(job.logs.dir, { recursive: true });
+    const newLogDir = mkdirSync(job.logs.dir, { recursive: true }) !== undefined;
     mkdirSync(spec.taskFileDir, { recursive: true });
-    // A status file from an earlier attempt must not decide this one.
-    removeIfThere(exitFile);
-    removeIfThere(startedFileFor(job.logs.dir));
+    if (!newLogDir) {
+      // A status file from an earlier attempt or run must not decide this one.
+      removeIfThere(exitFile);
+      removeIfThere(startedFileFor(job.logs.dir));
+    }
 
     const record: TaskRecord = {
       path: job.path,
@@ -456,53 +465,52 @@ export class BatchExecutor implements Executor {
     };
   }
 
-  private ensureTimer(): void {
-    if (this.timer || this.stopped) return;
-    const tick = async (): Promise<void> => {
-      this.timer = undefined;
-      if (this.stopped) return;
-      await this.poll();
-      if (!this.stopped && (this.tracked.size > 0 || this.submitQueue.length > 0 || this.submitting > 0)) {
-        this.timer = setTimeout(() => void tick(), this.checkIntervalMs());
-      }
-    };
-    this.timer = setTimeout(() => void tick(), this.checkIntervalMs());
-  }
-
   /** Exit files are cheap to look at; the queue is asked at most once per poll interval. */
   private checkIntervalMs(): number {
     return Math.min(1000, getSetting<number>('poll_interval') * 1000);
   }
 
   private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      const now = Date.now();
-      const bySystem = new Map<BatchSystemName, TrackedJob[]>();
-      for (const tracked of this.tracked.values()) {
-        tracked.exitStatus = readExitStatus(tracked.exitFile);
-        const list = bySystem.get(tracked.system) ?? [];
-        list.push(tracked);
-        bySystem.set(tracked.system, list);
-      }
-      await Promise.all([...bySystem].map(([system, jobs]) => this.refreshQueue(system, jobs, now)));
-      const lostGraceMs = getSetting<number>('lost_job_grace') * 1000;
-      for (const tracked of [...this.tracked.values()]) await this.judge(tracked, lostGraceMs);
-    } finally {
-      this.polling = false;
+    const now = Date.now();
+    const pollMs = getSetting<number>('poll_interval') * 1000;
+    const bySystem = new Map<BatchSystemName, TrackedJob[]>();
+    for (const tracked of this.tracked.values()) {
+      if (exitFileWorthReading(tracked, now, pollMs)) tracked.exitStatus = readExitStatus(tracked.exitFile);
+      const list = bySystem.get(tracked.system) ?? [];
+      list.push(tracked);
+      bySystem.set(tracked.system, list);
+    }
+    // A slow queue must not hold up the exit files: its answer is used at the check after it arrives.
+    for (const [system, jobs] of bySystem) {
+      if (this.querying.has(system) || now < (this.nextQueryAt.get(system) ?? 0)) continue;
+      this.querying.add(system);
+      this.refreshQueue(system, jobs)
+        .catch((error: unknown) => this.options.emit(`status query to ${system} failed: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => this.querying.delete(system));
+    }
+    const lostGraceMs = getSetting<number>('lost_job_grace') * 1000;
+    for (const tracked of [...this.tracked.values()]) {
+      // As read at the start of this check: a file that appeared since counts at the next one.
+      if (!nothingToJudge(tracked)) await this.judge(tracked, lostGraceMs);
     }
   }
 
-  private async refreshQueue(system: BatchSystemName, jobs: TrackedJob[], now: number): Promise<void> {
-    if (now < (this.nextQueryAt.get(system) ?? 0)) return;
+  private async refreshQueue(system: BatchSystemName, jobs: TrackedJob[]): Promise<void> {
     const pollMs = getSetting<number>('poll_interval') * 1000;
     // A recorded exit status settles a job without asking, unless a signal ended it:
     // then only the queue can tell a walltime kill or a cancellation from a crash.
     const open = jobs.filter((job) => job.exitStatus === undefined || job.exitStatus > 128);
     if (open.length === 0) return;
     const askedAt = Date.now();
-    const query = await queryJobStates(system, open.map((job) => job.jobId), this.options.tag);
+    const byId = new Map(open.map((job) => [job.jobId, job]));
+    // A job that left the queue has mostly just written its exit file: then its history has nothing to add.
+    const settled = (jobId: string): boolean => {
+      const job = byId.get(jobId);
+      if (job === undefined) return false;
+      job.exitStatus = readExitStatus(job.exitFile);
+      return job.exitStatus !== undefined && job.exitStatus <= 128;
+    };
+    const query = await queryJobStates(system, [...byId.keys()], this.options.tag, { settled });
     if (query.error !== undefined) {
       // A failing query never fails a job by itself: back off and ask again later.
       const failures = (this.queryFailures.get(system) ?? 0) + 1;
@@ -525,16 +533,15 @@ export class BatchExecutor implements Executor {
         continue;
       }
       job.queue = status;
-      job.lastSeenAt = seenAt;
+      // The state held when the question was asked: a slow answer is that much older.
+      job.lastSeenAt = askedAt;
       delete job.missingSince;
       if (['succeeded', 'failed', 'cancelled', 'timeout'].includes(status.state)) job.endedAt ??= seenAt;
     }
   }
 
   private async judge(tracked: TrackedJob, lostGraceMs: number): Promise<void> {
-    // As read at the start of this poll: a file that appeared since counts at the next one.
     const exitStatus = tracked.exitStatus;
-    if (nothingToJudge(tracked)) return;
     const verdict = judgeJob({
       ...(exitStatus === undefined ? {} : { exitStatus }),
       ...(tracked.queue ? { queue: tracked.queue } : {}),
@@ -574,7 +581,7 @@ export class BatchExecutor implements Executor {
 
   async cancelAll(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.checks.stop();
     for (const job of this.submitQueue.splice(0)) this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
     const localDone = this.local?.cancelAll();
     // Submissions under way finish first, so that their job ids are known and killed too.
@@ -607,7 +614,7 @@ export class BatchExecutor implements Executor {
 
   async close(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.checks.stop();
     await this.local?.close();
   }
 }

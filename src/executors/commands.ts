@@ -42,6 +42,9 @@ export const runCommand = async (command: Command, timeoutMs: number, options: R
     ...(command.stdin === undefined ? {} : { input: command.stdin }),
     ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
     stripFinalNewline: false,
+    // No exit hook per command: a submit command must finish even if b2 exits (its job id
+    // lands in stdoutFile), and Ctrl-C is handled by cancelling the run's jobs.
+    cleanup: false,
   }).finally(() => {
     if (stdoutFd !== undefined) closeSync(stdoutFd);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { judgeJob, nothingToJudge, type JobObservation } from '../../src/executors/batch-judge.js';
+import { exitFileWorthReading, judgeJob, nothingToJudge, type JobObservation } from '../../src/executors/batch-judge.js';
 
 const base: JobObservation = { now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000 };
 const q = (state: NonNullable<JobObservation['queue']>['state'], extra: Partial<NonNullable<JobObservation['queue']>> = {}) => ({
@@ -76,5 +76,25 @@ describe('nothingToJudge', () => {
   it('skips the jobs that are simply pending or running, and no other', () => {
     const skipped = observations.filter((o) => nothingToJudge(o)).map((o) => o.queue?.state ?? 'not seen');
     expect(skipped.sort()).toEqual(['not seen', 'pending', 'running', 'unknown']);
+  });
+});
+
+describe('exitFileWorthReading', () => {
+  const poll = 2000;
+
+  it('waits for the next answer of the queue for a job it recently listed as pending', () => {
+    expect(exitFileWorthReading({ queue: q('pending'), lastSeenAt: 10_000 }, 10_000, poll)).toBe(false);
+    expect(exitFileWorthReading({ queue: q('pending'), lastSeenAt: 10_000 }, 13_999, poll)).toBe(false);
+  });
+
+  it('looks once the answer is two poll intervals old, as when queries fail', () => {
+    expect(exitFileWorthReading({ queue: q('pending'), lastSeenAt: 10_000 }, 14_000, poll)).toBe(true);
+  });
+
+  it('always looks for jobs that may have run: running, ended, unknown or not seen', () => {
+    for (const state of ['running', 'unknown', 'held', 'succeeded', 'failed', 'cancelled', 'timeout'] as const) {
+      expect(exitFileWorthReading({ queue: q(state), lastSeenAt: 10_000 }, 10_000, poll)).toBe(true);
+    }
+    expect(exitFileWorthReading({}, 10_000, poll)).toBe(true);
   });
 });
