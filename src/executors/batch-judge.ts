@@ -89,15 +89,31 @@ export const nothingToJudge = (o: Pick<JobObservation, 'exitStatus' | 'queue' | 
   o.exitStatus === undefined && o.missingSince === undefined && (o.queue === undefined || (o.queue.state !== 'held' && !TERMINAL.has(o.queue.state)));
 
 /**
- * Whether to look for the job's exit file at this check. A job that the
- * latest answer of the queue (at most two poll intervals old) still lists as
- * pending has not run yet, or has just started: its file is looked for once
- * the next answer says it left the queue's pending state. Most jobs in flight
- * wait in the queue, and on a shared file system every look is a round trip.
- * Without a recent answer (a query failing, a job not seen yet), always look.
+ * Pending in the latest answer of the queue, `answeredAt` being when that
+ * answer was asked for (undefined when there is none, or the latest query
+ * failed: then nothing is known to wait).
  */
-export const exitFileWorthReading = (o: Pick<JobObservation, 'queue' | 'lastSeenAt'>, now: number, pollIntervalMs: number): boolean =>
-  !(o.queue?.state === 'pending' && o.lastSeenAt !== undefined && now - o.lastSeenAt < 2 * pollIntervalMs);
+export const waitingInQueue = (o: Pick<JobObservation, 'queue' | 'lastSeenAt'>, answeredAt: number | undefined): boolean =>
+  answeredAt !== undefined && o.lastSeenAt === answeredAt && o.queue?.state === 'pending';
+
+/**
+ * Whether to look for the job's exit file at this check. A job that the
+ * latest answer of the queue lists as pending has not run yet, or has just
+ * started: its file is looked for once an answer says it left the pending
+ * state. Most jobs in flight wait in the queue, and on a shared file system
+ * every look is a round trip. After a failed query, always look.
+ */
+export const exitFileWorthReading = (o: Pick<JobObservation, 'queue' | 'lastSeenAt'>, answeredAt: number | undefined): boolean =>
+  !waitingInQueue(o, answeredAt);
+
+/**
+ * Whether jobs ready to submit should wait for more to go out in the same
+ * command (systems that take several jobs per command). They wait while the
+ * farm still has at least as many jobs of this run waiting (`waiting`, from
+ * a recent answer of the queue): until those have started, a job submitted
+ * now would only queue behind them. A full group goes at once.
+ */
+export const holdSubmissions = (ready: number, waiting: number, maxGroup: number): boolean => ready < maxGroup && ready < waiting;
 
 const timedOut = (o: JobObservation): JobVerdict => ({
   kind: 'failed',

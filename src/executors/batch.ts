@@ -23,7 +23,7 @@ import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { renderJobWrapper } from '../wrapper/wrapper.js';
 import { describeCommandFailure, runCommand, runCommandSync } from './commands.js';
 import { ACTIVE_STATES, adapterFor, binaryLookup, cancelJobs, plainAdapter, queryJobStates } from './batch-control.js';
-import { exitFileWorthReading, judgeJob, nothingToJudge } from './batch-judge.js';
+import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitingInQueue } from './batch-judge.js';
 import { CheckLoop } from './check-loop.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import { PoolExecutor } from './pool.js';
@@ -112,6 +112,8 @@ export class BatchExecutor implements Executor {
   private readonly checks: CheckLoop;
   private stopped = false;
   private queryFailures = new Map<BatchSystemName, number>();
+  /** When the latest answer of each system's queue was asked for; unset after a failed query. */
+  private readonly answeredAt = new Map<BatchSystemName, number>();
   private nextQueryAt = new Map<BatchSystemName, number>();
   /** Systems whose status query is under way. */
   private readonly querying = new Set<BatchSystemName>();
@@ -202,6 +204,8 @@ export class BatchExecutor implements Executor {
 
   private pumpSubmissions(): void {
     while (!this.stopped && this.submitting < SUBMIT_CONCURRENCY && this.submitQueue.length > 0) {
+      // Checked again after every check of the jobs in flight, which calls this.
+      if (this.holdBack()) return;
       const jobs = this.nextSubmission();
       this.submitting++;
       const settled = new Set<number>();
@@ -220,6 +224,17 @@ export class BatchExecutor implements Executor {
           this.schedulePump();
         });
     }
+  }
+
+  /** Whether the queued jobs wait for more to share their submit command (see holdSubmissions). */
+  private holdBack(): boolean {
+    const first = this.submitQueue[0]!;
+    if (this.groupKey(first) === undefined) return false;
+    const system = this.systemFor(first.task) as BatchSystemName;
+    const answeredAt = this.answeredAt.get(system);
+    let waiting = 0;
+    for (const tracked of this.tracked.values()) if (tracked.system === system && waitingInQueue(tracked, answeredAt)) waiting++;
+    return holdSubmissions(this.submitQueue.length, waiting, MAX_GROUP);
   }
 
   /** The next job in the queue, with the queued jobs that may share its submit command. */
@@ -472,10 +487,9 @@ export class BatchExecutor implements Executor {
 
   private async poll(): Promise<void> {
     const now = Date.now();
-    const pollMs = getSetting<number>('poll_interval') * 1000;
     const bySystem = new Map<BatchSystemName, TrackedJob[]>();
     for (const tracked of this.tracked.values()) {
-      if (exitFileWorthReading(tracked, now, pollMs)) tracked.exitStatus = readExitStatus(tracked.exitFile);
+      if (exitFileWorthReading(tracked, this.answeredAt.get(tracked.system))) tracked.exitStatus = readExitStatus(tracked.exitFile);
       const list = bySystem.get(tracked.system) ?? [];
       list.push(tracked);
       bySystem.set(tracked.system, list);
@@ -493,6 +507,8 @@ export class BatchExecutor implements Executor {
       // As read at the start of this check: a file that appeared since counts at the next one.
       if (!nothingToJudge(tracked)) await this.judge(tracked, lostGraceMs);
     }
+    // Jobs held back to go out together: the queue may have moved on.
+    if (this.submitQueue.length > 0) this.schedulePump();
   }
 
   private async refreshQueue(system: BatchSystemName, jobs: TrackedJob[]): Promise<void> {
@@ -513,6 +529,7 @@ export class BatchExecutor implements Executor {
     const query = await queryJobStates(system, [...byId.keys()], this.options.tag, { settled });
     if (query.error !== undefined) {
       // A failing query never fails a job by itself: back off and ask again later.
+      this.answeredAt.delete(system);
       const failures = (this.queryFailures.get(system) ?? 0) + 1;
       this.queryFailures.set(system, failures);
       const delay = Math.min(MAX_QUERY_BACKOFF_MS, pollMs * 2 ** failures);
@@ -523,6 +540,7 @@ export class BatchExecutor implements Executor {
       return;
     }
     this.queryFailures.set(system, 0);
+    this.answeredAt.set(system, askedAt);
     this.nextQueryAt.set(system, Date.now() + pollMs);
     const seenAt = Date.now();
     for (const job of open) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { exitFileWorthReading, judgeJob, nothingToJudge, type JobObservation } from '../../src/executors/batch-judge.js';
+import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitingInQueue, type JobObservation } from '../../src/executors/batch-judge.js';
 
 const base: JobObservation = { now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000 };
 const q = (state: NonNullable<JobObservation['queue']>['state'], extra: Partial<NonNullable<JobObservation['queue']>> = {}) => ({
@@ -80,21 +80,47 @@ describe('nothingToJudge', () => {
 });
 
 describe('exitFileWorthReading', () => {
-  const poll = 2000;
+  const answeredAt = 10_000;
 
-  it('waits for the next answer of the queue for a job it recently listed as pending', () => {
-    expect(exitFileWorthReading({ queue: q('pending'), lastSeenAt: 10_000 }, 10_000, poll)).toBe(false);
-    expect(exitFileWorthReading({ queue: q('pending'), lastSeenAt: 10_000 }, 13_999, poll)).toBe(false);
+  it('waits for the next answer of the queue for a job the latest one listed as pending', () => {
+    expect(exitFileWorthReading({ queue: q('pending'), lastSeenAt: answeredAt }, answeredAt)).toBe(false);
   });
 
-  it('looks once the answer is two poll intervals old, as when queries fail', () => {
-    expect(exitFileWorthReading({ queue: q('pending'), lastSeenAt: 10_000 }, 14_000, poll)).toBe(true);
+  it('looks when the latest query failed, or the job was not in the latest answer', () => {
+    expect(exitFileWorthReading({ queue: q('pending'), lastSeenAt: answeredAt }, undefined)).toBe(true);
+    expect(exitFileWorthReading({ queue: q('pending'), lastSeenAt: 8000 }, answeredAt)).toBe(true);
   });
 
   it('always looks for jobs that may have run: running, ended, unknown or not seen', () => {
     for (const state of ['running', 'unknown', 'held', 'succeeded', 'failed', 'cancelled', 'timeout'] as const) {
-      expect(exitFileWorthReading({ queue: q(state), lastSeenAt: 10_000 }, 10_000, poll)).toBe(true);
+      expect(exitFileWorthReading({ queue: q(state), lastSeenAt: answeredAt }, answeredAt)).toBe(true);
     }
-    expect(exitFileWorthReading({}, 10_000, poll)).toBe(true);
+    expect(exitFileWorthReading({}, answeredAt)).toBe(true);
+  });
+});
+
+describe('waitingInQueue', () => {
+  it('is true only for jobs the latest successful answer listed as pending', () => {
+    expect(waitingInQueue({ queue: q('pending'), lastSeenAt: 10_000 }, 10_000)).toBe(true);
+    expect(waitingInQueue({ queue: q('pending'), lastSeenAt: 10_000 }, undefined)).toBe(false);
+    expect(waitingInQueue({ queue: q('pending'), lastSeenAt: 10_000 }, 12_000)).toBe(false);
+    expect(waitingInQueue({ queue: q('running'), lastSeenAt: 10_000 }, 10_000)).toBe(false);
+    expect(waitingInQueue({}, 10_000)).toBe(false);
+  });
+});
+
+describe('holdSubmissions', () => {
+  it('holds ready jobs back while the farm has at least as many of the run waiting', () => {
+    expect(holdSubmissions(10, 150, 200)).toBe(true);
+    expect(holdSubmissions(149, 150, 200)).toBe(true);
+  });
+
+  it('lets them go once they are as many as the jobs waiting, or a full group', () => {
+    expect(holdSubmissions(150, 150, 200)).toBe(false);
+    expect(holdSubmissions(200, 1000, 200)).toBe(false);
+  });
+
+  it('never holds when nothing of the run is known to wait (an idle farm, or no recent answer)', () => {
+    expect(holdSubmissions(1, 0, 200)).toBe(false);
   });
 });
