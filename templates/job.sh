@@ -71,11 +71,14 @@ started=$_b2_started" || echo "b2: cannot write the started file $_b2_started_fi
 printf 'b2: task %s\n' "$_b2_task_id"
 printf 'b2: host %s, pid %s, started %s\n' "$HOSTNAME" "$$" "$_b2_started"
 
-cd -- "$_b2_working_dir" || {
-  _b2_status=$?
-  printf 'b2: cannot change to the working directory %s\n' "$_b2_working_dir" >&2
-  exit "$_b2_status"
-}
+# Empty: stay where the batch system started the job (HTCondor's sandbox).
+if [ -n "$_b2_working_dir" ]; then
+  cd -- "$_b2_working_dir" || {
+    _b2_status=$?
+    printf 'b2: cannot change to the working directory %s\n' "$_b2_working_dir" >&2
+    exit "$_b2_status"
+  }
+fi
 printf 'b2: working directory %s\n' "$PWD"
 
 if [ -n "$_b2_env_script" ]; then

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, errorMessage, isUserError } from '../errors.js';
 import { detectBatchSystem, gridEngineProbeCommand, isGridEngineHelp } from '../batch/registry.js';
 import type { BatchAdapter, BatchSystemName, GroupedSubmission, JobSpec, JobStatus } from '../batch/types.js';
 import type { TaskGraph } from '../pipeline/graph.js';
@@ -71,6 +71,9 @@ export interface BatchExecutorOptions {
 }
 
 export const exitFileFor = (logDir: string): string => path.join(logDir, 'exit_status');
+
+/** HTCondor runs a job with transfer files in a sandbox folder of its own (working_dir "."). */
+const sandboxed = (spec: JobSpec, system: BatchSystemName): boolean => system === 'htcondor' && spec.transferFiles.length > 0;
 export const startedFileFor = (logDir: string): string => path.join(logDir, 'started');
 
 const readExitStatus = (file: string): number | undefined => {
@@ -89,6 +92,10 @@ const readExitStatus = (file: string): number | undefined => {
 const removeIfThere = (file: string): void => {
   if (statSync(file, { throwIfNoEntry: false })) unlinkSync(file);
 };
+
+/** A job that could not be prepared or submitted: the error's message, and its hint as the detail. */
+const failureOf = (error: unknown): { message: string; detail?: string } =>
+  isUserError(error) && error.hint !== undefined ? { message: error.message, detail: error.hint } : { message: errorMessage(error) };
 
 const which = (binary: string): boolean =>
   (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && existsSync(path.join(dir, binary)));
@@ -216,8 +223,8 @@ export class BatchExecutor implements Executor {
       const submitted = jobs.length === 1 ? this.submitAlone(jobs[0]!, settle) : this.submitGroup(jobs, settle);
       submitted
         .catch((error: unknown) => {
-          const message = error instanceof Error ? error.message : String(error);
-          for (const job of jobs) if (!settled.has(job.index) && !this.tracked.has(job.index)) settle({ index: job.index, ok: false, message });
+          const failure = { ok: false as const, ...failureOf(error) };
+          for (const job of jobs) if (!settled.has(job.index) && !this.tracked.has(job.index)) settle({ index: job.index, ...failure });
         })
         .finally(() => {
           this.submitting--;
@@ -315,7 +322,8 @@ export class BatchExecutor implements Executor {
       renderJobWrapper({
         taskId: task.taskId,
         shell: getSetting<string>('shell', { task }),
-        workingDir: spec.workingDir,
+        // Transferred files land in the job's sandbox: the job stays there.
+        workingDir: sandboxed(spec, system) ? undefined : spec.workingDir,
         ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
         env: getSetting<Record<string, string>>('env', { task }),
         command,
@@ -384,7 +392,7 @@ export class BatchExecutor implements Executor {
       try {
         prepared.push({ job, ...this.prepare(job, system, adapter) });
       } catch (error) {
-        settle({ index: job.index, ok: false, message: error instanceof Error ? error.message : String(error) });
+        settle({ index: job.index, ok: false, ...failureOf(error) });
       }
     }
     if (prepared.length === 0) return;
@@ -458,6 +466,13 @@ export class BatchExecutor implements Executor {
     const queue = optional<string>('queue');
     const envScript = getSetting<string>('env_script', { task });
     const transfer = getSetting<string[]>('transfer_files', { task });
+    const workingDir = getSetting<string>('working_dir', { task });
+    if (system === 'htcondor' && transfer.length > 0 && path.normalize(workingDir) !== '.') {
+      // As b2luigi: the transferred files are in the job's sandbox, out of reach from any other folder.
+      throw new UserError('bad-batch-settings', `${task.toString()} sets transfer_files, so its working_dir must be "." (the job's sandbox), not ${JSON.stringify(workingDir)}.`, {
+        hint: 'Set working_dir to "." for this task, or drop transfer_files if the files are on a shared file system.',
+      });
+    }
     return {
       taskId: task.taskId,
       runTag: this.options.tag,
@@ -467,7 +482,7 @@ export class BatchExecutor implements Executor {
       stdoutPath: job.logs.stdout,
       stderrPath: job.logs.stderr,
       jobLogPath: path.join(job.logs.dir, 'job.log'),
-      workingDir: resolveFromPipeline(getSetting<string>('working_dir', { task })),
+      workingDir: resolveFromPipeline(workingDir),
       resources: {
         ...(cpus === undefined ? {} : { cpus }),
         ...(memory === undefined ? {} : { memoryMb: memory }),

@@ -18,8 +18,11 @@ export interface WrapperSpec {
   taskId: string;
   /** Setting `shell`: 'bash' gives `#!/usr/bin/env bash`; an absolute path is used as is. */
   shell: string;
-  /** Absolute. */
-  workingDir: string;
+  /**
+   * Absolute; undefined: stay in the folder the batch system started the job
+   * in (HTCondor's sandbox, where transferred files land).
+   */
+  workingDir: string | undefined;
   /** Absolute, or empty for none. */
   envScript?: string;
   env: Readonly<Record<string, string>>;
@@ -76,7 +79,7 @@ export function renderJobWrapper(spec: WrapperSpec): string {
   if (spec.command.length === 0) throw invalid(`task ${spec.taskId} has an empty command`);
   spec.command.forEach((arg, i) => rejectNul(`command argument ${i}`, arg));
   rejectNul('task id', spec.taskId);
-  requireAbsolute('working_dir', spec.workingDir);
+  if (spec.workingDir !== undefined) requireAbsolute('working_dir', spec.workingDir);
   requireAbsolute('exit status file', spec.exitStatusFile);
   requireAbsolute('started file', spec.startedFile);
   const envScript = spec.envScript ?? '';
@@ -86,7 +89,7 @@ export function renderJobWrapper(spec: WrapperSpec): string {
   return renderTemplate(loadTemplate('job.sh'), {
     shebang: shebang(spec.shell),
     task_id: shellQuote(spec.taskId),
-    working_dir: shellQuote(spec.workingDir),
+    working_dir: shellQuote(spec.workingDir ?? ''),
     env_script: shellQuote(envScript),
     exit_status_file: shellQuote(spec.exitStatusFile),
     started_file: shellQuote(spec.startedFile),

@@ -185,6 +185,45 @@ describe('--batch on the HTCondor simulator: held jobs', () => {
   });
 });
 
+describe('--batch on the HTCondor simulator: transfer_files', () => {
+  const pipeline = `
+    import { readFileSync, writeFileSync } from 'node:fs';
+    import { Task } from 'b2';
+    export class Reader extends Task {
+      *output() { yield this.addToOutput('seen.json'); }
+      run() {
+        writeFileSync(this.getOutputFileName('seen.json'), JSON.stringify({ cwd: process.cwd(), input: readFileSync('input.txt', 'utf8') }));
+      }
+    }
+    export default new Reader();`;
+  const run = (dir: string, fake: FakeCluster) =>
+    runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', ...FAST], { cwd: dir, env: fake.env });
+
+  it('runs the job in its sandbox, where the transferred files are, when working_dir is "."', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': pipeline, 'data/input.txt': 'transferred' });
+    writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ transfer_files: [path.join(dir, 'data', 'input.txt')], working_dir: '.' }));
+    const result = run(dir, fake);
+    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    const seen = JSON.parse(readFileSync(path.join(dir, 'seen.json'), 'utf8')) as { cwd: string; input: string };
+    expect(seen.input).toBe('transferred');
+    // The simulator's sandbox of the job, as HTCondor's _CONDOR_SCRATCH_DIR.
+    expect(path.relative(path.join(fake.dir, 'condor', 'scratch'), seen.cwd)).toMatch(/^\d+\.0$/);
+  });
+
+  it('refuses transfer_files with another working_dir, naming the fix', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': pipeline, 'data/input.txt': 'transferred' });
+    writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ transfer_files: [path.join(dir, 'data', 'input.txt')] }));
+    const result = run(dir, fake);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('sets transfer_files, so its working_dir must be "."');
+    expect(result.stdout).toContain('Set working_dir to "." for this task');
+    expect(fake.jobs()).toEqual([]);
+    expect(existsSync(path.join(dir, 'seen.json'))).toBe(false);
+  });
+});
+
 describe('--batch on the HTCondor simulator: several jobs per condor_submit', () => {
   const run = (dir: string, fake: FakeCluster, extra: string[] = []) =>
     runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', ...FAST, ...extra], { cwd: dir, env: fake.env });

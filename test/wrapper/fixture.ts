@@ -42,9 +42,10 @@ export class WrapperFixture {
     return this.wrapperPath;
   }
 
-  run(command: readonly string[], overrides: Partial<WrapperSpec> = {}): Outcome {
+  /** Run the wrapper in `cwd` (default: this process's), as the batch system starts it. */
+  run(command: readonly string[], overrides: Partial<WrapperSpec> = {}, cwd?: string): Outcome {
     this.write(command, overrides);
-    const result = spawnSync(this.wrapperPath, [], { encoding: 'utf8', timeout: 30_000 });
+    const result = spawnSync(this.wrapperPath, [], { encoding: 'utf8', timeout: 30_000, ...(cwd === undefined ? {} : { cwd }) });
     if (result.error) throw result.error;
     return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
   }

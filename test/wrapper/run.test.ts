@@ -1,7 +1,7 @@
 /** Runs rendered wrappers with bash and checks what reaches the task and what gets recorded. */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseExitStatus, parseStartedMarker } from '../../src/wrapper/wrapper.js';
@@ -75,6 +75,15 @@ describe('job wrapper: what reaches the task', () => {
     const out = fx.run(nodeCommand(REPORT), { workingDir: fx.workDir });
     expect(report(out.stdout).cwd).toBe(fx.workDir);
     expect(fx.workDir).toContain(' ');
+  });
+
+  it('stays in the folder the batch system started it in when it has no working_dir', () => {
+    const sandbox = path.join(fx.root, 'sandbox');
+    mkdirSync(sandbox);
+    const out = fx.run(nodeCommand(REPORT), { workingDir: undefined }, sandbox);
+    expect(out.code).toBe(0);
+    expect(report(out.stdout).cwd).toBe(sandbox);
+    expect(out.stdout).toContain(`b2: working directory ${sandbox}\n`);
   });
 
   it('sources env_script before exporting env entries, so entries win', () => {
