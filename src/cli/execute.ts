@@ -13,9 +13,11 @@ import { PoolExecutor } from '../executors/pool.js';
 import { JournalWriter } from '../journal/journal.js';
 import { journalRecorder } from '../journal/recorder.js';
 import {
+  closingEntries,
   conflictError,
   findConflicts,
   findResumableRun,
+  finishedMeanwhileEntries,
   planResume,
   settleOrphanedSubmits,
   plannedFile,
@@ -62,6 +64,7 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
     const graph = buildGraph(options.roots, { pruneComplete: true });
     const planned = plannedIds(graph);
     if (planned.size === 0) {
+      await closeFinishedDeadRun(stateDir, options.pipeline.file, graph);
       process.stdout.write(chalk.green(`All ${graph.nodes.length} task(s) are complete; nothing to do.\n`));
       return undefined;
     }
@@ -92,6 +95,23 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
   }
 };
 
+/**
+ * Nothing left to do, but a dead run of this pipeline may have aimed at the
+ * same tasks: its last jobs finished while no runner watched. Record that,
+ * so that `b2 status` shows it finished rather than dead.
+ */
+const closeFinishedDeadRun = async (stateDir: string, pipelineFile: string, graph: TaskGraph): Promise<void> => {
+  await withStateDirLock(stateDir, () => {
+    const found = findResumableRun(stateDir, pipelineFile);
+    const entries = found && closingEntries(found, graph, parseSubmittedJobIds);
+    if (!found || !entries) return;
+    const journal = new JournalWriter(found.run.journal);
+    entries.forEach((entry, index) => journal.append(entry, index === entries.length - 1));
+    journal.close();
+    process.stderr.write(`run ${found.run.runId}, whose runner died, is complete: its last jobs finished while no runner watched.\n`);
+  });
+};
+
 export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   const { pipeline, roots, mode } = options;
   const stateDir = resolveFromPipeline(getSetting<string>('state_dir'));
@@ -116,11 +136,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       const names = resume.interrupted.slice(0, 5).map((t) => t.id).join(', ');
       process.stderr.write(`  interrupted and started again: ${names}${resume.interrupted.length > 5 ? ` and ${resume.interrupted.length - 5} more` : ''}\n`);
     }
-    // Their jobs ended while no runner watched: record the ids found since, and the success the outputs show.
-    for (const { task, system, jobId } of resume.finishedMeanwhile) {
-      if (task.phase === 'submitting' && system && jobId) journal.append({ type: 'submitted', id: task.id, attempt: task.attempt, system, jobId });
-      journal.append({ type: 'succeeded', id: task.id, attempt: task.attempt });
-    }
+    for (const entry of finishedMeanwhileEntries(resume)) journal.append(entry);
     journal.append({ type: 'adopted', fromRun: run.runId, jobs: resume.adopted.size }, true);
   }
 

@@ -14,10 +14,10 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { BatchSystemName } from '../batch/types.js';
 import type { TaskGraph } from '../pipeline/graph.js';
-import { readJournal } from './journal.js';
+import { readJournal, type JournalEntry } from './journal.js';
 import { runnerLiveness, type Liveness } from './liveness.js';
 import { listRunIds, readJson, runDirAt, type RunDir } from './run-dir.js';
-import { foldJournal, type RunState, type TaskState } from './state.js';
+import { foldJournal, isInFlight, type RunState, type TaskState } from './state.js';
 
 export interface AdoptedJob {
   readonly system: BatchSystemName;
@@ -129,6 +129,34 @@ export const planResume = (
     else if (inFlight) interrupted.push(task);
   }
   return { run: found.run, previous: found.state, adopted, attempts, interrupted, finishedMeanwhile };
+};
+
+/** Journal entries for the tasks whose jobs ended while no runner watched: the ids found since, and the success the outputs show. */
+export const finishedMeanwhileEntries = (plan: Pick<ResumePlan, 'finishedMeanwhile'>): JournalEntry[] =>
+  plan.finishedMeanwhile.flatMap(({ task, system, jobId }): JournalEntry[] => [
+    ...(task.phase === 'submitting' && system && jobId ? [{ type: 'submitted' as const, id: task.id, attempt: task.attempt, system, jobId }] : []),
+    { type: 'succeeded', id: task.id, attempt: task.attempt },
+  ]);
+
+/**
+ * A dead run that a rerun with nothing to do can close: it aimed at the same
+ * tasks, those are complete now, and every task it had in flight is known
+ * to be complete (its job finished while no runner watched). Its closing
+ * entries, or undefined when something of it may still be going on.
+ */
+export const closingEntries = (
+  found: { run: RunDir; state: RunState },
+  graph: TaskGraph,
+  parseJobIds: ParseJobIds,
+): JournalEntry[] | undefined => {
+  const roots = found.state.started?.roots ?? [];
+  const sameRoots = roots.length === graph.roots.length && graph.roots.every((index) => roots.includes(graph.nodes[index]!.id));
+  if (!sameRoots || graph.nodes.some((node) => node.initial !== 'complete')) return undefined;
+  // A task of its own not in this graph (below a complete one) may still have a job running.
+  const inFlight = [...found.state.tasks.values()].filter(isInFlight);
+  if (inFlight.some((task) => !graph.byId.has(task.id))) return undefined;
+  const plan = planResume(found, graph, parseJobIds);
+  return [...finishedMeanwhileEntries(plan), { type: 'run-finished', exitCode: 0 }];
 };
 
 export interface LockConflict {

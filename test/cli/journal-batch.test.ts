@@ -110,6 +110,49 @@ describe('b2 status and b2 kill on a batch run', () => {
   }, 200_000);
 });
 
+describe('a rerun with nothing left to do', () => {
+  it('closes the dead run whose jobs all finished while no runner watched', async () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const dir = gatedProject(5);
+    const first = startRunner(dir, fake);
+    await fake.waitFor((jobs) => jobs.filter((job) => job.state === 'running').length === 5, { timeoutMs: 90_000 });
+    first.child.kill('SIGKILL');
+    await first.exit;
+    writeFileSync(path.join(dir, 'go'), '');
+    await fake.waitFor((jobs) => (jobs.every((job) => job.state === 'completed') ? true : undefined), { timeoutMs: 60_000 });
+    expect(status(dir, fake).runner.kind).toBe('dead');
+
+    const rerun = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', ...FAST, ...gateSetting(dir)], { cwd: dir, env: fake.env });
+    expect({ code: rerun.code, output: rerun.output }).toMatchObject({ code: 0 });
+    expect(rerun.stdout).toContain('nothing to do');
+    expect(rerun.stderr).toMatch(/run \S+, whose runner died, is complete: its last jobs finished while no runner watched/);
+    const closed = status(dir, fake);
+    expect(closed.runner.kind).toBe('finished');
+    expect(closed.counts.succeeded).toBe(5);
+    expect(closed.tasks.filter((task) => task.phase !== 'succeeded')).toEqual([]);
+    expect(fake.jobs()).toHaveLength(5);
+    expect(runB2(['kill'], { cwd: dir, env: fake.env }).stdout).not.toContain('cancelling');
+  }, 200_000);
+
+  it('leaves alone a dead run that aimed at other tasks', async () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const dir = gatedProject(3);
+    const first = startRunner(dir, fake);
+    await fake.waitFor((jobs) => jobs.filter((job) => job.state === 'running').length === 3, { timeoutMs: 90_000 });
+    first.child.kill('SIGKILL');
+    await first.exit;
+    writeFileSync(path.join(dir, 'go'), '');
+    await fake.waitFor((jobs) => (jobs.every((job) => job.state === 'completed') ? true : undefined), { timeoutMs: 60_000 });
+    // One of its tasks, complete, asked for on its own.
+    const rerun = runB2(['run', 'pipeline.ts', 'Piece', '--k', '0'], { cwd: dir, env: fake.env });
+    expect({ code: rerun.code, output: rerun.output }).toMatchObject({ code: 0 });
+    expect(rerun.stderr).not.toContain('is complete');
+    expect(status(dir, fake).runner.kind).toBe('dead');
+  }, 200_000);
+});
+
 /**
  * Run b2 again on the gated project, open the gate once the rerun has adopted
  * the dead run's jobs, and expect it to succeed; its output (what tells why a
