@@ -30,6 +30,7 @@ import { buildGraph, type TaskGraph } from '../pipeline/graph.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
 import { exportedClassCheck } from '../pipeline/reconstruct.js';
 import type { Task } from '../pipeline/task.js';
+import { jobsLeftBehind } from '../report/left-behind.js';
 import { formatSummary, ProgressReporter } from '../report/progress.js';
 import { drive } from '../scheduler/driver.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
@@ -175,9 +176,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   const record = journalRecorder(graph, journal, mode === 'batch' ? 'batch' : mode);
   const abort = new AbortController();
   const uninstall = installInterruptHandler(abort, () =>
-    mode === 'batch'
-      ? `batch jobs of run ${run.runId} may still be queued or running: b2 kill ${run.runId} cancels them.`
-      : 'local task processes were stopped with the runner.',
+    executor instanceof BatchExecutor ? jobsLeftBehind(run.runId, executor.inFlight()) : 'local task processes were stopped with the runner.',
   );
   let result;
   try {
