@@ -175,9 +175,11 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   infos.push((message) => reporter.event({ type: 'info', message }));
   const record = journalRecorder(graph, journal, mode === 'batch' ? 'batch' : mode);
   const abort = new AbortController();
-  const uninstall = installInterruptHandler(abort, () =>
-    executor instanceof BatchExecutor ? jobsLeftBehind(run.runId, executor.inFlight()) : 'local task processes were stopped with the runner.',
-  );
+  const uninstall = installInterruptHandler(abort, () => {
+    if (!(executor instanceof BatchExecutor)) return 'local task processes were stopped with the runner.';
+    const { jobs, beingSubmitted } = executor.inFlight();
+    return jobsLeftBehind(run.runId, jobs, beingSubmitted);
+  });
   let result;
   try {
     result = await drive(graph, executor, {

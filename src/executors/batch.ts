@@ -107,7 +107,9 @@ export class BatchExecutor implements Executor {
 
   private readonly tracked = new Map<number, TrackedJob>();
   private readonly submitQueue: TaskJob[] = [];
+  /** Submit commands under way, and the jobs they carry. */
   private submitting = 0;
+  private jobsSubmitting = 0;
   private pumpScheduled = false;
   /** Jobs to submit on their own: their group's command failed. */
   private readonly alone = new Set<number>();
@@ -215,6 +217,7 @@ export class BatchExecutor implements Executor {
       if (this.holdBack()) return;
       const jobs = this.nextSubmission();
       this.submitting++;
+      this.jobsSubmitting += jobs.length;
       const settled = new Set<number>();
       const settle = (outcome: TaskOutcome): void => {
         settled.add(outcome.index);
@@ -228,6 +231,7 @@ export class BatchExecutor implements Executor {
         })
         .finally(() => {
           this.submitting--;
+          this.jobsSubmitting -= jobs.length;
           this.schedulePump();
         });
     }
@@ -607,9 +611,9 @@ export class BatchExecutor implements Executor {
     await cancelJobs(system, jobIds);
   }
 
-  /** Jobs in flight, for "what may be left" messages. */
-  inFlight(): TrackedJob[] {
-    return [...this.tracked.values()];
+  /** Jobs in flight, and how many more are being submitted, for "what may be left" messages. */
+  inFlight(): { jobs: TrackedJob[]; beingSubmitted: number } {
+    return { jobs: [...this.tracked.values()], beingSubmitted: this.jobsSubmitting };
   }
 
   async cancelAll(): Promise<void> {

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
 import { averagePipeline, B2_BIN, flakyPipeline, makeProject, probePipeline, runB2 } from '../helpers/b2.js';
-import { waitFor } from '../helpers/runs.js';
+import { journalEntries, waitFor } from '../helpers/runs.js';
 
 // exampleSubmits: submit commands for the example: HTCondor takes the ten leaves in one, LSF one per job.
 const SYSTEMS = [
@@ -154,20 +154,27 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
     expect(result.stdout).toContain('the job is lost: gone from the queue and its history');
   });
 
-  it('stops every job on Ctrl-C and exits 130', async () => {
-    const fake = cluster();
+  /** The example with leaves that take a minute, run in the background until its ten jobs run. */
+  const startLongRun = async (fake: FakeCluster) => {
     const dir = makeProject({ 'pipeline.ts': averagePipeline({ body: 'const until = Date.now() + 60000; while (Date.now() < until);' }) });
     const child = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', system, '--workers', '20', ...FAST], {
       cwd: dir,
       env: { ...process.env, ...fake.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    await fake.waitFor((jobs) => jobs.filter((j) => j.state === 'running').length === 10, { timeoutMs: 40_000 });
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const run = { dir, child, output: '', exit: new Promise<number | null>((resolve) => child.on('exit', resolve)), running: [] as ReturnType<FakeCluster['jobs']> };
+    child.stdout.on('data', (d) => (run.output += d));
+    child.stderr.on('data', (d) => (run.output += d));
+    run.running = await fake.waitFor((jobs) => (jobs.filter((j) => j.state === 'running').length === 10 ? jobs : undefined), { timeoutMs: 40_000 });
+    return run;
+  };
+
+  it('stops every job on Ctrl-C and exits 130', async () => {
+    const fake = cluster();
+    const run = await startLongRun(fake);
+    run.child.kill('SIGINT');
+    const code = await run.exit;
+    const output = run.output;
     expect({ code, output }).toMatchObject({ code: 130 });
     expect({ left: fake.jobs().filter((j) => j.state === 'running' || j.state === 'idle'), output }).toEqual({ left: [], output });
     expect(fake.runningProcesses()).toEqual([]);
@@ -175,29 +182,23 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
 
   it('exits at once on a second Ctrl-C, naming the jobs left, which b2 kill then cancels', async () => {
     const fake = cluster();
-    const dir = makeProject({ 'pipeline.ts': averagePipeline({ body: 'const until = Date.now() + 60000; while (Date.now() < until);' }) });
-    const child = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', system, '--workers', '20', ...FAST], {
-      cwd: dir,
-      env: { ...process.env, ...fake.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const running = await fake.waitFor((jobs) => (jobs.filter((j) => j.state === 'running').length === 10 ? jobs : undefined), { timeoutMs: 40_000 });
+    const run = await startLongRun(fake);
+    // Every id known to the runner (LSF takes one bsub per job).
+    await waitFor('the ten job ids in the journal', () => journalEntries(run.dir).filter((e) => e.type === 'submitted').length === 10, 30_000);
     // The first Ctrl-C's wait for the jobs to leave the queue is still under way at the second.
     fake.setFaults({ queryHang: { seconds: 30, commands: [query] } });
-    child.kill('SIGINT');
+    run.child.kill('SIGINT');
     await sleep(300);
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    run.child.kill('SIGINT');
+    const code = await run.exit;
+    const output = run.output;
     expect({ code, output }).toMatchObject({ code: 130 });
     expect(output).toMatch(new RegExp(`exiting at once: jobs of run \\S+ may still be queued or running:\\n  10 ${system} job\\(s\\): `));
-    for (const job of running) expect(output).toContain(job.id);
+    for (const job of run.running) expect(output).toContain(job.id);
     expect(output).toMatch(/b2 kill \S+ cancels them/);
 
     fake.setFaults({});
-    expect(runB2(['kill'], { cwd: dir, env: fake.env }).code).toBe(0);
+    expect(runB2(['kill'], { cwd: run.dir, env: fake.env }).code).toBe(0);
     await fake.waitFor((jobs) => (jobs.every((j) => j.state !== 'running' && j.state !== 'idle') ? true : undefined), { timeoutMs: 30_000 });
     // A removed job's processes get the kill sequence's signals one after another.
     await waitFor("the jobs' processes to end", () => fake.runningProcesses().length === 0, 30_000);

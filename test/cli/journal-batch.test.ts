@@ -111,16 +111,22 @@ describe('b2 status and b2 kill on a batch run', () => {
 });
 
 describe('a rerun with nothing left to do', () => {
-  it('closes the dead run whose jobs all finished while no runner watched', async () => {
+  /** A run of `count` gated jobs whose runner is killed while they run; then they finish. */
+  const deadRunWhoseJobsFinished = async (count: number): Promise<{ dir: string; fake: FakeCluster }> => {
     const fake = createFakeCluster();
     clusters.push(fake);
-    const dir = gatedProject(5);
+    const dir = gatedProject(count);
     const first = startRunner(dir, fake);
-    await fake.waitFor((jobs) => jobs.filter((job) => job.state === 'running').length === 5, { timeoutMs: 90_000 });
+    await fake.waitFor((jobs) => jobs.filter((job) => job.state === 'running').length === count, { timeoutMs: 90_000 });
     first.child.kill('SIGKILL');
     await first.exit;
     writeFileSync(path.join(dir, 'go'), '');
     await fake.waitFor((jobs) => (jobs.every((job) => job.state === 'completed') ? true : undefined), { timeoutMs: 60_000 });
+    return { dir, fake };
+  };
+
+  it('closes the dead run whose jobs all finished while no runner watched', async () => {
+    const { dir, fake } = await deadRunWhoseJobsFinished(5);
     expect(status(dir, fake).runner.kind).toBe('dead');
 
     const rerun = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', ...FAST, ...gateSetting(dir)], { cwd: dir, env: fake.env });
@@ -136,15 +142,7 @@ describe('a rerun with nothing left to do', () => {
   }, 200_000);
 
   it('leaves alone a dead run that aimed at other tasks', async () => {
-    const fake = createFakeCluster();
-    clusters.push(fake);
-    const dir = gatedProject(3);
-    const first = startRunner(dir, fake);
-    await fake.waitFor((jobs) => jobs.filter((job) => job.state === 'running').length === 3, { timeoutMs: 90_000 });
-    first.child.kill('SIGKILL');
-    await first.exit;
-    writeFileSync(path.join(dir, 'go'), '');
-    await fake.waitFor((jobs) => (jobs.every((job) => job.state === 'completed') ? true : undefined), { timeoutMs: 60_000 });
+    const { dir, fake } = await deadRunWhoseJobsFinished(3);
     // One of its tasks, complete, asked for on its own.
     const rerun = runB2(['run', 'pipeline.ts', 'Piece', '--k', '0'], { cwd: dir, env: fake.env });
     expect({ code: rerun.code, output: rerun.output }).toMatchObject({ code: 0 });
