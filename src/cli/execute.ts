@@ -35,7 +35,7 @@ import { formatSummary, ProgressReporter } from '../report/progress.js';
 import { drive } from '../scheduler/driver.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { installInterruptHandler } from './interrupt.js';
-import { EXIT } from './main.js';
+import { EXIT } from './options.js';
 
 export interface ExecuteOptions {
   readonly pipeline: LoadedPipeline;

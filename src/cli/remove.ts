@@ -9,7 +9,7 @@ import chalk from 'chalk';
 import { UserError } from '../errors.js';
 import { downstreamOf, type TaskGraph } from '../pipeline/graph.js';
 import { outputsOf } from '../pipeline/task.js';
-import { EXIT } from './main.js';
+import { EXIT } from './options.js';
 
 export interface RemoveOptions {
   readonly remove: readonly string[];

@@ -2,7 +2,7 @@
 import type { TaskGraph } from '../pipeline/graph.js';
 import { logPaths } from '../pipeline/paths.js';
 import { paramsToJSON } from '../pipeline/task.js';
-import type { RunEvent } from '../report/events.js';
+import type { RunEvent } from '../scheduler/events.js';
 import type { JournalWriter } from './journal.js';
 
 export const journalRecorder = (graph: TaskGraph, journal: JournalWriter, system: string) => {

@@ -7,8 +7,7 @@
 import chalk from 'chalk';
 import type { TaskGraph } from '../pipeline/graph.js';
 import type { Schedule } from '../scheduler/schedule.js';
-import type { TaskFailure } from '../scheduler/driver.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent, TaskFailure } from '../scheduler/events.js';
 import { lastLines } from './tail.js';
 
 const TTY_REDRAW_MS = 100;

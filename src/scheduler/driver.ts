@@ -7,18 +7,8 @@ import { runsNothing, type Task } from '../pipeline/task.js';
 import { logPaths, type LogPaths } from '../pipeline/paths.js';
 import { refPath } from '../pipeline/reconstruct.js';
 import type { Executor, TaskOutcome } from '../executors/executor.js';
-import type { RunEvent } from '../report/events.js';
+import type { RunEvent, TaskFailure } from './events.js';
 import { Schedule } from './schedule.js';
-
-export interface TaskFailure {
-  readonly index: number;
-  readonly message: string;
-  readonly attempts: number;
-  readonly logs: LogPaths;
-  readonly exitCode?: number;
-  readonly jobId?: string;
-  readonly detail?: string;
-}
 
 export interface DriveOptions {
   /** Extra attempts a failed task gets (setting `retries`). */

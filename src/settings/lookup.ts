@@ -6,25 +6,11 @@
  */
 import { UserError } from '../errors.js';
 import { currentName, envName, userEnvEntry, type Entry } from './layers.js';
-import { currentState, resolvedCache, setLayer } from './state.js';
+import { currentState, resolvedCache, setLayer, type Resolved } from './state.js';
 import { SETTINGS_BY_KEY, defaultOf, type SettingDefinition } from './table.js';
 import { camelCase, readTaskSetting, taskName, taskSource, type TaskHit } from './task-layer.js';
 import { checkValue, coerce, freshCopy, isMergedType, isPlainObject } from './values.js';
 import { warn } from './warnings.js';
-
-export interface Resolved {
-  /** The current name (an old name asked for resolves to its successor). */
-  readonly key: string;
-  readonly definition: SettingDefinition | undefined;
-  readonly merged: boolean;
-  /** Members tried on a task, in order. */
-  readonly taskNames: readonly string[];
-  readonly oldTaskNames: ReadonlySet<string>;
-  /** From flags, env, setSetting() and files (merged for object settings); undefined when no layer has it. */
-  readonly layered: Entry | undefined;
-  /** `layered` over the table default; undefined when neither exists. */
-  readonly effective: Entry | undefined;
-}
 
 /** Lowest precedence first, each layer's keys winning over those before it. */
 const mergeEntries = (entries: readonly Entry[]): Entry => {

@@ -4,8 +4,7 @@
  * that makes a lookup without a task hit a single map lookup.
  */
 import { buildLayers, currentName, type Entry, type Layers, type RawInputs } from './layers.js';
-import type { Resolved } from './lookup.js';
-import { SETTINGS_BY_KEY } from './table.js';
+import { SETTINGS_BY_KEY, type SettingDefinition } from './table.js';
 import { checkValue, freshCopy } from './values.js';
 
 export interface State {
@@ -19,6 +18,21 @@ let state: State | undefined;
 
 /** Kept across initialisations: a pipeline module may call setSetting() before or after them. */
 export const setLayer = new Map<string, Entry>();
+
+/** A key's resolution without the task layer, as lookups need it. */
+export interface Resolved {
+  /** The current name (an old name asked for resolves to its successor). */
+  readonly key: string;
+  readonly definition: SettingDefinition | undefined;
+  readonly merged: boolean;
+  /** Members tried on a task, in order. */
+  readonly taskNames: readonly string[];
+  readonly oldTaskNames: ReadonlySet<string>;
+  /** From flags, env, setSetting() and files (merged for object settings); undefined when no layer has it. */
+  readonly layered: Entry | undefined;
+  /** `layered` over the table default; undefined when neither exists. */
+  readonly effective: Entry | undefined;
+}
 
 /** Key as asked -> its resolution without the task layer. Cleared whenever a layer changes. */
 export const resolvedCache = new Map<string, Resolved>();

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { UserError } from '../../errors.js';
 import { buildGraph } from '../../pipeline/graph.js';
 import { getSetting } from '../../settings/index.js';
-import { EXIT, commonOptions } from '../main.js';
+import { EXIT, commonOptions } from '../options.js';
 import { dedicatedFlagSources, preparePipeline, settingFlags, type CommonFlags } from '../prepare.js';
 import { dryRun, showOutput } from '../inspect.js';
 import { removeOutputs } from '../remove.js';

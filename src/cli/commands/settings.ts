@@ -11,7 +11,7 @@ import { loadPipeline } from '../../pipeline/load.js';
 import { selectRoots } from '../../pipeline/select.js';
 import type { Task } from '../../pipeline/task.js';
 import { explainAllSettings, formatSettings, initSettings, type ExplainedSetting } from '../../settings/index.js';
-import { EXIT, commonOptions } from '../main.js';
+import { EXIT, commonOptions } from '../options.js';
 import { dedicatedFlagSources, printSettingsWarnings, settingFlags, type CommonFlags } from '../prepare.js';
 
 interface SettingsFlags extends CommonFlags {

@@ -18,7 +18,7 @@ import { listRunIds, runDirAt, type RunDir } from '../../journal/run-dir.js';
 import { foldJournal, isInFlight, type RunState } from '../../journal/state.js';
 import { formatStatus, statusJson, type StatusView } from '../../report/status.js';
 import { getSetting, initSettings } from '../../settings/index.js';
-import { EXIT, commonOptions } from '../main.js';
+import { EXIT, commonOptions } from '../options.js';
 import { printSettingsWarnings, settingFlags, type CommonFlags } from '../prepare.js';
 
 interface LocateFlags extends CommonFlags {

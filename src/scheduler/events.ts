@@ -1,5 +1,5 @@
 /** What happens during a run, as one stream of events for reporters and the journal. */
-import type { TaskFailure } from '../scheduler/driver.js';
+import type { LogPaths } from '../pipeline/paths.js';
 
 export type RunEvent =
   | { readonly type: 'task-started'; readonly index: number; readonly attempt: number }
@@ -10,3 +10,14 @@ export type RunEvent =
   | { readonly type: 'cancelling'; readonly inFlight: number }
   /** Free text for the user (a submission retry, a lost job, ...). */
   | { readonly type: 'info'; readonly message: string };
+
+/** A task that failed: what the summary and the journal say of it. */
+export interface TaskFailure {
+  readonly index: number;
+  readonly message: string;
+  readonly attempts: number;
+  readonly logs: LogPaths;
+  readonly exitCode?: number;
+  readonly jobId?: string;
+  readonly detail?: string;
+}
