@@ -39,11 +39,14 @@ nap_ms() { sleep_fd; secs "$1"; read -r -t "$REPLY" -u "$SFD"; }
 put() { printf '%s' "$2" > "$JOBDIR/$1"; }
 
 # Append one event to the HTCondor job event log: "NNN (C.P.S) time text" ... "...".
+# In one write(), which cat makes: bash writes its own output line by line, so
+# jobs sharing a log (log = shared.log) would tear each other's events.
 event() {
   [[ $SYS == condor && -n $ULOG ]] || return 0
   local t
   printf -v t "%($DATEFMT)T" -1
-  printf '%s (%s) %s %s\n...\n' "$1" "$EVID" "$t" "$2" >> "$ULOG"
+  cat <<<"$1 ($EVID) $t $2
+..." >> "$ULOG"
 }
 
 schedule() { sleep_fd; secs "$1"; ( read -r -t "$REPLY" -u "$SFD"; kill -USR1 $$ ) & timers+=("$!"); }
