@@ -1,5 +1,5 @@
 /** Is the runner of a run still alive? Answerable for runners on this host only. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { RunState } from './state.js';
 
@@ -20,9 +20,10 @@ export const isRunnerProcess = (pid: number): boolean => {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return /b2/.test(cmdline);
-  } catch {
-    // No /proc (not Linux): trust the signal check.
-    return true;
+  } catch (error) {
+    // Gone since the signal check (ESRCH: between open and read); without /proc (not Linux), trust that check.
+    const code = (error as NodeJS.ErrnoException).code;
+    return !(code === 'ESRCH' || (code === 'ENOENT' && existsSync('/proc/self')));
   }
 };
 

@@ -38,12 +38,13 @@ export function writeAtomic(file, data) {
   fs.renameSync(tmp, file);
 }
 
-// Read a file, or undefined when it does not exist (yet, or any more).
+// Read a file, or undefined when it does not exist (yet, or any more). A
+// /proc/<pid>/ file of a process that exits between open and read fails with ESRCH.
 export function readText(file) {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'ESRCH') return undefined;
     throw e;
   }
 }
