@@ -41,8 +41,9 @@ const { values: opts } = parseArgs({
 const B2 = path.resolve(opts.b2);
 const TASKS = Number(opts.tasks);
 const RUNS = Number(opts.runs);
-// b2's default: it asks squeue every poll_interval, but looks at its jobs' exit files every
-// min(1 s, poll_interval), so finished jobs are seen within a second either way.
+// b2's default: it asks squeue every poll_interval, and looks at the exit files of the jobs
+// its latest answer does not list as pending every min(1 s, poll_interval). A job that
+// starts and ends between two answers is seen at the next one (the "notice" column).
 const POLL = Number(opts['poll-interval']);
 // The hand-written loop has only squeue to go by, so it asks every second.
 const BASH_POLL = Number(opts['bash-poll']);
@@ -158,7 +159,7 @@ writeFileSync(path.join(DIR, 'settings.json'), JSON.stringify({ result_dir: 'res
 writeFileSync(path.join(DIR, 'sbatch-loop.sh'), LOOP);
 
 console.log(`${TASKS} trivial tasks on Slurm (${sinfo.stdout.trim().split('\n').join(', ')}), ${os.cpus().length} cores, node ${process.version}`);
-console.log(`b2: ${B2}, poll_interval=${POLL} (exit files checked every ${Math.min(1, POLL)} s); bash loop: squeue every ${BASH_POLL} s`);
+console.log(`b2: ${B2}, poll_interval=${POLL} (exit files of jobs not pending checked every ${Math.min(1, POLL)} s); bash loop: squeue every ${BASH_POLL} s`);
 console.log(`warm-up b2 run (compiles the pipeline once, writes the wrappers the bash loop submits)...`);
 const warm = runB2();
 console.log(`  ${warm.wall.toFixed(1)} s`);
