@@ -72,9 +72,10 @@ export interface BatchExecutorOptions {
 
 export const exitFileFor = (logDir: string): string => path.join(logDir, 'exit_status');
 
+export const startedFileFor = (logDir: string): string => path.join(logDir, 'started');
+
 /** HTCondor runs a job with transfer files in a sandbox folder of its own (working_dir "."). */
 const sandboxed = (spec: JobSpec, system: BatchSystemName): boolean => system === 'htcondor' && spec.transferFiles.length > 0;
-export const startedFileFor = (logDir: string): string => path.join(logDir, 'started');
 
 const readExitStatus = (file: string): number | undefined => {
   // Checked every second for the jobs that may have run, and mostly absent: a stat that
