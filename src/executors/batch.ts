@@ -71,7 +71,6 @@ export interface BatchExecutorOptions {
 }
 
 export const exitFileFor = (logDir: string): string => path.join(logDir, 'exit_status');
-
 export const startedFileFor = (logDir: string): string => path.join(logDir, 'started');
 
 /** HTCondor runs a job with transfer files in a sandbox folder of its own (working_dir "."). */
