@@ -146,7 +146,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   if (mode === 'test') {
     executor = new InProcessExecutor();
   } else if (mode === 'batch') {
-    executor = new BatchExecutor({
+    const batch = new BatchExecutor({
       graph,
       pipeline,
       workers: options.workers,
@@ -156,6 +156,16 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       emit: (message) => infos.forEach((f) => f(message)),
       ...(resume ? { adopted: resume.adopted } : {}),
     });
+    try {
+      batch.checkSettings();
+    } catch (error) {
+      // Nothing was submitted: a new run ends here as bad input. A resumed one keeps
+      // the jobs it adopted, and stays open for the next rerun or b2 kill.
+      if (!resume) journal.append({ type: 'run-finished', exitCode: EXIT.usage }, true);
+      journal.close();
+      throw error;
+    }
+    executor = batch;
   } else {
     executor = new PoolExecutor({
       size: Math.min(options.workers, toRun),

@@ -9,12 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError, errorMessage, isUserError } from '../errors.js';
 import { detectBatchSystem, gridEngineProbeCommand, isGridEngineHelp } from '../batch/registry.js';
-import type { BatchAdapter, BatchSystemName, GroupedSubmission, JobSpec, JobStatus } from '../batch/types.js';
+import type { BatchAdapter, BatchSystemName, GroupedSubmission, JobFile, JobSpec, JobStatus } from '../batch/types.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
-import { taskFileDir } from '../pipeline/paths.js';
-import type { Task } from '../pipeline/task.js';
+import { logPaths, taskFileDir } from '../pipeline/paths.js';
+import { runsNothing, type Task } from '../pipeline/task.js';
 import type { JournalWriter } from '../journal/journal.js';
 import type { RunDir } from '../journal/run-dir.js';
 import { groupSubmitOutput, submitOutputFile, type AdoptedJob } from '../journal/resume.js';
@@ -310,6 +310,16 @@ export class BatchExecutor implements Executor {
     };
     // No reader before the job is submitted (after this), so a plain write is enough.
     writeFileSync(path.join(this.options.run.tasks, `${task.taskId}.json`), JSON.stringify(record));
+    // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
+    for (const file of this.jobFiles(job, system, adapter, spec)) {
+      writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
+    }
+    return { spec, exitFile };
+  }
+
+  /** The job's wrapper and submit files, rendered: what `prepare` writes, without writing it. */
+  private jobFiles(job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec): JobFile[] {
+    const task = job.task;
     const command = [
       ...getSetting<string[]>('executable_prefix', { task }),
       ...getSetting<string[]>('executable', { task }),
@@ -321,26 +331,41 @@ export class BatchExecutor implements Executor {
       ...getSetting<string[]>('task_cmd_additional_args', { task }),
     ];
     const envScript = getSetting<string>('env_script', { task });
-    writeFileSync(
-      spec.wrapperPath,
-      renderJobWrapper({
-        taskId: task.taskId,
-        shell: getSetting<string>('shell', { task }),
-        // Transferred files land in the job's sandbox: the job stays there.
-        workingDir: sandboxed(spec, system) ? undefined : spec.workingDir,
-        ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
-        env: getSetting<Record<string, string>>('env', { task }),
-        command,
-        exitStatusFile: exitFile,
-        startedFile: startedFileFor(job.logs.dir),
-      }),
-      { mode: 0o755 },
-    );
-    // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
-    for (const file of adapter.submitFiles(spec)) {
-      writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
+    const wrapper = renderJobWrapper({
+      taskId: task.taskId,
+      shell: getSetting<string>('shell', { task }),
+      // Transferred files land in the job's sandbox: the job stays there.
+      workingDir: sandboxed(spec, system) ? undefined : spec.workingDir,
+      ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
+      env: getSetting<Record<string, string>>('env', { task }),
+      command,
+      exitStatusFile: exitFileFor(job.logs.dir),
+      startedFile: startedFileFor(job.logs.dir),
+    });
+    return [{ path: spec.wrapperPath, content: wrapper, mode: 0o755 }, ...adapter.submitFiles(spec)];
+  }
+
+  /**
+   * One task of each family the run will submit, rendered as its job would
+   * be, before anything is submitted: a batch setting that a whole family's
+   * jobs could not be submitted with stops the run at once as bad input,
+   * instead of failing those jobs one by one.
+   */
+  checkSettings(): void {
+    const families = new Set<string>();
+    for (const node of this.options.graph.nodes) {
+      if (node.initial !== 'incomplete' || families.has(node.family) || runsNothing(node.task)) continue;
+      families.add(node.family);
+      const system = this.systemFor(node.task);
+      if (system === 'local') continue;
+      const job: TaskJob = { index: node.index, task: node.task, path: [], logs: logPaths(node.task), attempt: 1 };
+      try {
+        this.jobFiles(job, system, plainAdapter(system), this.jobSpec(job, system));
+      } catch (error) {
+        if (!isUserError(error)) throw error;
+        throw new UserError(error.reason, `${node.task.toString()} cannot be submitted to ${system}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+      }
     }
-    return { spec, exitFile };
   }
 
   private submitDir(): string {
@@ -473,7 +498,7 @@ export class BatchExecutor implements Executor {
     const workingDir = getSetting<string>('working_dir', { task });
     if (system === 'htcondor' && transfer.length > 0 && path.normalize(workingDir) !== '.') {
       // As b2luigi: the transferred files are in the job's sandbox, out of reach from any other folder.
-      throw new UserError('bad-batch-settings', `${task.toString()} sets transfer_files, so its working_dir must be "." (the job's sandbox), not ${JSON.stringify(workingDir)}.`, {
+      throw new UserError('bad-batch-settings', `transfer_files is set, so working_dir must be "." (the job's sandbox), not ${JSON.stringify(workingDir)}.`, {
         hint: 'Set working_dir to "." for this task, or drop transfer_files if the files are on a shared file system.',
       });
     }

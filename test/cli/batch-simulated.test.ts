@@ -243,16 +243,46 @@ describe('--batch on the HTCondor simulator: transfer_files', () => {
     expect(path.relative(path.join(fake.dir, 'condor', 'scratch'), seen.cwd)).toMatch(/^\d+\.0$/);
   });
 
-  it('refuses transfer_files with another working_dir, naming the fix', () => {
+  it('refuses transfer_files with another working_dir before submitting anything, naming the fix', () => {
     const fake = cluster();
     const dir = makeProject({ 'pipeline.ts': pipeline, 'data/input.txt': 'transferred' });
     writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ transfer_files: [path.join(dir, 'data', 'input.txt')] }));
     const result = run(dir, fake);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toContain('sets transfer_files, so its working_dir must be "."');
-    expect(result.stdout).toContain('Set working_dir to "." for this task');
-    expect(fake.jobs()).toEqual([]);
+    expect({ code: result.code, output: result.output }).toMatchObject({ code: 2 });
+    expect(result.stderr).toContain(`error: Reader() cannot be submitted to htcondor: transfer_files is set, so working_dir must be "." (the job's sandbox), not ${JSON.stringify(dir)}.`);
+    expect(result.stderr).toContain('hint:  Set working_dir to "." for this task');
+    expect(result.stderr).not.toContain('    at ');
+    expect(fake.calls().filter((c) => c.cmd === 'condor_submit')).toEqual([]);
     expect(existsSync(path.join(dir, 'seen.json'))).toBe(false);
+    // The run is over, as bad input: no dead run is left for b2 status or a rerun.
+    expect(runB2(['status'], { cwd: dir }).stdout).toContain('finished at');
+  });
+});
+
+describe('--batch on the HTCondor simulator: settings no job could be submitted with', () => {
+  it('stop the run before any job goes out, also when the family is not ready yet', () => {
+    const fake = cluster();
+    const dir = makeProject({
+      'pipeline.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task, param } from 'b2';
+        export class Leaf extends Task.with({ i: param.int() }) {
+          *output() { yield this.addToOutput('leaf.txt'); }
+          run() { writeFileSync(this.getOutputFileName('leaf.txt'), 'leaf'); }
+        }
+        export class Top extends Task {
+          htcondor_settings = { 'request memory': '2GB' };
+          *requires() { for (let i = 0; i < 3; i++) yield new Leaf({ i }); }
+          *output() { yield this.addToOutput('top.txt'); }
+          run() { writeFileSync(this.getOutputFileName('top.txt'), 'top'); }
+        }
+        export default new Top();`,
+    });
+    const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', ...FAST], { cwd: dir, env: fake.env });
+    expect({ code: result.code, output: result.output }).toMatchObject({ code: 2 });
+    expect(result.stderr).toContain('error: Top() cannot be submitted to htcondor: htcondor_settings key "request memory" is not a submit command');
+    expect(fake.calls().filter((c) => c.cmd === 'condor_submit')).toEqual([]);
+    expect(existsSync(path.join(dir, 'i=0', 'leaf.txt'))).toBe(false);
   });
 });
 
