@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
@@ -259,6 +260,49 @@ describe('--batch on the HTCondor simulator: transfer_files', () => {
   });
 });
 
+describe('--batch on the HTCondor simulator: how a job finds its task', () => {
+  it('from its command line, or from a record file when the task path is too long for one', () => {
+    const fake = cluster();
+    const long = 'x'.repeat(20_000);
+    const dir = makeProject({
+      'pipeline.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task, WrapperTask, param } from 'b2';
+        export class Echo extends Task.with({ text: param.string({ hashed: true }) }) {
+          *output() { yield this.addToOutput('echo.txt'); }
+          run() { writeFileSync(this.getOutputFileName('echo.txt'), String(this.text.length)); }
+        }
+        export class Both extends WrapperTask {
+          *requires() { yield new Echo({ text: 'short' }); yield new Echo({ text: ${JSON.stringify(long)} }); }
+        }
+        export default new Both();`,
+    });
+    const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', ...FAST], { cwd: dir, env: fake.env });
+    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    const outputs = runB2(['run', 'pipeline.ts', '--show-output'], { cwd: dir }).stdout.match(/✓ (\S+echo\.txt)/g)!.map((line) => line.slice(2));
+    expect(outputs.map((file) => readFileSync(file, 'utf8')).sort()).toEqual(['20000', '5']);
+    const status = JSON.parse(runB2(['status', '--json'], { cwd: dir }).stdout) as { runId: string; tasks: { id: string; family: string; params: { text: string } }[] };
+    const runDir = path.join(dir, '.b2', 'runs', status.runId);
+    const echoes = status.tasks.filter((task) => task.family === 'Echo');
+    expect(echoes).toHaveLength(2);
+    for (const task of echoes) {
+      const wrapper = readFileSync(path.join(dir, 'task_files', `text=hashed_${md5(task.params.text)}`, 'Echo', 'executable_wrapper.sh'), 'utf8');
+      const short = task.params.text === 'short';
+      expect({ text: task.params.text.length, inline: wrapper.includes('--task-path'), file: existsSync(path.join(runDir, 'tasks', `${task.id}.json`)) }).toEqual({
+        text: task.params.text.length,
+        inline: short,
+        file: !short,
+      });
+    }
+  });
+
+  it('b2 worker says what is wrong with a task path that is not JSON', () => {
+    const result = runB2(['worker', '--task-id', 'Echo_1_abc', '--run-dir', '/nowhere', '--task-path', '[{'], { cwd: makeProject({}) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: b2 worker: --task-path is not JSON: .+\. usage: b2 worker --task-id ID --run-dir DIR \[--task-path JSON\]\n$/);
+  });
+});
+
 describe('--batch on the HTCondor simulator: settings no job could be submitted with', () => {
   it('stop the run before any job goes out, also when the family is not ready yet', () => {
     const fake = cluster();
@@ -333,3 +377,5 @@ describe('--batch on the HTCondor simulator: several jobs per condor_submit', ()
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
