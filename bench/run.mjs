@@ -103,9 +103,9 @@ const benchmarks = {
 
   /**
    * `b2 worker` cold start for one leaf of a 100,000-task pipeline, against
-   * `node -e 0`. The job gets its task path on the command line and reads the
-   * pipeline record and settings snapshot that a batch run writes (made here
-   * with b2's own modules); it builds no graph.
+   * `node -e 0`. The job gets its task record on the command line and reads
+   * the settings snapshot that a batch run writes (both made here with b2's
+   * own modules); it builds no graph.
    */
   worker() {
     const dir = freshDir('worker');
@@ -128,15 +128,15 @@ const benchmarks = {
       const root = new Sum({ n: 100000 });
       const leaf = new Leaf({ i: 99999 });
       writeFileSync(path.join(runDir, 'settings.json'), JSON.stringify(settings.exportSettingsSnapshot()));
-      writeFileSync(path.join(runDir, 'pipeline.json'), JSON.stringify({ bundle, file, pipelineDir: dir }));
-      process.stdout.write(JSON.stringify({ id: leaf.taskId, taskPath: JSON.stringify([taskRef(leaf)]), root: root.taskId }));`;
-    const { id, taskPath } = JSON.parse(spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: dir }).stdout);
+      const taskRecord = JSON.stringify({ path: [taskRef(leaf)], bundle, file, pipelineDir: dir });
+      process.stdout.write(JSON.stringify({ id: leaf.taskId, taskRecord, root: root.taskId }));`;
+    const { id, taskRecord } = JSON.parse(spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: dir }).stdout);
     const runs = 11;
     const walls = [];
     const baseline = [];
     for (let i = 0; i < runs; i++) {
       rmSync(path.join(dir, 'results'), { recursive: true, force: true });
-      walls.push(measure([process.execPath, B2, 'worker', '--task-id', id, '--run-dir', runDir, '--task-path', taskPath], { cwd: dir }).wall);
+      walls.push(measure([process.execPath, B2, 'worker', '--task-id', id, '--run-dir', runDir, '--task-record', taskRecord], { cwd: dir }).wall);
       baseline.push(measure([process.execPath, '-e', '0']).wall);
     }
     const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];

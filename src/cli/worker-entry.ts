@@ -1,10 +1,11 @@
 /**
- * `b2 worker --task-id ID --run-dir DIR [--task-path JSON]`: what a batch job
- * runs. It reads the run's pipeline record and settings snapshot, and the
- * task's path from its command line (or, when that was too long, from the
- * task's record file), all written at submission; it re-creates exactly that
- * one task (no graph is built) and runs it. Kept free of the command-line
- * parser and other runner-only modules: thousands of jobs pay this start-up.
+ * `b2 worker --task-id ID --run-dir DIR [--task-record JSON]`: what a batch
+ * job runs. It takes the task's record (pipeline bundle and the path to the
+ * task) from its command line, or from the record file written at submission
+ * when it was too long for one, and the run's settings snapshot; it re-creates
+ * exactly that one task (no graph is built) and runs it. Kept free of the
+ * command-line parser and other runner-only modules: thousands of jobs pay
+ * this start-up.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,13 +16,13 @@ import { TaskResolver } from '../pipeline/reconstruct.js';
 import { initSettingsFromSnapshot, type SettingsSnapshot } from '../settings/index.js';
 import { runTask } from '../executors/run-task.js';
 import { taskErrorText } from '../executors/error-text.js';
-import type { PipelineRecord, TaskRecord } from '../executors/batch.js';
+import type { TaskRecord } from '../executors/batch.js';
 
-const USAGE = 'usage: b2 worker --task-id ID --run-dir DIR [--task-path JSON]';
+const USAGE = 'usage: b2 worker --task-id ID --run-dir DIR [--task-record JSON]';
 
-const parseArgs = (args: readonly string[]): { taskId: string; runDir: string; taskPath?: string } => {
+const parseArgs = (args: readonly string[]): { taskId: string; runDir: string; record?: string } => {
   let taskId: string | undefined;
-  let taskPath: string | undefined;
+  let record: string | undefined;
   let runDir = process.env.B2_RUN_DIR;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -29,12 +30,12 @@ const parseArgs = (args: readonly string[]): { taskId: string; runDir: string; t
     const value = (): string => inline ?? args[++i] ?? '';
     if (flag === '--task-id') taskId = value();
     else if (flag === '--run-dir') runDir = value();
-    else if (flag === '--task-path') taskPath = value();
+    else if (flag === '--task-record') record = value();
     // Anything else belongs to task_cmd_additional_args and is the user's business.
   }
   if (!taskId) throw new UserError('usage', `b2 worker needs --task-id. ${USAGE}`);
   if (!runDir) throw new UserError('usage', `b2 worker needs --run-dir (or B2_RUN_DIR). ${USAGE}`);
-  return { taskId, runDir, ...(taskPath === undefined ? {} : { taskPath }) };
+  return { taskId, runDir, ...(record === undefined ? {} : { record }) };
 };
 
 const readJsonFile = <T>(file: string, what: string): T => {
@@ -47,22 +48,18 @@ const readJsonFile = <T>(file: string, what: string): T => {
   }
 };
 
-const parseTaskPath = (text: string): TaskRecord['path'] => {
+const parseRecord = (text: string): TaskRecord => {
   try {
-    return JSON.parse(text) as TaskRecord['path'];
+    return JSON.parse(text) as TaskRecord;
   } catch (error) {
-    throw new UserError('usage', `b2 worker: --task-path is not JSON: ${errorMessage(error)}. ${USAGE}`);
+    throw new UserError('usage', `b2 worker: --task-record is not JSON: ${errorMessage(error)}. ${USAGE}`);
   }
 };
 
 export const workerMain = async (args: readonly string[]): Promise<number> => {
   try {
-    const { taskId, runDir, taskPath } = parseArgs(args);
-    const refs = taskPath === undefined ? undefined : parseTaskPath(taskPath);
-    const record: TaskRecord =
-      refs === undefined
-        ? readJsonFile<TaskRecord>(path.join(runDir, 'tasks', `${taskId}.json`), 'task record')
-        : { ...readJsonFile<PipelineRecord>(path.join(runDir, 'pipeline.json'), 'pipeline record'), path: refs };
+    const { taskId, runDir, record: inline } = parseArgs(args);
+    const record = inline === undefined ? readJsonFile<TaskRecord>(path.join(runDir, 'tasks', `${taskId}.json`), 'task record') : parseRecord(inline);
     initSettingsFromSnapshot(readJsonFile<SettingsSnapshot>(path.join(runDir, 'settings.json'), 'settings snapshot'));
     setPipelineDir(record.pipelineDir);
     const module = await importBundle(record.bundle, record.file);

@@ -36,31 +36,21 @@ const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
 const MAX_QUERY_BACKOFF_MS = 5 * 60_000;
 
-/** What every job of a run loads, written once per run (`<run>/pipeline.json`), read by `b2 worker`. */
-export interface PipelineRecord {
+/**
+ * What a job needs to find its task: the pipeline, and the refs that lead to
+ * the task from a class another process can build. It goes on the job's
+ * command line (`--task-record`); only when that would be very long is it
+ * written to `<run>/tasks/<task id>.json` instead.
+ */
+export interface TaskRecord {
+  readonly path: TaskJob['path'];
   readonly bundle: string;
   readonly file: string;
   readonly pipelineDir: string;
 }
 
-/**
- * What a job needs to find its task: the pipeline, and the refs that lead to
- * the task from a class another process can build. The refs go on the job's
- * command line (`--task-path`); only when that would be very long are they
- * written to `<run>/tasks/<task id>.json` with the rest, one file per task.
- */
-export interface TaskRecord extends PipelineRecord {
-  readonly path: TaskJob['path'];
-}
-
 // Far below the 128 KiB that Linux allows one argument.
-const MAX_INLINE_TASK_PATH = 16 * 1024;
-
-/** The task path as the job's `--task-path` argument, or undefined when it must go to a file. */
-const inlineTaskPath = (job: TaskJob): string | undefined => {
-  const text = JSON.stringify(job.path);
-  return text.length <= MAX_INLINE_TASK_PATH ? text : undefined;
-};
+const MAX_INLINE_RECORD = 16 * 1024;
 
 export interface TrackedJob {
   readonly job: TaskJob;
@@ -153,8 +143,6 @@ export class BatchExecutor implements Executor {
     this.settingsFile = options.run.settings;
     this.adoptable = new Map(options.adopted ?? []);
     writeFileAtomic(this.settingsFile, JSON.stringify(exportSettingsSnapshot()));
-    const { bundle, file, dir: pipelineDir } = options.pipeline;
-    writeFileAtomic(options.run.pipeline, JSON.stringify({ bundle, file, pipelineDir } satisfies PipelineRecord));
     this.checks = new CheckLoop(
       () => this.poll(),
       () => this.checkIntervalMs(),
@@ -322,12 +310,9 @@ export class BatchExecutor implements Executor {
       removeIfThere(startedFileFor(job.logs.dir));
     }
 
-    if (inlineTaskPath(job) === undefined) {
-      const { bundle, file, dir: pipelineDir } = this.options.pipeline;
-      const record: TaskRecord = { path: job.path, bundle, file, pipelineDir };
-      // No reader before the job is submitted (after this), so a plain write is enough.
-      writeFileSync(path.join(this.options.run.tasks, `${task.taskId}.json`), JSON.stringify(record));
-    }
+    const record = this.taskRecord(job);
+    // No reader before the job is submitted (after this), so a plain write is enough.
+    if (record.length > MAX_INLINE_RECORD) writeFileSync(path.join(this.options.run.tasks, `${task.taskId}.json`), record);
     // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
     for (const file of this.jobFiles(job, system, adapter, spec)) {
       writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
@@ -335,10 +320,15 @@ export class BatchExecutor implements Executor {
     return { spec, exitFile };
   }
 
+  private taskRecord(job: TaskJob): string {
+    const { bundle, file, dir: pipelineDir } = this.options.pipeline;
+    return JSON.stringify({ path: job.path, bundle, file, pipelineDir } satisfies TaskRecord);
+  }
+
   /** The job's wrapper and submit files, rendered: what `prepare` writes, without writing it. */
   private jobFiles(job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec): JobFile[] {
     const task = job.task;
-    const taskPath = inlineTaskPath(job);
+    const record = this.taskRecord(job);
     const command = [
       ...getSetting<string[]>('executable_prefix', { task }),
       ...getSetting<string[]>('executable', { task }),
@@ -347,7 +337,7 @@ export class BatchExecutor implements Executor {
       task.taskId,
       '--run-dir',
       this.options.run.dir,
-      ...(taskPath === undefined ? [] : ['--task-path', taskPath]),
+      ...(record.length > MAX_INLINE_RECORD ? [] : ['--task-record', record]),
       ...getSetting<string[]>('task_cmd_additional_args', { task }),
     ];
     const envScript = getSetting<string>('env_script', { task });

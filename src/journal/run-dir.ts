@@ -11,8 +11,6 @@ export interface RunDir {
   readonly dir: string;
   readonly journal: string;
   readonly settings: string;
-  /** What every job of the run loads: the pipeline bundle and folder. */
-  readonly pipeline: string;
   readonly tasks: string;
 }
 
@@ -23,7 +21,6 @@ export const runDirAt = (stateDir: string, runId: string): RunDir => {
     dir,
     journal: path.join(dir, 'journal.jsonl'),
     settings: path.join(dir, 'settings.json'),
-    pipeline: path.join(dir, 'pipeline.json'),
     tasks: path.join(dir, 'tasks'),
   };
 };

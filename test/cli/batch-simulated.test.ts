@@ -261,7 +261,7 @@ describe('--batch on the HTCondor simulator: transfer_files', () => {
 });
 
 describe('--batch on the HTCondor simulator: how a job finds its task', () => {
-  it('from its command line, or from a record file when the task path is too long for one', () => {
+  it('from its command line, or from a record file when its record is too long for one', () => {
     const fake = cluster();
     const long = 'x'.repeat(20_000);
     const dir = makeProject({
@@ -288,7 +288,7 @@ describe('--batch on the HTCondor simulator: how a job finds its task', () => {
     for (const task of echoes) {
       const wrapper = readFileSync(path.join(dir, 'task_files', `text=hashed_${md5(task.params.text)}`, 'Echo', 'executable_wrapper.sh'), 'utf8');
       const short = task.params.text === 'short';
-      expect({ text: task.params.text.length, inline: wrapper.includes('--task-path'), file: existsSync(path.join(runDir, 'tasks', `${task.id}.json`)) }).toEqual({
+      expect({ text: task.params.text.length, inline: wrapper.includes('--task-record'), file: existsSync(path.join(runDir, 'tasks', `${task.id}.json`)) }).toEqual({
         text: task.params.text.length,
         inline: short,
         file: !short,
@@ -296,10 +296,10 @@ describe('--batch on the HTCondor simulator: how a job finds its task', () => {
     }
   });
 
-  it('b2 worker says what is wrong with a task path that is not JSON', () => {
-    const result = runB2(['worker', '--task-id', 'Echo_1_abc', '--run-dir', '/nowhere', '--task-path', '[{'], { cwd: makeProject({}) });
+  it('b2 worker says what is wrong with a task record that is not JSON', () => {
+    const result = runB2(['worker', '--task-id', 'Echo_1_abc', '--run-dir', '/nowhere', '--task-record', '{['], { cwd: makeProject({}) });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error: b2 worker: --task-path is not JSON: .+\. usage: b2 worker --task-id ID --run-dir DIR \[--task-path JSON\]\n$/);
+    expect(result.stderr).toMatch(/^error: b2 worker: --task-record is not JSON: .+\. usage: b2 worker --task-id ID --run-dir DIR \[--task-record JSON\]\n$/);
   });
 });
 
