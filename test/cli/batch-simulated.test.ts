@@ -9,7 +9,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
 import { averagePipeline, B2_BIN, flakyPipeline, makeProject, probePipeline, runB2 } from '../helpers/b2.js';
-import { journalEntries, waitFor } from '../helpers/runs.js';
+import { jobProcessesEnded, journalEntries, waitFor } from '../helpers/runs.js';
 
 // exampleSubmits: submit commands for the example: HTCondor takes the ten leaves in one, LSF one per job.
 const SYSTEMS = [
@@ -178,7 +178,7 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
     const output = run.output;
     expect({ code, output }).toMatchObject({ code: 130 });
     expect({ left: fake.jobs().filter((j) => j.state === 'running' || j.state === 'idle'), output }).toEqual({ left: [], output });
-    expect(fake.runningProcesses()).toEqual([]);
+    await jobProcessesEnded(fake);
   }, 120_000);
 
   it('exits at once on a second Ctrl-C, naming the jobs left, which b2 kill then cancels', async () => {
@@ -201,8 +201,7 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
     fake.setFaults({});
     expect(runB2(['kill'], { cwd: run.dir, env: fake.env }).code).toBe(0);
     await fake.waitFor((jobs) => (jobs.every((j) => j.state !== 'running' && j.state !== 'idle') ? true : undefined), { timeoutMs: 30_000 });
-    // A removed job's processes get the kill sequence's signals one after another.
-    await waitFor("the jobs' processes to end", () => fake.runningProcesses().length === 0, 30_000);
+    await jobProcessesEnded(fake);
   }, 120_000);
 });
 

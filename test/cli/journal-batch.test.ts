@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
 import { B2_BIN, leavesPipeline, makeProject, runB2 } from '../helpers/b2.js';
-import { GATE_SCRIPT, gateSetting, journalEntries, journaledJobs, waitFor } from '../helpers/runs.js';
+import { GATE_SCRIPT, gateSetting, jobProcessesEnded, journalEntries, journaledJobs, waitFor } from '../helpers/runs.js';
 
 const FAST = ['--setting', 'poll_interval=0.5', '--setting', 'lost_job_grace=90'];
 
@@ -76,7 +76,7 @@ describe('b2 status and b2 kill on a batch run', () => {
     expect(kill.code).toBe(0);
     expect(kill.stdout).toContain('cancelling 15 htcondor job(s)');
     await fake.waitFor((jobs) => (jobs.every((job) => job.state !== 'running' && job.state !== 'idle') ? true : undefined), { timeoutMs: 30_000 });
-    expect(fake.runningProcesses()).toEqual([]);
+    await jobProcessesEnded(fake);
     // Safe to repeat.
     const again = runB2(['kill'], { cwd: dir, env: fake.env });
     expect(again.code).toBe(0);
@@ -106,7 +106,7 @@ describe('b2 status and b2 kill on a batch run', () => {
     expect(kill.code).toBe(0);
     expect(kill.stdout).toContain('cancelling 12 htcondor job(s)');
     await fake.waitFor((jobs) => (jobs.every((job) => job.state !== 'running' && job.state !== 'idle') ? true : undefined), { timeoutMs: 30_000 });
-    expect(fake.runningProcesses()).toEqual([]);
+    await jobProcessesEnded(fake);
   }, 200_000);
 });
 

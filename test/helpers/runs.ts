@@ -3,6 +3,7 @@
  * reader, and the pieces tests use to hold batch jobs back.
  */
 import path from 'node:path';
+import type { FakeCluster } from '../fakes/lib/index.mjs';
 import { readJournal, type StampedEntry } from '../../src/journal/journal.js';
 import { listRunIds, runDirAt } from '../../src/journal/run-dir.js';
 
@@ -49,3 +50,19 @@ export const GATE_SCRIPT = '#!/bin/bash\nexec 3<> <(:)\nwhile [ ! -e "$(dirname 
 
 /** The setting that puts the project's gate.sh in front of every job's command. */
 export const gateSetting = (dir: string): string[] => ['--setting', `executable_prefix=${JSON.stringify(['bash', path.join(dir, 'gate.sh')])}`];
+
+/**
+ * Until no process of the simulated jobs is left. A removed job gets the
+ * signals of its kill sequence one after another (TERM, then KILL a second
+ * later), so its processes may outlive its entry in the queue a little.
+ */
+export const jobProcessesEnded = (fake: Pick<FakeCluster, 'runningProcesses'>, timeoutMs = 30_000): Promise<void> =>
+  waitFor(
+    "the jobs' processes to end",
+    () => {
+      const left = fake.runningProcesses();
+      return left.length === 0 || JSON.stringify(left);
+    },
+    timeoutMs,
+  );
+
