@@ -103,7 +103,11 @@ printf 'b2: running %s\n' "$_b2_command_line"
 # command starts as it would in the foreground.
 ( trap - INT QUIT; exec -- {{command}} ) <&0 &
 _b2_child=$!
-while kill -0 "$_b2_child" 2>/dev/null; do wait "$_b2_child"; done
+# A trapped signal ends `wait` early (128+n) while the command may still run: wait again.
+_b2_waited=
+while kill -0 "$_b2_child" 2>/dev/null; do wait "$_b2_child"; _b2_waited=$?; done
 wait "$_b2_child"
 _b2_status=$?
+# When a wait in the loop already took the command's status, bash answers -1 here.
+if [ "$_b2_status" -lt 0 ]; then _b2_status=${_b2_waited:-1}; fi
 exit "$_b2_status"
