@@ -314,7 +314,7 @@ export class BatchExecutor implements Executor {
     // No reader before the job is submitted (after this), so a plain write is enough.
     if (record.length > MAX_INLINE_RECORD) writeFileSync(path.join(this.options.run.tasks, `${task.taskId}.json`), record);
     // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
-    for (const file of this.jobFiles(job, system, adapter, spec)) {
+    for (const file of this.jobFiles(job, system, adapter, spec, record)) {
       writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
     }
     return { spec, exitFile };
@@ -326,9 +326,8 @@ export class BatchExecutor implements Executor {
   }
 
   /** The job's wrapper and submit files, rendered: what `prepare` writes, without writing it. */
-  private jobFiles(job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec): JobFile[] {
+  private jobFiles(job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec, record: string): JobFile[] {
     const task = job.task;
-    const record = this.taskRecord(job);
     const command = [
       ...getSetting<string[]>('executable_prefix', { task }),
       ...getSetting<string[]>('executable', { task }),
@@ -370,7 +369,7 @@ export class BatchExecutor implements Executor {
       if (system === 'local') continue;
       const job: TaskJob = { index: node.index, task: node.task, path: [], logs: logPaths(node.task), attempt: 1 };
       try {
-        this.jobFiles(job, system, plainAdapter(system), this.jobSpec(job, system));
+        this.jobFiles(job, system, plainAdapter(system), this.jobSpec(job, system), this.taskRecord(job));
       } catch (error) {
         if (!isUserError(error)) throw error;
         throw new UserError(error.reason, `${node.task.toString()} cannot be submitted to ${system}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
