@@ -14,6 +14,7 @@ _b2_status_file={{exit_status_file}}
 _b2_started_file={{started_file}}
 _b2_command_line={{command_line}}
 _b2_child=
+_b2_interrupted=
 _b2_status=
 
 # Write a whole file or nothing: the runner polls these files while jobs run.
@@ -46,6 +47,7 @@ _b2_on_exit() {
 # (its status is recorded). Before it starts, a signal ends the job as 128+n.
 _b2_on_signal() {
   if [ -n "$_b2_child" ]; then
+    _b2_interrupted=1
     kill -s "$1" "$_b2_child" 2>/dev/null
   else
     _b2_status=$((128 + $(kill -l "$1")))
@@ -103,11 +105,17 @@ printf 'b2: running %s\n' "$_b2_command_line"
 # command starts as it would in the foreground.
 ( trap - INT QUIT; exec -- {{command}} ) <&0 &
 _b2_child=$!
-# A trapped signal ends `wait` early (128+n) while the command may still run: wait again.
-_b2_waited=
-while kill -0 "$_b2_child" 2>/dev/null; do wait "$_b2_child"; _b2_waited=$?; done
-wait "$_b2_child"
-_b2_status=$?
-# When a wait in the loop already took the command's status, bash answers -1 here.
-if [ "$_b2_status" -lt 0 ]; then _b2_status=${_b2_waited:-1}; fi
+# A trapped signal ends `wait` early (128+n) while the command may still run:
+# then wait again. Otherwise that wait took the command's status, and bash
+# gives it only once: asked again, it answers -1, or in POSIX mode (an
+# inherited POSIXLY_CORRECT) fails with 127 "not a child of this shell".
+while :; do
+  _b2_interrupted=
+  wait "$_b2_child"
+  _b2_waited=$?
+  [ -n "$_b2_interrupted" ] || break
+  _b2_status=$_b2_waited
+done
+# -1: a signal came just after the command ended, so its status was the last one read.
+if [ "$_b2_waited" -ge 0 ] || [ -z "$_b2_status" ]; then _b2_status=$_b2_waited; fi
 exit "$_b2_status"

@@ -42,18 +42,23 @@ export class WrapperFixture {
     return this.wrapperPath;
   }
 
-  /** Run the wrapper in `cwd` (default: this process's), as the batch system starts it. */
-  run(command: readonly string[], overrides: Partial<WrapperSpec> = {}, cwd?: string): Outcome {
+  /** Run the wrapper in `cwd` (default: this process's) with `env` (default: this process's), as the batch system starts it. */
+  run(command: readonly string[], overrides: Partial<WrapperSpec> = {}, cwd?: string, env?: NodeJS.ProcessEnv): Outcome {
     this.write(command, overrides);
-    const result = spawnSync(this.wrapperPath, [], { encoding: 'utf8', timeout: 30_000, ...(cwd === undefined ? {} : { cwd }) });
+    const result = spawnSync(this.wrapperPath, [], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      ...(cwd === undefined ? {} : { cwd }),
+      ...(env === undefined ? {} : { env }),
+    });
     if (result.error) throw result.error;
     return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
   }
 
   /** Start the wrapper in its own process group, as batch systems do. */
-  start(command: readonly string[], overrides: Partial<WrapperSpec> = {}): ChildProcess {
+  start(command: readonly string[], overrides: Partial<WrapperSpec> = {}, env?: NodeJS.ProcessEnv): ChildProcess {
     this.write(command, overrides);
-    return spawn(this.wrapperPath, [], { detached: true, stdio: 'ignore' });
+    return spawn(this.wrapperPath, [], { detached: true, stdio: 'ignore', ...(env === undefined ? {} : { env }) });
   }
 
   /** The recorded exit status text, or undefined when the file is absent. */
