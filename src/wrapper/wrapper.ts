@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { bashVariableConflict } from './bash-names.js';
 import { isEnvName, shellJoin, shellQuote } from './quote.js';
 import { loadTemplate, renderTemplate } from './render.js';
 
@@ -69,10 +70,45 @@ const exportLines = (env: Readonly<Record<string, string>>): string =>
           `names are letters, digits and _, do not start with a digit or ${RESERVED_PREFIX}`,
         );
       }
+      const conflict = bashVariableConflict(name);
+      if (conflict !== undefined) {
+        throw invalid(`env entry ${name} ${conflict}`, 'remove it from env; if the task needs it, set it in the env_script or in the task itself');
+      }
       rejectNul(`env entry ${name}`, value);
       return `export ${name}=${shellQuote(value)}`;
     })
     .join('\n');
+
+/**
+ * Linux refuses to exec (E2BIG) with a single argument or environment string
+ * longer than MAX_ARG_STRLEN, 32 pages with the terminating NUL, and with
+ * argv and environment together beyond ARG_MAX, a quarter of the stack limit
+ * (2 MiB with the usual 8 MiB). The job's inherited environment needs its
+ * share of that, so what b2 adds gets half.
+ */
+export const MAX_ARG_BYTES = 32 * 4096;
+export const MAX_ADDED_ARGS_BYTES = 1024 * 1024;
+
+const tooLong = (message: string): UserError =>
+  new UserError('argument-too-long', message, { hint: 'pass large data through a file (or a shorter parameter value) instead of the command line or env' });
+
+// Bytes one argv or environment string takes: its text, its NUL and its pointer.
+const execBytes = (text: string): number => Buffer.byteLength(text) + 1 + 8;
+
+const checkExecLimits = (command: readonly string[], env: Readonly<Record<string, string>>): void => {
+  command.forEach((arg, i) => {
+    const bytes = Buffer.byteLength(arg) + 1;
+    if (bytes > MAX_ARG_BYTES) throw tooLong(`command argument ${i} is ${bytes} bytes long; Linux passes at most ${MAX_ARG_BYTES} bytes per argument`);
+  });
+  for (const [name, value] of Object.entries(env)) {
+    const bytes = Buffer.byteLength(`${name}=${value}`) + 1;
+    if (bytes > MAX_ARG_BYTES) throw tooLong(`env entry ${name} is ${bytes} bytes long; Linux passes at most ${MAX_ARG_BYTES} bytes per environment variable`);
+  }
+  const total = [...command, ...Object.entries(env).map(([name, value]) => `${name}=${value}`)].reduce((sum, text) => sum + execBytes(text), 0);
+  if (total > MAX_ADDED_ARGS_BYTES) {
+    throw tooLong(`the command and the env entries take ${total} bytes together; b2 allows them ${MAX_ADDED_ARGS_BYTES}, so that the job's own environment still fits in Linux's limit`);
+  }
+};
 
 /** The wrapper script's text. Pure apart from reading the template once. */
 export function renderJobWrapper(spec: WrapperSpec): string {
@@ -86,6 +122,9 @@ export function renderJobWrapper(spec: WrapperSpec): string {
   // A relative name would make bash's `source` search PATH.
   if (envScript !== '') requireAbsolute('env_script', envScript);
 
+  const exports = exportLines(spec.env);
+  checkExecLimits(spec.command, spec.env);
+
   return renderTemplate(loadTemplate('job.sh'), {
     shebang: shebang(spec.shell),
     task_id: shellQuote(spec.taskId),
@@ -94,7 +133,7 @@ export function renderJobWrapper(spec: WrapperSpec): string {
     exit_status_file: shellQuote(spec.exitStatusFile),
     started_file: shellQuote(spec.startedFile),
     command_line: shellQuote(shellJoin(spec.command)),
-    exports: exportLines(spec.env),
+    exports,
     command: shellJoin(spec.command),
   });
 }

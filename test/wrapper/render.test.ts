@@ -52,6 +52,39 @@ describe('renderJobWrapper', () => {
     }
   });
 
+  it.each(['POSIXLY_CORRECT', 'FUNCNEST', 'EXECIGNORE', 'SHELLOPTS', 'BASHOPTS', 'PPID', 'UID', 'EUID', 'BASH_ENV', 'BASH_XTRACEFD', 'BASH', 'IFS', 'PS4', 'ENV', 'GLOBIGNORE', 'HISTFILE', 'CDPATH', 'SECONDS', 'RANDOM'])(
+    'rejects the bash variable %s as an env entry, naming it and why',
+    (key) => {
+      const error = userErrorOf({ env: { OK: 'x', [key]: '1' } });
+      expect(error.reason).toBe('bad-job-wrapper');
+      expect(error.message).toContain(`env entry ${key}`);
+      expect(error.message).toMatch(/bash (itself reads|sets|keeps)/);
+    },
+  );
+
+  it('accepts ordinary names that only look special', () => {
+    for (const key of ['PATH', 'HOME', 'LANG', 'TZ', 'MY_BASH_ENV', 'BASHFUL', 'PS1', 'ID', 'UIDS']) {
+      expect(renderJobWrapper(spec({ env: { [key]: 'x' } }))).toContain(`export ${key}=x\n`);
+    }
+  });
+
+  it('rejects values that exec could not pass on (E2BIG) before anything is submitted', () => {
+    const big = 'x'.repeat(128 * 1024);
+    const arg = userErrorOf({ command: ['python3', 'steer.py', '--task-record', big] });
+    expect(arg.reason).toBe('argument-too-long');
+    expect(arg.message).toContain('command argument 3');
+    expect(arg.message).toContain('131072');
+    const env = userErrorOf({ env: { BIG: big } });
+    expect(env.reason).toBe('argument-too-long');
+    expect(env.message).toContain('env entry BIG');
+    // Each piece fits, together they do not.
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`V${i}`, 'y'.repeat(100 * 1024)]));
+    expect(userErrorOf({ env: many }).message).toContain('together');
+    // Just below the limit is fine: 131072 bytes with the terminating NUL.
+    expect(() => renderJobWrapper(spec({ command: ['echo', 'z'.repeat(131071)] }))).not.toThrow();
+    expect(userErrorOf({ command: ['echo', 'é'.repeat(65536)] }).reason).toBe('argument-too-long');
+  });
+
   it('rejects relative paths, an empty command, NUL characters and non-bash shells', () => {
     expect(userErrorOf({ workingDir: 'work' }).message).toContain('working_dir');
     expect(userErrorOf({ envScript: 'setup.sh' }).message).toContain('env_script');
