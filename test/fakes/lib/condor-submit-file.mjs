@@ -13,14 +13,35 @@ export class SubmitFileError extends Error {
   }
 }
 
-// Join `\`-continued lines, keeping the number of each logical line's first line.
+// C isspace() in the C locale, what condor_submit trims: not Unicode blanks such as U+00A0.
+const BLANKS = ' \t\n\v\f\r';
+const trimStart = (s) => {
+  let i = 0;
+  while (i < s.length && BLANKS.includes(s[i])) i++;
+  return s.slice(i);
+};
+const trimEnd = (s) => {
+  let i = s.length;
+  while (i > 0 && BLANKS.includes(s[i - 1])) i--;
+  return s.slice(0, i);
+};
+export const trimBlanks = (s) => trimEnd(trimStart(s));
+
+// Logical lines as getline_implementation (condor_utils/config.cpp) reads
+// them: each physical line is trimmed at both ends, and one that then ends in
+// `\` loses it and is joined with the next (also when blanks followed the
+// `\`). A comment line does not continue (CONFIG_GETLINE_OPT_COMMENT_DOESNT_CONTINUE).
+// Each logical line keeps the number of its first physical line.
 function logicalLines(text) {
   const out = [];
-  const raw = text.split(/\r?\n/);
+  const raw = text.split('\n');
+  if (raw[raw.length - 1] === '') raw.pop();
   for (let i = 0; i < raw.length; i++) {
     const start = i + 1;
-    let line = raw[i];
-    while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + raw[++i];
+    let line = trimBlanks(raw[i]);
+    const comment = line.startsWith('#');
+    while (!comment && line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + trimBlanks(raw[++i]);
+    if (!comment && line.endsWith('\\')) line = line.slice(0, -1);
     out.push({ no: start, text: line });
   }
   return out;
@@ -40,7 +61,7 @@ export function parseSubmitFile(text, cwd) {
   const statements = [];
   for (let i = 0; i < lines.length; i++) {
     const { no, text: line } = lines[i];
-    const t = line.trim();
+    const t = line;
     if (t === '' || t.startsWith('#')) continue;
     const q = /^queue(?:\s+(.*))?$/i.exec(t);
     if (q) {
@@ -58,14 +79,14 @@ export function parseSubmitFile(text, cwd) {
       if (no === lastQueue) break;
       continue;
     }
-    const custom = /^(?:\+|MY\.)([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/i.exec(t);
+    const custom = /^(?:\+|MY\.)([A-Za-z_][A-Za-z0-9_]*)[ \t\v\f\r]*=(.*)$/is.exec(t);
     if (custom) {
-      statements.push({ kind: 'attr', no, name: custom[1], value: custom[2].trim() });
+      statements.push({ kind: 'attr', no, name: custom[1], value: trimBlanks(custom[2]) });
       continue;
     }
-    const kv = /^([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$/.exec(t);
+    const kv = /^([A-Za-z_][A-Za-z0-9_.]*)[ \t\v\f\r]*=(.*)$/s.exec(t);
     if (kv) {
-      statements.push({ kind: 'set', no, key: kv[1], value: kv[2].trim() });
+      statements.push({ kind: 'set', no, key: kv[1], value: trimBlanks(kv[2]) });
       continue;
     }
     throw new SubmitFileError(no);
@@ -160,18 +181,28 @@ export function expandProcs(statements) {
   return procs;
 }
 
+// $(DOLLAR) stands for a `$` that no later pass expands: kept as this mark until the end.
+const DOLLAR_MARK = '\u0000';
+
 /**
  * Expand $(name), $(name:default) and $ENV(name) in a value. `lookup` maps
- * a lowercase name to its raw value or undefined; `$$(...)` is left alone.
+ * a lowercase name to its raw value or undefined; `$$(...)` is left alone
+ * (the schedd expands it when the job is matched), and `$(DOLLAR)` gives a
+ * literal `$` (condor_utils/config.cpp, DOLLAR_ID).
  */
-export function expandMacros(value, lookup, env, depth = 0) {
+export function expandMacros(value, lookup, env) {
+  return expandMarked(value, lookup, env, 0).split(DOLLAR_MARK).join('$');
+}
+
+function expandMarked(value, lookup, env, depth) {
   if (depth > 32 || !value.includes('$')) return value;
   return value.replace(/\$\$\([^)]*\)|\$ENV\(([^)]*)\)|\$\(([A-Za-z_][\w.]*)(?::([^)]*))?\)/gi, (all, envName, name, dflt) => {
     if (all.startsWith('$$')) return all;
     if (envName !== undefined) return env[envName] ?? '';
+    if (name.toLowerCase() === 'dollar') return DOLLAR_MARK;
     const raw = lookup(name.toLowerCase());
     if (raw === undefined) return dflt ?? '';
-    return expandMacros(raw, lookup, env, depth + 1);
+    return expandMarked(raw, lookup, env, depth + 1);
   });
 }
 
@@ -246,4 +277,31 @@ export function parseMegabytes(value) {
   if (!m) return undefined;
   const factor = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 }[(m[2] ?? 'M')[0].toUpperCase()];
   return Math.ceil(Number(m[1]) * factor);
+}
+
+/** How condor_submit looks up a macro name for one proc: built-ins, queue variables, commands, then name=value arguments. */
+export function procLookup(proc, cluster, procId, macros = {}) {
+  return (name) => {
+    const special = { cluster, clusterid: cluster, process: procId, procid: procId, node: procId, step: proc.step, itemindex: proc.itemIndex, row: proc.row }[name];
+    if (special !== undefined) return String(special);
+    if (name in proc.vars) return proc.vars[name];
+    return proc.settings.get(name)?.value ?? macros[name];
+  };
+}
+
+/**
+ * What condor_submit reads from a description, per proc: each command's
+ * value after macro expansion (by lowercase key) and each custom attribute's
+ * expression text after expansion (by name). Procs of one description are
+ * numbered here as one cluster.
+ */
+export function readSubmitDescription(text, { cwd = process.cwd(), cluster = 1, env = {} } = {}) {
+  return expandProcs(parseSubmitFile(text, cwd)).map((proc, procId) => {
+    const lookup = procLookup(proc, cluster, procId);
+    const settings = {};
+    for (const [key, { value }] of proc.settings) settings[key] = expandMacros(value, lookup, env);
+    const attrs = {};
+    for (const { name, value } of proc.attrs) attrs[name] = expandMacros(value, lookup, env);
+    return { settings, attrs };
+  });
 }

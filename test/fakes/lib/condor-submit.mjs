@@ -13,6 +13,7 @@ import {
   parseEnvironment,
   parseMegabytes,
   parseSubmitFile,
+  procLookup,
   selectGetenv,
 } from './condor-submit-file.mjs';
 import { SCHEDD_ADDR, STARTD_ADDR, condorJobsDir, eventId, eventText, userLogDateFormat } from './condor-jobs.mjs';
@@ -84,12 +85,7 @@ const UNIVERSES = { vanilla: 5, scheduler: 7, local: 12, docker: 5, container: 5
 /** Resolve one proc's description into the job ad, runner settings and environment. */
 function resolveProc(proc, cluster, procId, ctx) {
   const { opts, cwd, faults, dir, cmd } = ctx;
-  const lookup = (name) => {
-    const special = { cluster, clusterid: cluster, process: procId, procid: procId, node: procId, step: proc.step, itemindex: proc.itemIndex, row: proc.row }[name];
-    if (special !== undefined) return String(special);
-    if (name in proc.vars) return proc.vars[name];
-    return proc.settings.get(name)?.value ?? opts.macros[name];
-  };
+  const lookup = procLookup(proc, cluster, procId, opts.macros);
   const get = (...keys) => {
     for (const k of keys) {
       const s = proc.settings.get(k);
