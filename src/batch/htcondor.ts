@@ -42,11 +42,36 @@ export const HTCONDOR_STATES: Readonly<Record<number, JobState>> = {
 
 // ---------------------------------------------------------------- submission
 
-/** A literal value in a submit description: on one line, with `$` kept from macro expansion. */
-const literal = (what: string, value: string): string => {
+// What condor_submit's reader trims from each line and value: C isspace(), ASCII only.
+const EDGE_BLANKS = /^[ \t\v\f]|[ \t\v\f]$/;
+
+/**
+ * A value condor_submit reads back as written: on one line, not ending in a
+ * backslash (it trims the line, then joins one ending in `\` with the next:
+ * the following command, or `queue`, would be lost), and without blanks at
+ * either end (trimmed). There is no escape for either, so such a value is
+ * refused.
+ */
+const checkLine = (what: string, value: string): void => {
   rejectLineBreaks(what, value);
-  // condor_submit trims values, so surrounding blanks would be lost.
-  if (value !== value.trim()) throw badSettings(`${what} ${JSON.stringify(value)} starts or ends with blanks, which condor_submit drops`);
+  if (/\\[ \t\v\f]*$/.test(value)) {
+    throw badSettings(
+      `${what} ${JSON.stringify(value)} ends with a backslash, which condor_submit reads as joining the next line of the submit description`,
+      'remove the trailing backslash',
+    );
+  }
+  if (EDGE_BLANKS.test(value)) {
+    throw badSettings(`${what} ${JSON.stringify(value)} starts or ends with blanks, which condor_submit drops`, 'remove the blanks at either end');
+  }
+};
+
+/** A literal value in a submit description, with `$` kept from macro expansion. */
+const literal = (what: string, value: string): string => {
+  checkLine(what, value);
+  // The schedd replaces $$(Attr) in job attributes with the matched machine's attribute; no escape exists.
+  if (value.includes('$$(')) {
+    throw badSettings(`${what} ${JSON.stringify(value)} contains "$$(", which HTCondor replaces with a machine attribute when the job is matched`);
+  }
   return value.replace(/\$/g, '$(DOLLAR)');
 };
 
@@ -102,7 +127,7 @@ const generatedEntries = (job: JobSpec): Entry[] => {
 const settingText = (key: string, value: string | number | boolean): string => {
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   const text = String(value);
-  rejectLineBreaks(`htcondor_settings ${key}`, text);
+  checkLine(`htcondor_settings ${key}`, text);
   return text;
 };
 

@@ -11,6 +11,7 @@ import {
   renderSubmitDescription,
   submitGroupKey,
 } from '../../src/batch/htcondor.js';
+import { readSubmitDescription } from '../fakes/lib/condor-submit-file.mjs';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
 const HEADER = [
@@ -90,6 +91,36 @@ describe('HTCondor submit description', () => {
     expect(text).toContain('batch_name = Avg $(DOLLAR)(Cluster)\n');
     expect(text).toContain('+B2RunTag = "run \\"x\\" \\\\ $(DOLLAR)(y)"\n');
     expect(classAdString('a"b\\c')).toBe('"a\\"b\\\\c"');
+  });
+
+  it('writes values that condor_submit reads back exactly: $, blanks and backslashes inside, Unicode blanks at the ends', () => {
+    const job = jobSpec({
+      jobName: '\u00a0Avg $(Cluster) \\ x\u00a0',
+      stdoutPath: '/data/a\\b $HOME/stdout',
+      runTag: 'run \\',
+      systemSettings: { requirements: 'Memory > 2 && Cpus >= 1', '+Site': '"x \\"' },
+    });
+    const [proc, ...more] = readSubmitDescription(renderSubmitDescription(job));
+    expect(more).toEqual([]);
+    expect(proc!.settings.batch_name).toBe(job.jobName);
+    expect(proc!.settings.output).toBe(job.stdoutPath);
+    expect(proc!.settings.requirements).toBe('Memory > 2 && Cpus >= 1');
+    expect(proc!.attrs.B2RunTag).toBe(classAdString('run \\'));
+    expect(proc!.attrs.Site).toBe('"x \\"');
+  });
+
+  it.each([
+    ['a job name ending in a backslash', { jobName: 'Avg\\' }, 'backslash'],
+    ['a job name ending in a backslash and blanks', { jobName: 'Avg\\ ' }, 'backslash'],
+    ['a transfer file ending in a backslash', { transferFiles: ['/data/a\\'] }, 'backslash'],
+    ['a setting ending in a backslash', { systemSettings: { requirements: 'x \\' } }, 'backslash'],
+    ['a setting starting with blanks', { systemSettings: { arguments: '  -v' } }, 'blanks'],
+    ['a setting ending with a tab', { systemSettings: { '+Site': '"x"\t' } }, 'blanks'],
+    ['a job name with $$(, which the match would replace', { jobName: 'a$$(Name)' }, '$$('],
+  ])('refuses %s rather than write something condor_submit reads differently', (_what, overrides, mentioned) => {
+    const error = thrownBy(() => renderSubmitDescription(jobSpec(overrides)));
+    expect(error.reason).toBe('bad-batch-settings');
+    expect(error.message).toContain(mentioned);
   });
 
   it.each([
