@@ -9,6 +9,7 @@
  */
 import { ok, fail, type Failure, type Result } from '../errors.js';
 import { shellQuote } from '../wrapper/quote.js';
+import { MAX_ARG_BYTES } from '../wrapper/wrapper.js';
 import {
   badSettings,
   checkOptionKey,
@@ -93,13 +94,33 @@ export const lsfRunLimit = (seconds: number): string => {
 // `-J name[1-10]` submits a job array: brackets in a name must not reach bsub.
 const lsfJobName = (name: string): string => name.replace(/[[\]]/g, '_');
 
+// bsub -o/-oo/-e/-eo: "The file path can contain up to 4094 characters ... including expanded values for %J and %I".
+const MAX_LSF_PATH = 4094;
+
+/**
+ * A log path bsub writes to as given. LSF replaces %J (job id) and %I (array
+ * index, 0 outside arrays) in -oo/-eo paths and has no escape for them, so a
+ * path holding either (from log_dir or a parameter value) is refused.
+ */
+const logPath = (what: string, value: string): string => {
+  const pattern = /%[JI]/.exec(value);
+  if (pattern !== null) {
+    throw badSettings(
+      `${what} ${JSON.stringify(value)} contains ${pattern[0]}, which LSF replaces in -oo/-eo paths (%J with the job id, %I with the array index), with no way to escape it`,
+      'for LSF jobs, use a log_dir and parameter values without %J or %I',
+    );
+  }
+  if (value.length > MAX_LSF_PATH) throw badSettings(`${what} is ${value.length} characters long; LSF takes at most ${MAX_LSF_PATH}`, 'use a shorter log_dir or shorter parameter values');
+  return value;
+};
+
 const generatedOptions = (job: JobSpec, unit: LsfMemoryUnit): Option[] => {
   const resources = checkResources(job.resources);
   const options: Option[] = [
     ['J', lsfJobName(job.jobName)],
     [TAG_OPTION, job.runTag],
-    ['oo', job.stdoutPath],
-    ['eo', job.stderrPath],
+    ['oo', logPath('stdout path', job.stdoutPath)],
+    ['eo', logPath('stderr path', job.stderrPath)],
     // Two argv elements: "-env all" as one is not an option bsub knows.
     ['env', 'all'],
   ];
@@ -134,6 +155,9 @@ export const bsubArguments = (job: JobSpec, options: LsfAdapterOptions = {}): st
     args.push(`-${option}`);
     if (value !== true) {
       rejectLineBreaks(`bsub option -${option}`, value);
+      // Longer, and bsub would not even start (E2BIG).
+      const bytes = Buffer.byteLength(value) + 1;
+      if (bytes > MAX_ARG_BYTES) throw badSettings(`bsub option -${option} is ${bytes} bytes long; Linux passes at most ${MAX_ARG_BYTES} bytes per argument`);
       args.push(value);
     }
   }

@@ -102,6 +102,22 @@ describe('bsub command line', () => {
   });
 
   it.each([
+    ['%J in the stdout path', { stdoutPath: '/data/logs/n=%J/Average/stdout' }, '%J'],
+    ['%I in the stderr path', { stderrPath: '/data/logs/n=%I/Average/stderr' }, '%I'],
+    ['a stdout path longer than LSF takes', { stdoutPath: `/data/${'d'.repeat(4090)}/stdout` }, '4094'],
+    ['a job name exec could not pass', { jobName: 'n'.repeat(200_000) }, 'bytes'],
+  ])('refuses %s rather than let bsub change or reject it', (_what, overrides, mentioned) => {
+    const error = thrownBy(() => bsubArguments(jobSpec(overrides)));
+    expect(error.reason).toBe('bad-batch-settings');
+    expect(error.message).toContain(mentioned);
+  });
+
+  it('keeps % signs LSF leaves alone in the log paths', () => {
+    const args = bsubArguments(jobSpec({ stdoutPath: '/data/logs/n=%j %i 100%/stdout' }));
+    expect(args[args.indexOf('-oo') + 1]).toBe('/data/logs/n=%j %i 100%/stdout');
+  });
+
+  it.each([
     ['a Jd setting, which would hide the run tag', { systemSettings: { Jd: 'mine' } }, '"Jd"'],
     ['an option name with a dash', { systemSettings: { '-q': 's' } }, '"-q"'],
     ['a line break in a value', { systemSettings: { P: 'a\nb' } }, 'line break'],

@@ -32,6 +32,16 @@ describe('bsub', () => {
     expect(bsub('-q', 'short', job).stdout).toBe('Job <2> is submitted to queue <short>.\n');
   });
 
+  it('replaces %J with the job id and %I with 0 in -oo, -eo and -i paths, as LSF does', async () => {
+    script(cluster, 'job.sh', 'cat; echo err >&2');
+    fs.writeFileSync(path.join(cluster.dir, 'in.1_0'), 'input\n');
+    cluster.setFaults({ lsfJobReport: false });
+    bsub('-oo', 'o.%J_%I', '-eo', 'e.%J_%I', '-i', 'in.%J_%I', './job.sh');
+    await done('1');
+    expect(read(cluster, 'o.1_0')).toBe('input\n');
+    expect(read(cluster, 'e.1_0')).toBe('err\n');
+  });
+
   it('appends with -o, overwrites with -oo, and puts stderr in the -o file without -e', async () => {
     script(cluster, 'job.sh', 'echo out; echo err >&2');
     fs.writeFileSync(path.join(cluster.dir, 'append.log'), 'old\n');
