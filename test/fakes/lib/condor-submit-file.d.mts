@@ -10,6 +10,8 @@ export function trimBlanks(text: string): string;
 export interface SubmittedProc {
   /** Each command's value after macro expansion, by lowercase key. */
   readonly settings: Readonly<Record<string, string>>;
+  /** Each command's value as read, before macro expansion, by lowercase key. */
+  readonly raw: Readonly<Record<string, string>>;
   /** Each custom attribute's expression text after macro expansion, by name as written. */
   readonly attrs: Readonly<Record<string, string>>;
 }

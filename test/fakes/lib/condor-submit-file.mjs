@@ -299,9 +299,13 @@ export function readSubmitDescription(text, { cwd = process.cwd(), cluster = 1, 
   return expandProcs(parseSubmitFile(text, cwd)).map((proc, procId) => {
     const lookup = procLookup(proc, cluster, procId);
     const settings = {};
-    for (const [key, { value }] of proc.settings) settings[key] = expandMacros(value, lookup, env);
+    const raw = {};
+    for (const [key, { value }] of proc.settings) {
+      settings[key] = expandMacros(value, lookup, env);
+      raw[key] = value;
+    }
     const attrs = {};
     for (const { name, value } of proc.attrs) attrs[name] = expandMacros(value, lookup, env);
-    return { settings, attrs };
+    return { settings, raw, attrs };
   });
 }
