@@ -260,8 +260,11 @@ export interface LsfAdapter extends BatchAdapter {
 export const createLsfAdapter = (options: LsfAdapterOptions = {}): LsfAdapter => ({
   name: 'lsf',
   detectBinary: 'bsub',
-  // Everything is on the command line.
-  submitFiles: () => [],
+  // Everything is on the command line; building it here too lets a value bsub cannot take stop the run before anything is submitted.
+  submitFiles: (job) => {
+    bsubArguments(job, options);
+    return [];
+  },
   submitCommand: (job, bin) => command(bin, 'bsub', bsubArguments(job, options), job.taskFileDir),
   parseSubmitOutput: parseBsubOutput,
   statusCommand: (ctx, bin) => bjobsCommand(ctx.jobIds, ctx, bin),
