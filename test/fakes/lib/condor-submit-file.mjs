@@ -208,7 +208,7 @@ function expandMarked(value, lookup, env, depth) {
 
 /** HTCondor `arguments`: new syntax when double-quoted ('' and "" escape), else split on spaces. */
 export function parseArguments(value) {
-  const v = value.trim();
+  const v = trimBlanks(value);
   if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) return { argv: splitNewSyntax(v.slice(1, -1).replace(/""/g, '"')), newSyntax: true };
   return { argv: v.split(/\s+/).filter(Boolean).map((a) => a.replace(/\\"/g, '"')), newSyntax: false };
 }
@@ -244,7 +244,7 @@ function splitNewSyntax(s) {
 
 /** HTCondor `environment`: new syntax "A=1 B='x y'" or old syntax A=1;B=2. */
 export function parseEnvironment(value) {
-  const v = value.trim();
+  const v = trimBlanks(value);
   const pairs = v.length >= 2 && v.startsWith('"') && v.endsWith('"')
     ? splitNewSyntax(v.slice(1, -1).replace(/""/g, '"'))
     : v.split(';').map((p) => p.trim()).filter(Boolean);
