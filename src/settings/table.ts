@@ -98,7 +98,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'htcondor_settings', type: OBJECT, default: value({}), description: 'extra submit-description lines; they override generated ones' },
   { key: 'transfer_files', type: STRING_LIST, default: value([]), description: 'HTCondor: absolute paths transferred to the job (needs working_dir ".")' },
   { key: 'lsf_settings', type: OBJECT, default: value({}), description: 'extra bsub options: {"R": "rusage[mem=2000]"} gives -R rusage[mem=2000]' },
-  { key: 'slurm_settings', type: OBJECT, default: value({}), description: 'extra #SBATCH options: {"export": "NONE"} gives --export=NONE' },
+  { key: 'slurm_settings', type: OBJECT, default: value({}), description: 'extra sbatch options: {"export": "NONE"} gives --export=NONE' },
   { key: 'sge_settings', type: OBJECT, default: value({}), description: 'extra qsub options: {"l": "h_vmem=2G"} gives -l h_vmem=2G' },
   { key: 'batch_commands', type: { kind: 'command-map' }, default: value({}), description: 'replace batch binaries, e.g. {"sbatch": "/opt/slurm/bin/sbatch"}' },
   // Talking to the batch system
