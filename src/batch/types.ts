@@ -85,6 +85,8 @@ export interface JobSpec {
   /** HTCondor `transfer_files` (absolute paths), plus the env_script when set. */
   readonly transferFiles: readonly string[];
   readonly envScript?: string;
+  /** Grid Engine: the `-l` resource `memory` is asked for as (setting `sge_memory_resource`). */
+  readonly sgeMemoryResource?: string;
 }
 
 /** Context of a status query: all jobs of one run, by tag and by id. */

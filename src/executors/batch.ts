@@ -530,6 +530,7 @@ export class BatchExecutor implements Executor {
       systemSettings: getSetting<Record<string, string | number | boolean>>(`${system}_settings`, { task }),
       transferFiles: [...transfer, ...(envScript && transfer.length > 0 ? [resolveFromPipeline(envScript)] : [])],
       ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
+      ...(system === 'sge' ? { sgeMemoryResource: getSetting<string>('sge_memory_resource', { task }) } : {}),
     };
   }
 
