@@ -212,6 +212,28 @@ export const sgeAddressSpaceLimit = (job: JobSpec, options: SgeAdapterOptions = 
     .map(([, entry]) => String(entry))
     .find((entry) => ADDRESS_SPACE_LIMITS.has(entry.split('=')[0]!.trim()));
 
+// V8 cannot reserve its address space (at start-up), or its heap cannot grow.
+const NODE_OUT_OF_MEMORY = /Fatal process (?:OOM|out of memory)|JavaScript heap out of memory/;
+// How V8 ends the process when that happens.
+const SIGTRAP_STATUS = 128 + 5;
+const SIGABRT_STATUS = 128 + 6;
+
+/**
+ * Why a job died, when it ran under an address-space limit and died as Node
+ * does when that limit is too small (SIGTRAP, or V8's out-of-memory report
+ * in its stderr): it exceeded its memory limit, not some signal.
+ */
+export const explainSgeExit = (job: JobSpec, exitStatus: number, stderrTail: string, options: SgeAdapterOptions = {}): string | undefined => {
+  const limit = sgeAddressSpaceLimit(job, options);
+  if (limit === undefined) return undefined;
+  const reported = NODE_OUT_OF_MEMORY.test(stderrTail);
+  if (exitStatus !== SIGTRAP_STATUS && !(reported && (exitStatus === SIGABRT_STATUS || exitStatus < 128))) return undefined;
+  return (
+    `the job exceeded its memory limit (${limit}): it died ${reported ? 'out of memory' : 'with SIGTRAP'} under this address-space limit, ` +
+    'and Node reserves far more address space than it uses; ask for more memory, or let sge_memory_resource be mem_free (the default)'
+  );
+};
+
 /** The script's text: the task's log files opened with bash quoting, then the wrapper. */
 export const renderSgeScript = (job: JobSpec, options: SgeAdapterOptions = {}): string => {
   for (const [what, path] of [
@@ -369,6 +391,7 @@ export const createSgeAdapter = (options: SgeAdapterOptions = {}): SgeAdapter =>
   // One scan of the accounting file for the whole run, however many jobs are asked about.
   historyCommands: (jobIds, ctx, bin) => (jobIds.length === 0 ? [] : [command(bin, 'qacct', ['-j', `${namePrefix(ctx.runTag)}*`])]),
   parseHistoryOutput: parseQacctOutput,
+  explainExit: (job, exitStatus, stderrTail) => explainSgeExit(job, exitStatus, stderrTail, options),
   errorReasonCommand: (jobId, bin) => command(bin, 'qstat', ['-j', jobId]),
   parseErrorReason: (stdout) => parseSgeErrorReason(stdout),
   killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'qdel', ids)),

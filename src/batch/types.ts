@@ -150,6 +150,12 @@ export interface BatchAdapter {
    */
   errorReasonCommand?(jobId: string, bin: BinaryLookup): Command;
   parseErrorReason?(stdout: string, stderr: string, exitCode: number): string | undefined;
+  /**
+   * What a non-zero exit status means, when the system knows better than
+   * "exit code n" or "killed by signal n" (Grid Engine: Node dying under an
+   * h_vmem limit ran out of memory). Undefined: nothing to add.
+   */
+  explainExit?(job: JobSpec, exitStatus: number, stderrTail: string): string | undefined;
   /** Kill commands for these jobs, batched to stay within argv limits. */
   killCommands(jobIds: readonly string[], bin: BinaryLookup): Command[];
 }
