@@ -22,10 +22,12 @@ import path from 'node:path';
 import { createSgeAdapter, sgeJobName } from '../../src/batch/sge.js';
 import type { JobSpec } from '../../src/batch/types.js';
 import { describeIfSge } from '../helpers/clusters.js';
-import { makeProject, runB2 } from '../helpers/b2.js';
+import { leavesPipeline, makeProject, runB2 } from '../helpers/b2.js';
+import { readJournal } from '../../src/journal/journal.js';
+import { listRunIds, runDirAt } from '../../src/journal/run-dir.js';
 import { journaledJobs } from '../helpers/runs.js';
 import { withCanary } from '../helpers/hostile-values.js';
-import { bin, jobSpec } from './helpers.js';
+import { bin, jobSpec, thrownBy } from './helpers.js';
 
 const PURE_COUNT = 3000;
 const REAL_COUNT = 400;
@@ -72,6 +74,16 @@ describe('Grid Engine submission of hostile values (no daemon)', () => {
       const [script] = adapter.submitFiles(job);
       expect(argv).toEqual([...GENERATED.slice(0, 5), sgeJobName(value, value), ...GENERATED.slice(5), queueFor(value), script!.path]);
       expect(script!.content).not.toMatch(/^#\$/m);
+    }
+  });
+
+  it('refuses the values with a line break, which no submit file or command comment can hold, as bad input', () => {
+    const refused = withCanary(canary, PURE_COUNT).filter((value) => /[\n\r]/.test(value));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const value of refused) {
+      const job = hostileJob(value, '/data/tasks');
+      expect(thrownBy(() => adapter.submitCommand(job, bin)).reason).toBe('bad-batch-settings');
+      expect(thrownBy(() => adapter.submitFiles(job)).reason).toBe('bad-batch-settings');
     }
   });
 });
@@ -181,6 +193,31 @@ describeIfSge('Grid Engine submission of hostile values through the real qsub', 
       for (const value of values) {
         const stdout = readFileSync(path.join(dir, 'logs', `value=${value}`, 'Echo', 'stdout'), 'utf8');
         expect(stdout.match(/^ran with .*$/gm)).toEqual([`ran with ${JSON.stringify(value)}`]);
+      }
+    }, 180_000);
+  });
+
+  describe('a run whose folders hold $, # and blanks', () => {
+    const folders = { log_dir: 'logs $HOME #x', state_dir: 'state $JOB_ID #y', task_file_dir: 'tasks $USER #z' };
+    let dir: string;
+    beforeAll(() => {
+      dir = makeProject({ 'pipeline.ts': leavesPipeline(2, { family: 'Leaf', param: 'i', file: 'leaf.txt' }), 'settings.json': JSON.stringify(folders) });
+    });
+    afterAll(() => {
+      const stateDir = path.join(dir, folders.state_dir);
+      const ids = listRunIds(stateDir).flatMap((run) =>
+        readJournal(runDirAt(stateDir, run).journal).flatMap((entry) => (entry.type === 'submitted' ? [entry.jobId] : [])),
+      );
+      if (ids.length > 0) spawnSync('qdel', ids);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('runs, with each task\'s logs where log_dir says', () => {
+      const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'sge', '--setting', 'poll_interval=0.5'], { cwd: dir, timeoutMs: 150_000 });
+      if (result.code !== 0) throw new Error(`b2 exited with ${result.code}:\n${result.output}`);
+      for (const i of [0, 1]) {
+        expect(readFileSync(path.join(dir, `i=${i}`, 'leaf.txt'), 'utf8')).toBe(String(i));
+        expect(readFileSync(path.join(dir, folders.log_dir, `i=${i}`, 'Leaf', 'stdout'), 'utf8')).toContain('b2: finished ');
       }
     }, 180_000);
   });

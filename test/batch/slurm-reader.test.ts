@@ -21,10 +21,12 @@ import path from 'node:path';
 import { createSlurmAdapter } from '../../src/batch/slurm.js';
 import type { JobSpec } from '../../src/batch/types.js';
 import { describeIfSlurm } from '../helpers/clusters.js';
-import { makeProject, runB2 } from '../helpers/b2.js';
+import { leavesPipeline, makeProject, runB2 } from '../helpers/b2.js';
+import { readJournal } from '../../src/journal/journal.js';
+import { listRunIds, runDirAt } from '../../src/journal/run-dir.js';
 import { journaledJobs } from '../helpers/runs.js';
 import { withCanary } from '../helpers/hostile-values.js';
-import { bin, jobSpec } from './helpers.js';
+import { bin, jobSpec, thrownBy } from './helpers.js';
 
 const PURE_COUNT = 3000;
 const REAL_COUNT = 600;
@@ -76,6 +78,16 @@ describe('Slurm submission of hostile values (no daemon)', () => {
       expect(argv).toContain(`--error=${logs[1]}`);
       expect(argv.at(-1)).toBe(script!.path);
       expect(script!.content).not.toMatch(/^#SBATCH/m);
+    }
+  });
+
+  it('refuses the values with a line break, which no submit file or command comment can hold, as bad input', () => {
+    const refused = withCanary(canary, PURE_COUNT).filter((value) => /[\n\r]/.test(value));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const value of refused) {
+      const job = hostileJob(value, '/data/tasks');
+      expect(thrownBy(() => adapter.submitCommand(job, bin)).reason).toBe('bad-batch-settings');
+      expect(thrownBy(() => adapter.submitFiles(job)).reason).toBe('bad-batch-settings');
     }
   });
 });
@@ -161,6 +173,31 @@ describeIfSlurm('Slurm submission of hostile values through the real sbatch', ()
       expect(journaledJobs(dir)).toHaveLength(1);
       const logDir = path.join(dir, 'logs', "value=x\\' --array=1-3 #", 'Echo');
       expect(readFileSync(path.join(logDir, 'stdout'), 'utf8')).toContain(`ran with "x\\\\' --array=1-3 #"`);
+    }, 180_000);
+  });
+
+  describe('a run whose folders hold $, # and blanks', () => {
+    const folders = { log_dir: 'logs \\ $HOME #x', state_dir: 'state $JOB_ID #y', task_file_dir: 'tasks $USER #z' };
+    let dir: string;
+    beforeAll(() => {
+      dir = makeProject({ 'pipeline.ts': leavesPipeline(2, { family: 'Leaf', param: 'i', file: 'leaf.txt' }), 'settings.json': JSON.stringify(folders) });
+    });
+    afterAll(() => {
+      const stateDir = path.join(dir, folders.state_dir);
+      const ids = listRunIds(stateDir).flatMap((run) =>
+        readJournal(runDirAt(stateDir, run).journal).flatMap((entry) => (entry.type === 'submitted' ? [entry.jobId] : [])),
+      );
+      if (ids.length > 0) spawnSync('scancel', ids);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('runs, with each task\'s logs where log_dir says', () => {
+      const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'slurm', '--setting', 'poll_interval=0.5'], { cwd: dir, timeoutMs: 150_000 });
+      if (result.code !== 0) throw new Error(`b2 exited with ${result.code}:\n${result.output}`);
+      for (const i of [0, 1]) {
+        expect(readFileSync(path.join(dir, `i=${i}`, 'leaf.txt'), 'utf8')).toBe(String(i));
+        expect(readFileSync(path.join(dir, folders.log_dir, `i=${i}`, 'Leaf', 'stdout'), 'utf8')).toContain('b2: finished ');
+      }
     }, 180_000);
   });
 });
