@@ -202,9 +202,8 @@ export const qsubOptions = (job: JobSpec, options: SgeAdapterOptions = {}): stri
 ];
 
 /**
- * The memory limit the job runs under, when it limits the address space
- * (`h_vmem=250M`): a Node process that dies at start-up under one was out of
- * memory, however it died.
+ * The memory limit the job runs under when it limits the address space
+ * (`h_vmem=250M`), of which Node reserves far more than it uses.
  */
 export const sgeAddressSpaceLimit = (job: JobSpec, options: SgeAdapterOptions = {}): string | undefined =>
   mergeSettings(job, options.parallelEnvironment ?? 'smp')

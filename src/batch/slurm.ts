@@ -115,8 +115,9 @@ export const slurmTime = (seconds: number): string => {
 type SbatchOption = readonly [option: string, value: string | true];
 
 // Slurm drops every backslash from an --output/--error path and then reads no
-// %-pattern in it (slurmstepd's fname_create): such a path cannot be written
-// for Slurm, so the batch script opens it itself.
+// %-pattern in it (Slurm 22.05: the job fails with JobLaunchFailure when the
+// folder without them does not exist): such a path cannot be written for
+// Slurm, so the batch script opens it itself.
 const slurmCannotName = (path: string): boolean => path.includes('\\');
 
 /** Whether the batch script, not Slurm, opens the task's log files. */
@@ -181,7 +182,7 @@ const optionArgs = ([option, value]: SbatchOption): string[] => {
  */
 export const sbatchOptions = (job: JobSpec): string[] => ['--parsable', ...mergeSettings(generatedOptions(job), job.systemSettings).flatMap(optionArgs)];
 
-// Slurm starts the script with stdin from /dev/null; `>` truncates as Slurm's own --output does.
+// `>` truncates, as Slurm's own --output does by default.
 const logRedirect = (job: JobSpec): string =>
   scriptOpensLogs(job) ? `exec >${shellQuote(job.stdoutPath)} 2>${shellQuote(job.stderrPath)}` : '# Slurm opens the log files.';
 
