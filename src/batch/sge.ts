@@ -1,7 +1,7 @@
 /**
  * Grid Engine (Son of Grid Engine, Univa/Altair, Open Grid Scheduler): a
- * script with `#$` option lines (templates/sge.sh) submitted with
- * `qsub -terse`; `qstat -xml -u <user>` for queued and running jobs; `qacct`
+ * script (templates/sge.sh) submitted with `qsub -terse`, every option on
+ * qsub's command line; `qstat -xml -u <user>` for queued and running jobs; `qacct`
  * for jobs that left qstat.
  *
  * The run tag travels in the job name, `b2-<tag>-<job name>`: qstat and qacct
@@ -12,7 +12,7 @@
  * No `-V` either: the job wrapper sets up the environment.
  */
 import { ok, fail, type Failure, type Result } from '../errors.js';
-import { shellQuote } from '../wrapper/quote.js';
+import { shellJoin, shellQuote } from '../wrapper/quote.js';
 import { loadTemplate, renderTemplate } from '../wrapper/render.js';
 import {
   badSettings,
@@ -97,26 +97,33 @@ export const sgeJobName = (runTag: string, jobName: string): string => `b2-${nam
 
 const namePrefix = (runTag: string): string => `b2-${nameSafe(runTag)}-`;
 
-// qsub reads #$ lines with its own tokenizer: double quotes group words, but
-// there is no escape character, so a quote inside a value cannot be written.
-const sgeWord = (what: string, value: string): string => {
-  rejectLineBreaks(what, value);
-  if (/['"]/.test(value)) throw badSettings(`${what} contains a quote, which Grid Engine cannot read from a #$ line: ${JSON.stringify(value)}`);
-  return value === '' || /\s/.test(value) ? `"${value}"` : value;
-};
-
-// -o and -e take `[host:]path[,...]` lists.
-const logPath = (what: string, path: string): string => {
-  if (/[:,]/.test(path)) throw badSettings(`${what} ${JSON.stringify(path)} contains ':' or ',', which Grid Engine reads as a host or a list`);
-  return sgeWord(what, path);
-};
-
 type Option = readonly [key: string, value: string | true];
 
 // Options b2 relies on: the name carries the run tag; -b y would run the script path as a shell command line.
 const RESERVED: Readonly<Record<string, string>> = {
   N: 'b2 puts the run tag in the job name; use the job_name setting to name jobs',
   b: 'b2 submits a script; binary mode would pass the command through a shell again',
+};
+
+/**
+ * The resource `memory` is asked for by default. mem_free is defined on every
+ * Grid Engine and requestable out of the box: the job goes to a host with that
+ * much memory free (and where a site makes it consumable, it is booked). It
+ * sets no limit on the job's address space, as h_vmem does: Node reserves far
+ * more address space than it uses, and under an h_vmem of some hundred MB it
+ * cannot even start. h_rss would set RLIMIT_RSS, which Linux ignores.
+ */
+export const DEFAULT_SGE_MEMORY_RESOURCE = 'mem_free';
+
+// Resource limits on the address space or data segment: Node cannot start under small ones.
+const ADDRESS_SPACE_LIMITS = new Set(['h_vmem', 's_vmem', 'h_data', 's_data']);
+
+const memoryResource = (job: JobSpec): string => {
+  const name = job.sgeMemoryResource ?? DEFAULT_SGE_MEMORY_RESOURCE;
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+    throw badSettings(`sge_memory_resource ${JSON.stringify(name)} is not a Grid Engine resource name`, 'use a name from `qconf -sc`, e.g. "mem_free" or "h_vmem"');
+  }
+  return name;
 };
 
 /** `-l` resources, by name, so that a setting replaces one resource and keeps the others. */
@@ -129,21 +136,29 @@ const resourceList = (text: string): Map<string, string> =>
       .map((entry) => [entry.split('=')[0]!, entry] as const),
   );
 
+// Grid Engine expands $HOME, $JOB_ID, $USER, ... in -o, -e and -wd paths and reads
+// `host:path,...` lists there, with no escape: no path b2 names carries a value.
+// Its own streams go nowhere (the script opens the task's logs); the job starts in /,
+// which every host has, and the wrapper changes to working_dir.
 const generatedOptions = (job: JobSpec, parallelEnvironment: string): { options: Option[]; resources: Map<string, string> } => {
   const resources = checkResources(job.resources);
   const options: Option[] = [
+    ['C', ''],
     ['N', sgeJobName(job.runTag, job.jobName)],
-    ['o', job.stdoutPath],
-    ['e', job.stderrPath],
-    ['wd', job.workingDir],
+    ['o', '/dev/null'],
+    ['e', '/dev/null'],
+    ['wd', '/'],
     ['S', '/bin/bash'],
   ];
   const slots = resources.cpus ?? 1;
   if (slots > 1) options.push(['pe', `${parallelEnvironment} ${slots}`]);
   if (resources.queue !== undefined) options.push(['q', resources.queue]);
   const limits = new Map<string, string>();
-  // h_vmem is per slot: split the job's memory between them.
-  if (resources.memoryMb !== undefined) limits.set('h_vmem', `h_vmem=${Math.ceil(resources.memoryMb / slots)}M`);
+  // Memory resources are per slot: split the job's memory between them.
+  if (resources.memoryMb !== undefined) {
+    const name = memoryResource(job);
+    limits.set(name, `${name}=${Math.ceil(resources.memoryMb / slots)}M`);
+  }
   if (resources.walltimeSeconds !== undefined) limits.set('h_rt', `h_rt=${clockTime(resources.walltimeSeconds)}`);
   return { options, resources: limits };
 };
@@ -168,19 +183,71 @@ const mergeSettings = (job: JobSpec, parallelEnvironment: string): Option[] => {
   return [...merged.values(), ...[...resources.values()].map((entry): Option => ['l', entry])];
 };
 
-const optionLine = ([key, value]: Option): string => {
-  if (value === true) return `#$ -${key}`;
-  // -pe takes two words, each written separately.
-  if (key === 'pe') return `#$ -pe ${value.split(/\s+/).map((word) => sgeWord('parallel environment', word)).join(' ')}`;
-  if (key === 'o' || key === 'e') return `#$ -${key} ${logPath(key === 'o' ? 'stdout path' : 'stderr path', value)}`;
-  return `#$ -${key} ${sgeWord(`sge option -${key}`, value)}`;
+/** One option as qsub's argv: the value one element (-pe takes two words, each its own). */
+const optionArgs = ([key, value]: Option): string[] => {
+  if (value === true) return [`-${key}`];
+  // The script shows the command line as a comment: a line break would end it.
+  rejectLineBreaks(`sge option -${key}`, value);
+  return key === 'pe' ? ['-pe', ...value.trim().split(/\s+/)] : [`-${key}`, value];
 };
 
-/** The script's text. */
+/**
+ * qsub's options, as argv elements. `-C ''` keeps qsub from reading option
+ * lines in the script: a `#$` line ends at `#`, so a value with one would
+ * lose the rest of its line.
+ */
+export const qsubOptions = (job: JobSpec, options: SgeAdapterOptions = {}): string[] => [
+  '-terse',
+  ...mergeSettings(job, options.parallelEnvironment ?? 'smp').flatMap(optionArgs),
+];
+
+/**
+ * The memory limit the job runs under when it limits the address space
+ * (`h_vmem=250M`), of which Node reserves far more than it uses.
+ */
+export const sgeAddressSpaceLimit = (job: JobSpec, options: SgeAdapterOptions = {}): string | undefined =>
+  mergeSettings(job, options.parallelEnvironment ?? 'smp')
+    .filter(([key]) => key === 'l')
+    .map(([, entry]) => String(entry))
+    .find((entry) => ADDRESS_SPACE_LIMITS.has(entry.split('=')[0]!.trim()));
+
+// V8 cannot reserve its address space (at start-up), or its heap cannot grow.
+const NODE_OUT_OF_MEMORY = /Fatal process (?:OOM|out of memory)|JavaScript heap out of memory/;
+// How V8 ends the process when that happens.
+const SIGTRAP_STATUS = 128 + 5;
+const SIGABRT_STATUS = 128 + 6;
+
+/**
+ * Why a job died, when it ran under an address-space limit and died as Node
+ * does when that limit is too small (SIGTRAP, or V8's out-of-memory report
+ * in its stderr): it exceeded its memory limit, not some signal.
+ */
+export const explainSgeExit = (job: JobSpec, exitStatus: number, stderrTail: string, options: SgeAdapterOptions = {}): string | undefined => {
+  const limit = sgeAddressSpaceLimit(job, options);
+  if (limit === undefined) return undefined;
+  const reported = NODE_OUT_OF_MEMORY.test(stderrTail);
+  if (exitStatus !== SIGTRAP_STATUS && !(reported && (exitStatus === SIGABRT_STATUS || exitStatus < 128))) return undefined;
+  return (
+    `the job exceeded its memory limit (${limit}): it died ${reported ? 'out of memory' : 'with SIGTRAP'} under this address-space limit, ` +
+    'and Node reserves far more address space than it uses; ask for more memory, or let sge_memory_resource be mem_free (the default)'
+  );
+};
+
+/** The script's text: the task's log files opened with bash quoting, then the wrapper. */
 export const renderSgeScript = (job: JobSpec, options: SgeAdapterOptions = {}): string => {
-  rejectLineBreaks('the job wrapper path', job.wrapperPath);
-  const lines = mergeSettings(job, options.parallelEnvironment ?? 'smp').map(optionLine);
-  return renderTemplate(loadTemplate('sge.sh'), { directives: lines.join('\n'), wrapper: shellQuote(job.wrapperPath) });
+  for (const [what, path] of [
+    ['the job wrapper path', job.wrapperPath],
+    ['the stdout path', job.stdoutPath],
+    ['the stderr path', job.stderrPath],
+  ] as const) {
+    rejectLineBreaks(what, path);
+  }
+  return renderTemplate(loadTemplate('sge.sh'), {
+    command: shellJoin(['qsub', ...qsubOptions(job, options), scriptPath(job)]),
+    stdout: shellQuote(job.stdoutPath),
+    stderr: shellQuote(job.stderrPath),
+    wrapper: shellQuote(job.wrapperPath),
+  });
 };
 
 const scriptPath = (job: JobSpec): string => `${job.taskFileDir}/${SGE_SCRIPT_NAME}`;
@@ -316,13 +383,14 @@ export const createSgeAdapter = (options: SgeAdapterOptions = {}): SgeAdapter =>
   name: 'sge',
   detectBinary: 'qsub',
   submitFiles: (job: JobSpec): JobFile[] => [{ path: scriptPath(job), content: renderSgeScript(job, options), mode: 0o755 }],
-  submitCommand: (job, bin) => command(bin, 'qsub', ['-terse', scriptPath(job)], job.taskFileDir),
+  submitCommand: (job, bin) => command(bin, 'qsub', [...qsubOptions(job, options), scriptPath(job)], job.taskFileDir),
   parseSubmitOutput: parseQsubOutput,
   statusCommand: (ctx, bin) => command(bin, 'qstat', ['-xml', '-u', ctx.user]),
   parseStatusOutput: parseQstatXml,
   // One scan of the accounting file for the whole run, however many jobs are asked about.
   historyCommands: (jobIds, ctx, bin) => (jobIds.length === 0 ? [] : [command(bin, 'qacct', ['-j', `${namePrefix(ctx.runTag)}*`])]),
   parseHistoryOutput: parseQacctOutput,
+  explainExit: (job, exitStatus, stderrTail) => explainSgeExit(job, exitStatus, stderrTail, options),
   errorReasonCommand: (jobId, bin) => command(bin, 'qstat', ['-j', jobId]),
   parseErrorReason: (stdout) => parseSgeErrorReason(stdout),
   killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'qdel', ids)),

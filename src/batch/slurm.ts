@@ -1,15 +1,16 @@
 /**
- * Slurm: a batch script with #SBATCH lines (templates/slurm.sh) submitted with
- * `sbatch --parsable`; `squeue -t all` for jobs slurmctld still holds (until
- * MinJobAge after they end); then sacct, `sacct -c` or scontrol, whichever the
- * site keeps, for jobs squeue no longer lists.
+ * Slurm: a batch script (templates/slurm.sh) submitted with
+ * `sbatch --parsable`, every option on sbatch's command line; `squeue -t all`
+ * for jobs slurmctld still holds (until MinJobAge after they end); then
+ * sacct, `sacct -c` or scontrol, whichever the site keeps, for jobs squeue no
+ * longer lists.
  *
  * The run tag travels in `--comment`: squeue shows it (%k) without an
  * accounting database, and it leaves the job name, which users see in
  * `squeue`, to the `job_name` setting.
  */
 import { ok, fail, type Failure, type Result } from '../errors.js';
-import { shellQuote } from '../wrapper/quote.js';
+import { shellJoin, shellQuote } from '../wrapper/quote.js';
 import { loadTemplate, renderTemplate } from '../wrapper/render.js';
 import {
   badSettings,
@@ -111,26 +112,41 @@ export const slurmTime = (seconds: number): string => {
   return `${days}-${rest}`;
 };
 
-type Directive = readonly [option: string, value: string | true];
+type SbatchOption = readonly [option: string, value: string | true];
 
-const generatedDirectives = (job: JobSpec): Directive[] => {
+// Slurm drops every backslash from an --output/--error path and then reads no
+// %-pattern in it (Slurm 22.05: the job fails with JobLaunchFailure when the
+// folder without them does not exist): such a path cannot be written for
+// Slurm, so the batch script opens it itself.
+const slurmCannotName = (path: string): boolean => path.includes('\\');
+
+/** Whether the batch script, not Slurm, opens the task's log files. */
+const scriptOpensLogs = (job: JobSpec): boolean => slurmCannotName(job.stdoutPath) || slurmCannotName(job.stderrPath);
+
+const logOptions = (job: JobSpec): SbatchOption[] =>
+  scriptOpensLogs(job)
+    ? [
+        ['output', '/dev/null'],
+        ['error', '/dev/null'],
+      ]
+    : [
+        ['output', literalFileName(job.stdoutPath)],
+        ['error', literalFileName(job.stderrPath)],
+      ];
+
+const generatedOptions = (job: JobSpec): SbatchOption[] => {
   const resources = checkResources(job.resources);
-  const directives: Directive[] = [
-    ['output', literalFileName(job.stdoutPath)],
-    ['error', literalFileName(job.stderrPath)],
-    ['job-name', job.jobName],
-    [TAG_OPTION, job.runTag],
-  ];
-  if (resources.cpus !== undefined) directives.push(['cpus-per-task', String(resources.cpus)]);
-  if (resources.memoryMb !== undefined) directives.push(['mem', `${resources.memoryMb}M`]);
-  if (resources.walltimeSeconds !== undefined) directives.push(['time', slurmTime(resources.walltimeSeconds)]);
-  if (resources.queue !== undefined) directives.push(['partition', resources.queue]);
-  return directives;
+  const options: SbatchOption[] = [...logOptions(job), ['job-name', job.jobName], [TAG_OPTION, job.runTag]];
+  if (resources.cpus !== undefined) options.push(['cpus-per-task', String(resources.cpus)]);
+  if (resources.memoryMb !== undefined) options.push(['mem', `${resources.memoryMb}M`]);
+  if (resources.walltimeSeconds !== undefined) options.push(['time', slurmTime(resources.walltimeSeconds)]);
+  if (resources.queue !== undefined) options.push(['partition', resources.queue]);
+  return options;
 };
 
 /** Generated options, each replaced in place by a setting of the same option; new settings follow; `false` removes. */
-const mergeSettings = (generated: Directive[], settings: JobSpec['systemSettings']): Directive[] => {
-  const merged = new Map<string, Directive>(generated.map((directive) => [directive[0], directive]));
+const mergeSettings = (generated: SbatchOption[], settings: JobSpec['systemSettings']): SbatchOption[] => {
+  const merged = new Map<string, SbatchOption>(generated.map((option) => [option[0], option]));
   for (const [key, value] of Object.entries(settings)) {
     checkOptionKey('slurm_settings', key);
     const option = LONG_NAMES[key] ?? key;
@@ -141,25 +157,43 @@ const mergeSettings = (generated: Directive[], settings: JobSpec['systemSettings
       );
     }
     if (value === false) merged.delete(option);
-    else merged.set(option, [key, value === true ? true : String(value)]);
+    else merged.set(option, [option, value === true ? true : String(value)]);
   }
   return [...merged.values()];
 };
 
-const directiveLine = ([option, value]: Directive): string => {
+/**
+ * One option as sbatch's argv: `--name=value` in one element, so that
+ * getopt hands sbatch the value as it is; a short option without a long
+ * name takes its value as the next element, which getopt takes whole.
+ */
+const optionArgs = ([option, value]: SbatchOption): string[] => {
   const flag = option.length === 1 ? `-${option}` : `--${option}`;
-  if (value === true) return `#SBATCH ${flag}`;
+  if (value === true) return [flag];
+  // The script shows the command line as a comment: a line break would end it.
   rejectLineBreaks(`slurm option ${option}`, value);
-  // sbatch reads #SBATCH lines with shell-like quoting rules.
-  return option.length === 1 ? `#SBATCH ${flag} ${shellQuote(value)}` : `#SBATCH ${flag}=${shellQuote(value)}`;
+  return option.length === 1 ? [flag, value] : [`${flag}=${value}`];
 };
 
-/** The batch script's text. */
+/**
+ * sbatch's options, as argv elements: never #SBATCH lines, whose reader
+ * takes a backslash for an escape even inside single quotes, so that a
+ * value like `x\' --array=1-3 #` would add options of its own.
+ */
+export const sbatchOptions = (job: JobSpec): string[] => ['--parsable', ...mergeSettings(generatedOptions(job), job.systemSettings).flatMap(optionArgs)];
+
+// `>` truncates, as Slurm's own --output does by default.
+const logRedirect = (job: JobSpec): string =>
+  scriptOpensLogs(job) ? `exec >${shellQuote(job.stdoutPath)} 2>${shellQuote(job.stderrPath)}` : '# Slurm opens the log files.';
+
+/** The batch script's text: no line sbatch reads, and the command line that submits it, for a human. */
 export const renderSlurmScript = (job: JobSpec): string => {
   rejectLineBreaks('the job wrapper path', job.wrapperPath);
-  const directives = mergeSettings(generatedDirectives(job), job.systemSettings);
+  rejectLineBreaks('the stdout path', job.stdoutPath);
+  rejectLineBreaks('the stderr path', job.stderrPath);
   return renderTemplate(loadTemplate('slurm.sh'), {
-    directives: directives.map(directiveLine).join('\n'),
+    command: shellJoin(['sbatch', ...sbatchOptions(job), scriptPath(job)]),
+    logs: logRedirect(job),
     wrapper: shellQuote(job.wrapperPath),
   });
 };
@@ -330,7 +364,7 @@ export const createSlurmAdapter = (options: SlurmAdapterOptions = {}): SlurmAdap
     detectBinary: 'sbatch',
     history,
     submitFiles: (job: JobSpec): JobFile[] => [{ path: scriptPath(job), content: renderSlurmScript(job), mode: 0o755 }],
-    submitCommand: (job, bin) => command(bin, 'sbatch', ['--parsable', scriptPath(job)], job.taskFileDir),
+    submitCommand: (job, bin) => command(bin, 'sbatch', [...sbatchOptions(job), scriptPath(job)], job.taskFileDir),
     parseSubmitOutput: parseSbatchOutput,
     statusCommand: (ctx, bin) => squeueCommand(ctx.jobIds, ctx, bin),
     statusCommands: (ctx, bin) => chunk(ctx.jobIds).map((ids) => squeueCommand(ids, ctx, bin)),

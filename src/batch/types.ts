@@ -85,6 +85,8 @@ export interface JobSpec {
   /** HTCondor `transfer_files` (absolute paths), plus the env_script when set. */
   readonly transferFiles: readonly string[];
   readonly envScript?: string;
+  /** Grid Engine: the `-l` resource `memory` is asked for as (setting `sge_memory_resource`). */
+  readonly sgeMemoryResource?: string;
 }
 
 /** Context of a status query: all jobs of one run, by tag and by id. */
@@ -148,6 +150,12 @@ export interface BatchAdapter {
    */
   errorReasonCommand?(jobId: string, bin: BinaryLookup): Command;
   parseErrorReason?(stdout: string, stderr: string, exitCode: number): string | undefined;
+  /**
+   * What a non-zero exit status means, when the system knows better than
+   * "exit code n" or "killed by signal n" (Grid Engine: Node dying under an
+   * h_vmem limit ran out of memory). Undefined: nothing to add.
+   */
+  explainExit?(job: JobSpec, exitStatus: number, stderrTail: string): string | undefined;
   /** Kill commands for these jobs, batched to stay within argv limits. */
   killCommands(jobIds: readonly string[], bin: BinaryLookup): Command[];
 }

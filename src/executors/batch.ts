@@ -20,6 +20,7 @@ import type { RunDir } from '../journal/run-dir.js';
 import { groupSubmitOutput, submitOutputFile, type AdoptedJob } from '../journal/resume.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
+import { lastLines } from '../report/tail.js';
 import { renderJobWrapper } from '../wrapper/wrapper.js';
 import { describeCommandFailure, runCommand, runCommandSync } from './commands.js';
 import { ACTIVE_STATES, adapterFor, binaryLookup, cancelJobs, plainAdapter, queryJobStates } from './batch-control.js';
@@ -530,6 +531,7 @@ export class BatchExecutor implements Executor {
       systemSettings: getSetting<Record<string, string | number | boolean>>(`${system}_settings`, { task }),
       transferFiles: [...transfer, ...(envScript && transfer.length > 0 ? [resolveFromPipeline(envScript)] : [])],
       ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
+      ...(system === 'sge' ? { sgeMemoryResource: getSetting<string>('sge_memory_resource', { task }) } : {}),
     };
   }
 
@@ -634,11 +636,23 @@ export class BatchExecutor implements Executor {
     this.onOutcome({
       index: tracked.job.index,
       ok: false,
-      message: verdict.message,
+      message: (verdict.reason === 'exit' ? this.explainExit(tracked, verdict.exitCode) : undefined) ?? verdict.message,
       jobId: tracked.jobId,
       ...(verdict.exitCode === undefined ? {} : { exitCode: verdict.exitCode }),
       ...(tracked.queue?.reason ? { detail: `batch system: ${tracked.system}, state ${tracked.queue.native}: ${tracked.queue.reason}` } : {}),
     });
+  }
+
+  /** The system's reading of a non-zero exit, from the end of the job's stderr (see BatchAdapter.explainExit). */
+  private explainExit(tracked: TrackedJob, exitStatus: number | undefined): string | undefined {
+    const adapter = plainAdapter(tracked.system);
+    if (exitStatus === undefined || !adapter.explainExit) return undefined;
+    try {
+      return adapter.explainExit(this.jobSpec(tracked.job, tracked.system), exitStatus, lastLines(tracked.job.logs.stderr, 40).join('\n'));
+    } catch {
+      // Only a better message: the verdict stands without it.
+      return undefined;
+    }
   }
 
   private async kill(system: BatchSystemName, jobIds: readonly string[]): Promise<void> {

@@ -98,8 +98,14 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'htcondor_settings', type: OBJECT, default: value({}), description: 'extra submit-description lines; they override generated ones' },
   { key: 'transfer_files', type: STRING_LIST, default: value([]), description: 'HTCondor: absolute paths transferred to the job (needs working_dir ".")' },
   { key: 'lsf_settings', type: OBJECT, default: value({}), description: 'extra bsub options: {"R": "rusage[mem=2000]"} gives -R rusage[mem=2000]' },
-  { key: 'slurm_settings', type: OBJECT, default: value({}), description: 'extra #SBATCH options: {"export": "NONE"} gives --export=NONE' },
+  { key: 'slurm_settings', type: OBJECT, default: value({}), description: 'extra sbatch options: {"export": "NONE"} gives --export=NONE' },
   { key: 'sge_settings', type: OBJECT, default: value({}), description: 'extra qsub options: {"l": "h_vmem=2G"} gives -l h_vmem=2G' },
+  {
+    key: 'sge_memory_resource',
+    type: STRING,
+    default: value('mem_free'),
+    description: 'Grid Engine resource that memory is requested as, per slot (-l mem_free=…); h_vmem limits address space, under which Node may not start',
+  },
   { key: 'batch_commands', type: { kind: 'command-map' }, default: value({}), description: 'replace batch binaries, e.g. {"sbatch": "/opt/slurm/bin/sbatch"}' },
   // Talking to the batch system
   { key: 'poll_interval', type: DURATION, default: value(10), description: 'seconds between status queries (one query per batch system for all jobs)' },

@@ -26,7 +26,7 @@ describe('createAdapter', () => {
     expect(slurm.value.historyCommands!(['5'], { runTag: 't', jobIds: ['5'], user: 'u' }, (n) => [n])[0]!.argv[0]).toBe('scontrol');
     const sge = createAdapter('uge', { sge: { parallelEnvironment: 'mpi' } });
     if (!sge.ok) throw new Error(sge.error.message);
-    const [file] = sge.value.submitFiles({
+    const spec = {
       taskId: 'T',
       runTag: 't',
       jobName: 'T',
@@ -39,8 +39,8 @@ describe('createAdapter', () => {
       resources: { cpus: 2 },
       systemSettings: {},
       transferFiles: [],
-    });
-    expect(file!.content).toContain('#$ -pe mpi 2\n');
+    };
+    expect(sge.value.submitCommand(spec, (n) => [n]).argv.join(' ')).toContain(' -pe mpi 2 ');
   });
 
   it('names an unknown system and suggests a near one', () => {

@@ -7,105 +7,136 @@ import {
   parseQstatXml,
   parseQsubOutput,
   parseSgeErrorReason,
+  qsubOptions,
   renderSgeScript,
+  sgeAddressSpaceLimit,
   sgeJobName,
   sgeState,
 } from '../../src/batch/sge.js';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
-const HEADER = [
-  '#!/bin/bash',
-  '# b2 batch script for Grid Engine, rendered by src/batch/sge.ts and submitted',
-  '# with `qsub -terse`. qsub reads the option lines below; the job then runs the',
-  '# b2 job wrapper, whose exit-status file decides success.',
-];
+const WRAPPER = '/data/tasks/n=3/Average/job_wrapper.sh';
+const SCRIPT = '/data/tasks/n=3/Average/sge_job.sh';
 
-const script = (...lines: string[]): string => [...HEADER, ...lines].join('\n') + '\n';
+const BASE_OPTIONS = ['-terse', '-C', '', '-N', 'b2-b2-run-1-Average', '-o', '/dev/null', '-e', '/dev/null', '-wd', '/', '-S', '/bin/bash'];
 
-const BASE_OPTIONS = [
-  '#$ -N b2-b2-run-1-Average',
-  '#$ -o /data/logs/n=3/Average/stdout',
-  '#$ -e /data/logs/n=3/Average/stderr',
-  '#$ -wd /data/work',
-  '#$ -S /bin/bash',
-];
-
-describe('Grid Engine script', () => {
-  it('names the job after the run tag, sets logs, working directory and shell, then execs the wrapper', () => {
-    expect(renderSgeScript(jobSpec())).toBe(script(...BASE_OPTIONS, 'exec /data/tasks/n=3/Average/job_wrapper.sh'));
+describe('Grid Engine script and options', () => {
+  it('passes every option as qsub argv with paths that carry no value, and has the script open the logs and exec the wrapper', () => {
+    const job = jobSpec();
+    expect(qsubOptions(job)).toEqual(BASE_OPTIONS);
+    expect(renderSgeScript(job)).toBe(
+      [
+        '#!/bin/bash',
+        '# b2 batch script for Grid Engine, rendered by src/batch/sge.ts. Its options',
+        "# are on qsub's command line, with -C '' so that qsub reads no option line",
+        "# here (such a line ends at '#'). Submitted from this folder with:",
+        `# qsub -terse -C '' -N b2-b2-run-1-Average -o /dev/null -e /dev/null -wd / -S /bin/bash ${SCRIPT}`,
+        '# Grid Engine expands $VAR in the paths it opens: its own streams go to',
+        '# /dev/null, and the task\'s log files, quoted for bash, are opened here.',
+        'exec >>/data/logs/n=3/Average/stdout 2>>/data/logs/n=3/Average/stderr',
+        '# The job runs the b2 job wrapper, whose exit-status file decides success.',
+        `exec ${WRAPPER}`,
+        '',
+      ].join('\n'),
+    );
   });
 
-  it('maps resources: a parallel environment for several cpus, h_vmem per slot, h_rt and the queue', () => {
-    const text = renderSgeScript(jobSpec({ resources: { cpus: 4, memoryMb: 8000, walltimeSeconds: 93784, queue: 'long.q' } }), {
-      parallelEnvironment: 'threads',
-    });
-    expect(text).toBe(
-      script(
-        ...BASE_OPTIONS,
-        '#$ -pe threads 4',
-        '#$ -q long.q',
-        '#$ -l h_vmem=2000M',
-        '#$ -l h_rt=26:03:04',
-        'exec /data/tasks/n=3/Average/job_wrapper.sh',
-      ),
-    );
+  it('maps resources: a parallel environment for several cpus, mem_free per slot, h_rt and the queue', () => {
+    expect(qsubOptions(jobSpec({ resources: { cpus: 4, memoryMb: 8000, walltimeSeconds: 93784, queue: 'long.q' } }), { parallelEnvironment: 'threads' })).toEqual([
+      ...BASE_OPTIONS,
+      '-pe',
+      'threads',
+      '4',
+      '-q',
+      'long.q',
+      '-l',
+      'mem_free=2000M',
+      '-l',
+      'h_rt=26:03:04',
+    ]);
+  });
+
+  it('asks for memory as the resource sge_memory_resource names', () => {
+    expect(qsubOptions(jobSpec({ resources: { memoryMb: 300 }, sgeMemoryResource: 'h_vmem' })).slice(-2)).toEqual(['-l', 'h_vmem=300M']);
+    const error = thrownBy(() => qsubOptions(jobSpec({ resources: { memoryMb: 300 }, sgeMemoryResource: 'h_vmem=1G' })));
+    expect(error).toMatchObject({ reason: 'bad-batch-settings', message: expect.stringContaining('sge_memory_resource "h_vmem=1G"') });
+  });
+
+  it('names the address-space limit a job runs under, if any', () => {
+    expect(sgeAddressSpaceLimit(jobSpec({ resources: { memoryMb: 300 } }))).toBeUndefined();
+    expect(sgeAddressSpaceLimit(jobSpec({ resources: { cpus: 2, memoryMb: 300 }, sgeMemoryResource: 'h_vmem' }))).toBe('h_vmem=150M');
+    expect(sgeAddressSpaceLimit(jobSpec({ systemSettings: { l: 'scratch=1G,s_vmem=2G' } }))).toBe('s_vmem=2G');
   });
 
   it('asks for no parallel environment for one cpu', () => {
-    expect(renderSgeScript(jobSpec({ resources: { cpus: 1, memoryMb: 100 } }))).toBe(
-      script(...BASE_OPTIONS, '#$ -l h_vmem=100M', 'exec /data/tasks/n=3/Average/job_wrapper.sh'),
-    );
+    expect(qsubOptions(jobSpec({ resources: { cpus: 1, memoryMb: 100 } }))).toEqual([...BASE_OPTIONS, '-l', 'mem_free=100M']);
   });
 
   it('lets sge_settings replace options, replace -l resources one by one, add flags and remove with false', () => {
-    const text = renderSgeScript(
+    const options = qsubOptions(
       jobSpec({
         resources: { memoryMb: 1000, walltimeSeconds: 60 },
-        systemSettings: { l: 'h_vmem=4G,scratch=10G', S: '/bin/zsh', wd: false, R: 'y', notify: true, P: 'belle' },
+        systemSettings: { l: 'mem_free=4G,scratch=10G', S: '/bin/zsh', wd: false, R: 'y', notify: true, P: 'belle', pe: 'mpi  8' },
       }),
     );
-    expect(text).toBe(
-      script(
-        '#$ -N b2-b2-run-1-Average',
-        '#$ -o /data/logs/n=3/Average/stdout',
-        '#$ -e /data/logs/n=3/Average/stderr',
-        '#$ -S /bin/zsh',
-        '#$ -R y',
-        '#$ -notify',
-        '#$ -P belle',
-        '#$ -l h_vmem=4G',
-        '#$ -l h_rt=0:01:00',
-        '#$ -l scratch=10G',
-        'exec /data/tasks/n=3/Average/job_wrapper.sh',
-      ),
-    );
+    expect(options).toEqual([
+      '-terse',
+      '-C',
+      '',
+      '-N',
+      'b2-b2-run-1-Average',
+      '-o',
+      '/dev/null',
+      '-e',
+      '/dev/null',
+      '-S',
+      '/bin/zsh',
+      '-R',
+      'y',
+      '-notify',
+      '-P',
+      'belle',
+      '-pe',
+      'mpi',
+      '8',
+      '-l',
+      'mem_free=4G',
+      '-l',
+      'h_rt=0:01:00',
+      '-l',
+      'scratch=10G',
+    ]);
   });
 
   it('drops every generated -l resource with l = false', () => {
-    const text = renderSgeScript(jobSpec({ resources: { memoryMb: 1000 }, systemSettings: { l: false } }));
-    expect(text).not.toContain('-l ');
+    expect(qsubOptions(jobSpec({ resources: { memoryMb: 1000 }, systemSettings: { l: false } }))).not.toContain('-l');
   });
 
-  it('groups values with blanks in double quotes, as qsub reads them, and shell-quotes the exec line', () => {
-    const dir = '/data/my logs $x';
-    const text = renderSgeScript(jobSpec({ stdoutPath: `${dir}/stdout`, workingDir: '/data/my work', wrapperPath: `${dir}/job wrapper.sh` }));
-    expect(text).toContain('#$ -o "/data/my logs $x/stdout"\n');
-    expect(text).toContain('#$ -wd "/data/my work"\n');
-    expect(text).toContain(`exec '/data/my logs $x/job wrapper.sh'\n`);
+  it('gives Grid Engine no path with a value in it, and quotes the log paths and the wrapper for bash', () => {
+    const dir = "/data/it's #$ -t 1-3 $HOME, a:b";
+    const job = jobSpec({ stdoutPath: `${dir}/stdout`, stderrPath: `${dir}/stderr`, workingDir: `${dir}/work`, wrapperPath: `${dir}/job wrapper.sh` });
+    expect(qsubOptions(job)).toEqual(BASE_OPTIONS);
+    const text = renderSgeScript(job);
+    expect(text).not.toMatch(/^#\$/m);
+    expect(text).toContain(`\nexec >>'/data/it'\\''s #$ -t 1-3 $HOME, a:b/stdout' 2>>'/data/it'\\''s #$ -t 1-3 $HOME, a:b/stderr'\n`);
+    expect(text).toContain(`\nexec '/data/it'\\''s #$ -t 1-3 $HOME, a:b/job wrapper.sh'\n`);
+  });
+
+  it('passes values with blanks, quotes and # as one argv element each', () => {
+    const options = qsubOptions(jobSpec({ resources: { queue: 'a "b" #c' }, systemSettings: { P: "it's #x" } }));
+    expect(options.slice(-4)).toEqual(['-q', 'a "b" #c', '-P', "it's #x"]);
   });
 
   it('keeps job names within Grid Engine’s rules', () => {
     expect(sgeJobName('2026-11-24T16:34:00', 'Average(n=3) *x*')).toBe('b2-2026-11-24T16_34_00-Average_n_3___x_');
-    expect(renderSgeScript(jobSpec({ jobName: '3 jobs/1 @host' }))).toContain('#$ -N b2-b2-run-1-3_jobs_1__host\n');
+    expect(qsubOptions(jobSpec({ jobName: '3 jobs/1 @host' }))).toContain('b2-b2-run-1-3_jobs_1__host');
   });
 
   it.each([
-    ['a quote in a path', { workingDir: "/data/it's" }, 'quote'],
-    ['a colon in a log path', { stdoutPath: '/data/a:b/stdout' }, "':' or ','"],
-    ['a comma in a log path', { stderrPath: '/data/a,b/stderr' }, "':' or ','"],
     ['a name setting, which would hide the run tag', { systemSettings: { N: 'mine' } }, '"N"'],
     ['binary mode', { systemSettings: { b: 'y' } }, '"b"'],
     ['a line break in a setting', { systemSettings: { P: 'a\nb' } }, 'line break'],
+    ['a line break in a log path', { stdoutPath: '/data/a\nb/stdout' }, 'line break'],
     ['an option name with a dash', { systemSettings: { '-q': 'x' } }, '"-q"'],
   ])('rejects %s', (_what, overrides, mentioned) => {
     const error = thrownBy(() => renderSgeScript(jobSpec(overrides)));
@@ -114,8 +145,9 @@ describe('Grid Engine script', () => {
   });
 });
 
-describe('Grid Engine script accepted by a real qsub', () => {
-  // qstat-j-b2-script shows the job submitted from a script this module rendered for this spec.
+describe('Grid Engine options accepted by a real qsub', () => {
+  // qstat-j-b2-script shows a job submitted with the options b2 gave it for this spec then (as #$ lines);
+  // test/batch/sge-reader.test.ts checks today's argv against the real qsub.
   const dir = '/tmp/b2-capture/e2e/sge dir/ok';
   const job = jobSpec({
     runTag: 'e2e-tag',
@@ -126,26 +158,15 @@ describe('Grid Engine script accepted by a real qsub', () => {
     stdoutPath: `${dir}/stdout`,
     stderrPath: `${dir}/stderr`,
     resources: { cpus: 2, memoryMb: 500 },
+    sgeMemoryResource: 'h_vmem',
   });
 
-  it('read every option line as written', () => {
-    expect(renderSgeScript(job)).toBe(
-      script(
-        '#$ -N b2-e2e-tag-Fam_ok',
-        `#$ -o "${dir}/stdout"`,
-        `#$ -e "${dir}/stderr"`,
-        `#$ -wd "${dir}"`,
-        '#$ -S /bin/bash',
-        '#$ -pe smp 2',
-        '#$ -l h_vmem=250M',
-        `exec '${dir}/job wrapper.sh'`,
-      ),
-    );
+  it('read the name, shell, parallel environment and resources as given', () => {
+    const options = qsubOptions(job);
+    expect(options.join(' ')).toContain('-N b2-e2e-tag-Fam_ok ');
+    expect(options.join(' ')).toContain(' -S /bin/bash -pe smp 2 -l h_vmem=250M');
     const { stdout } = capture('sge', 'qstat-j-b2-script');
     expect(stdout).toMatch(/^job_name: +b2-e2e-tag-Fam_ok$/m);
-    expect(stdout).toMatch(new RegExp(`^stdout_path_list: +NONE:NONE:${dir}/stdout$`, 'm'));
-    expect(stdout).toMatch(new RegExp(`^stderr_path_list: +NONE:NONE:${dir}/stderr$`, 'm'));
-    expect(stdout).toMatch(new RegExp(`^cwd: +${dir}$`, 'm'));
     expect(stdout).toMatch(/^shell_list: +NONE:\/bin\/bash$/m);
     expect(stdout).toMatch(/^parallel environment: +smp range: 2$/m);
     expect(stdout).toMatch(/^hard resource_list: +h_vmem=250M$/m);
@@ -159,7 +180,7 @@ describe('Grid Engine submission', () => {
     const job = jobSpec();
     expect(adapter.submitFiles(job)).toEqual([{ path: '/data/tasks/n=3/Average/sge_job.sh', content: renderSgeScript(job), mode: 0o755 }]);
     expect(adapter.submitCommand(job, wrappedBin)).toEqual({
-      argv: ['/opt/site/bin/wrap', 'qsub', '-terse', '/data/tasks/n=3/Average/sge_job.sh'],
+      argv: ['/opt/site/bin/wrap', 'qsub', ...BASE_OPTIONS, SCRIPT],
       cwd: '/data/tasks/n=3/Average',
     });
   });

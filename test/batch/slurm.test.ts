@@ -9,73 +9,94 @@ import {
   parseSqueueOutput,
   probeSlurmAccountingCommand,
   renderSlurmScript,
+  sbatchOptions,
   slurmState,
   slurmTime,
 } from '../../src/batch/slurm.js';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
-const HEADER = [
-  '#!/bin/bash',
-  '# b2 batch script for Slurm, rendered by src/batch/slurm.ts and submitted',
-  '# with `sbatch --parsable`. sbatch reads the #SBATCH lines below; the job then',
-  '# runs the b2 job wrapper, whose exit-status file decides success.',
+const WRAPPER = '/data/tasks/n=3/Average/job_wrapper.sh';
+const SCRIPT = '/data/tasks/n=3/Average/slurm_job.sh';
+
+const BASE_OPTIONS = [
+  '--parsable',
+  '--output=/data/logs/n=3/Average/stdout',
+  '--error=/data/logs/n=3/Average/stderr',
+  '--job-name=Average',
+  '--comment=b2-run-1',
 ];
 
-const script = (...lines: string[]): string => [...HEADER, ...lines].join('\n') + '\n';
-
-describe('Slurm batch script', () => {
-  it('names the logs, the job and the run tag, then execs the wrapper', () => {
-    expect(renderSlurmScript(jobSpec())).toBe(
-      script(
-        '#SBATCH --output=/data/logs/n=3/Average/stdout',
-        '#SBATCH --error=/data/logs/n=3/Average/stderr',
-        '#SBATCH --job-name=Average',
-        '#SBATCH --comment=b2-run-1',
-        'exec /data/tasks/n=3/Average/job_wrapper.sh',
-      ),
+describe('Slurm batch script and options', () => {
+  it('passes logs, job name and run tag as sbatch options and writes a script that execs the wrapper', () => {
+    const job = jobSpec();
+    expect(sbatchOptions(job)).toEqual(BASE_OPTIONS);
+    expect(renderSlurmScript(job)).toBe(
+      [
+        '#!/bin/bash',
+        '# b2 batch script for Slurm, rendered by src/batch/slurm.ts. Its options are',
+        "# on sbatch's command line, never in #SBATCH lines (sbatch's own reader of",
+        '# those would take a quote or a backslash in a value for syntax). Submitted',
+        '# from this folder with:',
+        `# sbatch ${BASE_OPTIONS.join(' ')} ${SCRIPT}`,
+        '# The job runs the b2 job wrapper, whose exit-status file decides success.',
+        '# Slurm opens the log files.',
+        `exec ${WRAPPER}`,
+        '',
+      ].join('\n'),
     );
   });
 
   it('maps generic resources to cpus-per-task, mem in MB, time and partition', () => {
-    const text = renderSlurmScript(jobSpec({ resources: { cpus: 4, memoryMb: 2000.5, walltimeSeconds: 90061, queue: 'long' } }));
-    expect(text).toContain(
-      ['#SBATCH --cpus-per-task=4', '#SBATCH --mem=2001M', '#SBATCH --time=1-01:01:01', '#SBATCH --partition=long'].join('\n'),
-    );
+    expect(sbatchOptions(jobSpec({ resources: { cpus: 4, memoryMb: 2000.5, walltimeSeconds: 90061, queue: 'long' } }))).toEqual([
+      ...BASE_OPTIONS,
+      '--cpus-per-task=4',
+      '--mem=2001M',
+      '--time=1-01:01:01',
+      '--partition=long',
+    ]);
   });
 
   it('lets slurm_settings replace generated options in place, add new ones and remove with false', () => {
-    const text = renderSlurmScript(
+    const options = sbatchOptions(
       jobSpec({
         resources: { cpus: 2, walltimeSeconds: 600, queue: 'short' },
-        systemSettings: { t: '2:00:00', partition: false, export: 'NONE', requeue: true, 'mail-type': 'END,FAIL', ntasks: 1 },
+        systemSettings: { t: '2:00:00', partition: false, export: 'NONE', requeue: true, 'mail-type': 'END,FAIL', ntasks: 1, w: 'node[1-2]' },
       }),
     );
-    expect(text).toBe(
-      script(
-        '#SBATCH --output=/data/logs/n=3/Average/stdout',
-        '#SBATCH --error=/data/logs/n=3/Average/stderr',
-        '#SBATCH --job-name=Average',
-        '#SBATCH --comment=b2-run-1',
-        '#SBATCH --cpus-per-task=2',
-        '#SBATCH -t 2:00:00',
-        '#SBATCH --export=NONE',
-        '#SBATCH --requeue',
-        '#SBATCH --mail-type=END,FAIL',
-        '#SBATCH --ntasks=1',
-        'exec /data/tasks/n=3/Average/job_wrapper.sh',
-      ),
-    );
+    expect(options).toEqual([
+      ...BASE_OPTIONS,
+      '--cpus-per-task=2',
+      '--time=2:00:00',
+      '--export=NONE',
+      '--requeue',
+      '--mail-type=END,FAIL',
+      '--ntasks=1',
+      '-w',
+      'node[1-2]',
+    ]);
   });
 
-  it('quotes values the way sbatch reads #SBATCH lines and keeps % literal in log paths', () => {
+  it('passes each value as one argv element, keeps % literal in log paths and shows the command quoted for bash', () => {
     const dir = "/data/it's 100% $HOME";
-    const text = renderSlurmScript(
-      jobSpec({ stdoutPath: `${dir}/stdout`, stderrPath: `${dir}/stderr`, jobName: 'my job', wrapperPath: `${dir}/job wrapper.sh` }),
-    );
-    expect(text).toContain(`#SBATCH --output='/data/it'\\''s 100%% $HOME/stdout'\n`);
-    expect(text).toContain(`#SBATCH --error='/data/it'\\''s 100%% $HOME/stderr'\n`);
-    expect(text).toContain(`#SBATCH --job-name='my job'\n`);
+    const job = jobSpec({ stdoutPath: `${dir}/stdout`, stderrPath: `${dir}/stderr`, jobName: "x\\' --array=1-3 #", wrapperPath: `${dir}/job wrapper.sh` });
+    expect(sbatchOptions(job)).toEqual([
+      '--parsable',
+      `--output=${dir.replace('%', '%%')}/stdout`,
+      `--error=${dir.replace('%', '%%')}/stderr`,
+      "--job-name=x\\' --array=1-3 #",
+      '--comment=b2-run-1',
+    ]);
+    const text = renderSlurmScript(job);
+    expect(text).not.toMatch(/^#SBATCH/m);
+    expect(text).toContain(`# sbatch --parsable '--output=/data/it'\\''s 100%% $HOME/stdout' `);
     expect(text).toContain(`exec '/data/it'\\''s 100% $HOME/job wrapper.sh'\n`);
+  });
+
+  it('has the script open log paths with a backslash, which Slurm would strip, and gives Slurm /dev/null', () => {
+    const dir = '/data/logs/value=a\\b';
+    const job = jobSpec({ stdoutPath: `${dir}/stdout`, stderrPath: `${dir}/stderr` });
+    expect(sbatchOptions(job).slice(1, 3)).toEqual(['--output=/dev/null', '--error=/dev/null']);
+    expect(renderSlurmScript(job)).toContain(`\nexec >'${dir}/stdout' 2>'${dir}/stderr'\nexec ${WRAPPER}\n`);
   });
 
   it.each([
@@ -83,10 +104,11 @@ describe('Slurm batch script', () => {
     ['an option name with dashes', { systemSettings: { '--time': '1:00' } }, '"--time"'],
     ['a line break in a value', { systemSettings: { account: 'a\nb' } }, 'line break'],
     ['a line break in the job name', { jobName: 'a\nb' }, 'line break'],
+    ['a line break in a log path', { stdoutPath: '/data/a\nb/stdout' }, 'line break'],
     ['zero cpus', { resources: { cpus: 0 } }, 'cpus'],
     ['negative memory', { resources: { memoryMb: -1 } }, 'memory'],
   ])('rejects %s', (_what, overrides, mentioned) => {
-    const error = thrownBy(() => renderSlurmScript(jobSpec(overrides)));
+    const error = thrownBy(() => sbatchOptions(jobSpec(overrides)));
     expect(error.reason).toBe('bad-batch-settings');
     expect(error.message).toContain(mentioned);
   });
@@ -102,8 +124,8 @@ describe('Slurm batch script', () => {
   });
 });
 
-describe('Slurm script accepted by a real sbatch', () => {
-  // scontrol-b2-script shows the job submitted from a script this module rendered for this spec.
+describe('Slurm options accepted by a real sbatch', () => {
+  // scontrol-b2-script shows a job submitted with these options.
   const dir = "/tmp/b2-capture/e2e/slurm it's %x dir/ok";
   const job = jobSpec({
     runTag: 'e2e-tag',
@@ -115,10 +137,10 @@ describe('Slurm script accepted by a real sbatch', () => {
     resources: { cpus: 2, memoryMb: 500 },
   });
 
-  it('gave the job the name, tag and resources the script asks for', () => {
-    const text = renderSlurmScript(job);
-    expect(text).toContain("#SBATCH --job-name='Fam ok'\n");
-    expect(text).toContain("#SBATCH --output='/tmp/b2-capture/e2e/slurm it'\\''s %%x dir/ok/stdout'\n");
+  it('gave the job the name, tag and resources the options ask for', () => {
+    const options = sbatchOptions(job);
+    expect(options).toContain('--job-name=Fam ok');
+    expect(options).toContain("--output=/tmp/b2-capture/e2e/slurm it's %%x dir/ok/stdout");
     const { stdout, stderr, exitCode } = capture('slurm', 'scontrol-b2-script');
     expect(stdout).toContain(' JobName=Fam ok ');
     expect(stdout).toContain(' CPUs/Task=2 ');
@@ -130,13 +152,13 @@ describe('Slurm script accepted by a real sbatch', () => {
 describe('Slurm submission', () => {
   const adapter = createSlurmAdapter();
 
-  it('writes slurm_job.sh next to the task and submits it with sbatch --parsable from there', () => {
+  it('writes slurm_job.sh next to the task and submits it with sbatch and its options from there', () => {
     const job = jobSpec();
     expect(adapter.submitFiles(job)).toEqual([
       { path: '/data/tasks/n=3/Average/slurm_job.sh', content: renderSlurmScript(job), mode: 0o755 },
     ]);
     expect(adapter.submitCommand(job, wrappedBin)).toEqual({
-      argv: ['/opt/site/bin/wrap', 'sbatch', '--parsable', '/data/tasks/n=3/Average/slurm_job.sh'],
+      argv: ['/opt/site/bin/wrap', 'sbatch', ...BASE_OPTIONS, '/data/tasks/n=3/Average/slurm_job.sh'],
       cwd: '/data/tasks/n=3/Average',
     });
   });
