@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { averagePipeline, B2_BIN, flakyPipeline, makeProject, runB2 } from '../helpers/b2.js';
 
@@ -45,6 +45,26 @@ const gatedPipeline = (): string =>
       const { existsSync } = await import('node:fs');
       while (!existsSync(new URL('./go-' + this.some_parameter, import.meta.url))) await new Promise((r) => setTimeout(r, 50));`,
   }).replace('run() {', 'async run() {');
+
+/** Ten gated tasks under one that averages them; every run() first appends its name to the file `ran`. */
+const countingGatedPipeline = (): string => `
+  import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+  import { Task, param } from 'b2';
+  const ran = (name) => appendFileSync(new URL('./ran', import.meta.url), name + '\\n');
+  export class Gated extends Task.with({ n: param.int() }) {
+    *output() { yield this.addToOutput('gated.txt'); }
+    async run() {
+      ran(String(this.n));
+      while (!existsSync(new URL('./go-' + this.n, import.meta.url))) await new Promise((r) => setTimeout(r, 50));
+      writeFileSync(this.getOutputFileName('gated.txt'), String(this.n));
+    }
+  }
+  export class Average extends Task {
+    *requires() { for (let n = 0; n < 10; n++) yield new Gated({ n }); }
+    *output() { yield this.addToOutput('average.txt'); }
+    run() { ran('average'); writeFileSync(this.getOutputFileName('average.txt'), '4.5'); }
+  }
+  export default new Average();`;
 
 describe('journal and b2 status (local)', () => {
   it('shows a finished run with counts, families and failures, as text and JSON', () => {
@@ -156,5 +176,32 @@ describe('run lock', () => {
     for (let n = 0; n < 10; n++) writeFileSync(path.join(dir, `go-${n}`), '');
     const second = runB2(['run', 'pipeline.ts'], { cwd: dir });
     expect(second.code).toBe(0);
+  }, 180_000);
+
+  it('still holds after a runner died mid-write: the runner that takes over is seen, a third is refused, nothing runs twice', async () => {
+    const dir = makeProject({ 'pipeline.ts': countingGatedPipeline() });
+    const first = startRun(dir, ['pipeline.ts', '-w', '2', '--no-progress']);
+    await waitFor('first run registered', () => runB2(['status', '--json'], { cwd: dir }).stdout.includes('"phase": "running"'));
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const runs = path.join(dir, '.b2', 'runs');
+    const journal = path.join(runs, readdirSync(runs).find((name) => !name.startsWith('.'))!, 'journal.jsonl');
+    // What a crash in the middle of a write leaves: a line without its end.
+    appendFileSync(journal, '{"t":1,"type":"succeeded","id":"Gat');
+    writeFileSync(path.join(dir, 'ran'), '');
+    const second = startRun(dir, ['pipeline.ts', '-w', '2', '--no-progress']);
+    try {
+      await waitFor('the second runner to take over', () => second.output().includes('resuming'));
+      await waitFor('the second runner to be seen alive', () => statusJson(dir).runner.kind === 'alive', 10_000);
+      const third = runB2(['run', 'pipeline.ts'], { cwd: dir });
+      expect(third.code).toBe(2);
+      expect(third.stderr).toContain('is working on');
+    } finally {
+      for (let n = 0; n < 10; n++) writeFileSync(path.join(dir, `go-${n}`), '');
+    }
+    expect(await second.exit).toBe(0);
+    const started = readFileSync(path.join(dir, 'ran'), 'utf8').trim().split('\n');
+    expect(started.sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'average']);
+    expect(statusJson(dir).runner.kind).toBe('finished');
   }, 180_000);
 });
