@@ -72,6 +72,32 @@ describe('b2 run (local workers)', () => {
     expect(result.stdout).toMatch(/MyNumberTask\s+0\s+8\s+2\s+0/);
   });
 
+  it('a task killed mid-write leaves no output that counts as complete, whichever way it got the paths', () => {
+    const dir = makeProject({
+      'pipeline.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task, WrapperTask, param } from 'b2';
+        export class Half extends Task.with({ route: param.string() }) {
+          *output() { yield this.addToOutput('data.txt'); }
+          run() {
+            const file = this.route === 'all' ? this.getAllOutputFileNames()[0] : [...this.output()][0].path;
+            writeFileSync(file, 'trunc');
+            process.kill(process.pid, 'SIGKILL');
+          }
+        }
+        export class Both extends WrapperTask {
+          *requires() { yield new Half({ route: 'all' }); yield new Half({ route: 'output' }); }
+        }
+        export default new Both();`,
+    });
+    const result = runB2(['run', 'pipeline.ts', '-w', '2'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('was killed by SIGKILL');
+    for (const route of ['all', 'output']) expect(existsSync(path.join(dir, `route=${route}`, 'data.txt'))).toBe(false);
+    const again = runB2(['run', 'pipeline.ts', '--dry-run'], { cwd: dir });
+    expect(again.code).toBe(1);
+  });
+
   it('--test runs in-process with output on the terminal', () => {
     const dir = makeProject({ 'pipeline.ts': averagePipeline() });
     const result = runB2(['run', 'pipeline.ts', '--test'], { cwd: dir });
