@@ -126,6 +126,41 @@ describe('journal and b2 status (local)', () => {
   });
 });
 
+describe('-p selects runs by pipeline file', () => {
+  it('b2 kill -p b.ts stops the run of b.ts only, b2 status -p shows each file its own run', async () => {
+    const other = gatedPipeline().replaceAll('MyNumberTask', 'OtherNumberTask').replaceAll('MyAverageTask', 'OtherAverageTask');
+    const dir = makeProject({ 'a.ts': gatedPipeline(), 'b.ts': other, 'c.ts': other });
+    const alive = (): number => runB2(['status', '--list'], { cwd: dir }).stdout.split('alive').length - 1;
+    const b = startRun(dir, ['b.ts', '-w', '1', '--no-progress']);
+    await waitFor('the run of b.ts', () => alive() === 1);
+    // Started second, the run of a.ts is the latest in the folder.
+    const a = startRun(dir, ['a.ts', '-w', '1', '--no-progress']);
+    try {
+      await waitFor('both runs', () => alive() === 2);
+      expect(statusJson(dir, ['-p', 'a.ts']).tasks.every((t) => t.family.startsWith('My'))).toBe(true);
+      expect(statusJson(dir, ['-p', path.join(dir, 'b.ts')]).tasks.every((t) => t.family.startsWith('Other'))).toBe(true);
+      const kill = runB2(['kill', '-p', 'b.ts'], { cwd: dir });
+      expect(kill.code).toBe(0);
+      expect(await b.exit).toBe(130);
+      expect(statusJson(dir, ['-p', 'a.ts']).runner.kind).toBe('alive');
+      expect(statusJson(dir, ['-p', '.']).runner.kind).toBe('alive');
+    } finally {
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
+      await Promise.all([a.exit, b.exit]);
+    }
+    for (const [file, message] of [
+      ['missing.ts', /No pipeline file .*missing\.ts/],
+      ['c.ts', /No run of .*c\.ts in /],
+    ] as const) {
+      for (const command of ['status', 'kill']) {
+        const result = runB2([command, '-p', file], { cwd: dir });
+        expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 2, stderr: expect.stringMatching(message) });
+      }
+    }
+  }, 120_000);
+});
+
 describe('retries', () => {
   const flaky = flakyPipeline;
 
