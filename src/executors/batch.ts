@@ -61,6 +61,8 @@ export interface TrackedJob {
   lastSeenAt?: number;
   missingSince?: number;
   endedAt?: number;
+  /** Since when the queue has listed it as held. */
+  heldSince?: number;
   queue?: JobStatus;
   /** The exit file's status, read once per poll. */
   exitStatus?: number | undefined;
@@ -604,6 +606,8 @@ export class BatchExecutor implements Executor {
         continue;
       }
       job.queue = status;
+      if (status.state === 'held') job.heldSince ??= askedAt;
+      else delete job.heldSince;
       // The state held when the question was asked: a slow answer is that much older.
       job.lastSeenAt = askedAt;
       delete job.missingSince;
@@ -619,9 +623,11 @@ export class BatchExecutor implements Executor {
       ...(tracked.lastSeenAt === undefined ? {} : { lastSeenAt: tracked.lastSeenAt }),
       ...(tracked.missingSince === undefined ? {} : { missingSince: tracked.missingSince }),
       ...(tracked.endedAt === undefined ? {} : { endedAt: tracked.endedAt }),
+      ...(tracked.heldSince === undefined ? {} : { heldSince: tracked.heldSince }),
       now: Date.now(),
       lostGraceMs,
       exitFileGraceMs: EXIT_FILE_GRACE_MS,
+      heldGraceMs: getSetting<number>('held_grace', { task: tracked.job.task }) * 1000,
     });
     if (verdict.kind === 'wait') return;
     this.tracked.delete(tracked.job.index);
