@@ -7,7 +7,8 @@
  * on read, wherever it is: a writer that opens a journal ending in one ends
  * it first, so that its own entries start on a line of their own.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFully } from '../util/files.js';
 
 export type JournalEntry =
   | {
@@ -76,13 +77,6 @@ export class JournalWriter {
     this.fd = -1;
   }
 }
-
-type WriteSync = (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
-
-/** Write all of `buffer`: a write may take fewer bytes than asked (a full disk, a signal). */
-export const writeFully = (fd: number, buffer: Uint8Array, write: WriteSync = writeSync): void => {
-  for (let offset = 0; offset < buffer.length; ) offset += write(fd, buffer, offset, buffer.length - offset);
-};
 
 /** True for an empty file or one whose last byte is a newline. */
 const endsWithNewline = (fd: number): boolean => {

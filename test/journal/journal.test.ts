@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { JournalWriter, readJournal, writeFully } from '../../src/journal/journal.js';
+import { JournalWriter, readJournal } from '../../src/journal/journal.js';
+import { writeFully } from '../../src/util/files.js';
 
 const journalFile = (content: string): string => {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'b2-journal-')), 'journal.jsonl');
