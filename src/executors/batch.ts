@@ -27,6 +27,7 @@ import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitin
 import { CheckLoop } from './check-loop.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import { PoolExecutor } from './pool.js';
+import { cannotWrite } from '../util/files.js';
 
 const SUBMIT_CONCURRENCY = 8;
 // Jobs in one submit command, where the system takes several (HTCondor).
@@ -101,6 +102,15 @@ const readExitStatus = (file: string): number | undefined => {
 // Mostly absent (first attempts): a stat is cheaper than the exception a failed unlink raises.
 const removeIfThere = (file: string): void => {
   if (statSync(file, { throwIfNoEntry: false })) unlinkSync(file);
+};
+
+/** A file the job needs, written; a failure names the file and the system's error (a full disk fails this job, not the run). */
+const writing = <T>(what: string, file: string, write: () => T): T => {
+  try {
+    return write();
+  } catch (error) {
+    throw new UserError('job-files', cannotWrite(what, file, error));
+  }
 };
 
 /** A job that could not be prepared or submitted: the error's message, and its hint as the detail. */
@@ -304,8 +314,8 @@ export class BatchExecutor implements Executor {
     const spec = this.specs.get(job.index) ?? this.jobSpec(job, system);
     this.specs.delete(job.index);
     const exitFile = exitFileFor(job.logs.dir);
-    const newLogDir = mkdirSync(job.logs.dir, { recursive: true }) !== undefined;
-    mkdirSync(spec.taskFileDir, { recursive: true });
+    const newLogDir = writing('the log folder', job.logs.dir, () => mkdirSync(job.logs.dir, { recursive: true }) !== undefined);
+    writing('the job folder', spec.taskFileDir, () => mkdirSync(spec.taskFileDir, { recursive: true }));
     if (!newLogDir) {
       // A status file from an earlier attempt or run must not decide this one.
       removeIfThere(exitFile);
@@ -314,10 +324,11 @@ export class BatchExecutor implements Executor {
 
     const record = this.taskRecord(job);
     // No reader before the job is submitted (after this), so a plain write is enough.
-    if (record.length > MAX_INLINE_RECORD) writeFileSync(path.join(this.options.run.tasks, `${task.taskId}.json`), record);
+    const recordFile = path.join(this.options.run.tasks, `${task.taskId}.json`);
+    if (record.length > MAX_INLINE_RECORD) writing('the task record', recordFile, () => writeFileSync(recordFile, record));
     // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
     for (const file of this.jobFiles(job, system, adapter, spec, record)) {
-      writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
+      writing('the job file', file.path, () => writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode }));
     }
     return { spec, exitFile };
   }

@@ -5,10 +5,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
-import { averagePipeline, B2_BIN, flakyPipeline, makeProject, probePipeline, runB2 } from '../helpers/b2.js';
+import { averagePipeline, B2_BIN, flakyPipeline, makeProject, probePipeline, runB2, STACK_LINE } from '../helpers/b2.js';
 import { jobProcessesEnded, journalEntries, waitFor } from '../helpers/runs.js';
 
 // exampleSubmits: submit commands for the example: HTCondor takes the ten leaves in one, LSF one per job.
@@ -203,6 +203,24 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
     await fake.waitFor((jobs) => (jobs.every((j) => j.state !== 'running' && j.state !== 'idle') ? true : undefined), { timeoutMs: 30_000 });
     await jobProcessesEnded(fake);
   }, 120_000);
+});
+
+describe('--batch on the LSF simulator: job files that cannot be written', () => {
+  it('fail that task with the file and the cause; the others run, the journal is closed', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    // Writes to /dev/full fail with ENOSPC, as on a full disk.
+    const wrapper = path.join(dir, 'task_files', 'some_parameter=3', 'MyNumberTask', 'executable_wrapper.sh');
+    mkdirSync(path.dirname(wrapper), { recursive: true });
+    symlinkSync('/dev/full', wrapper);
+    const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'lsf', '--workers', '20', ...FAST], { cwd: dir, env: fake.env });
+    expect(result.code).toBe(1);
+    expect(result.output).not.toMatch(STACK_LINE);
+    expect(result.stdout).toContain(`cannot write the job file ${wrapper}: no space left on device (ENOSPC)`);
+    expect(result.stdout).toMatch(/MyNumberTask\s+0\s+9\s+1\s+0/);
+    expect(fake.jobs()).toHaveLength(9);
+    expect(journalEntries(dir).at(-1)).toMatchObject({ type: 'run-finished', exitCode: 1 });
+  });
 });
 
 describe('--batch on the simulators: held jobs', () => {
