@@ -113,6 +113,12 @@ export default new A({ name: ${value} });
     }
   });
 
+  it('result_dir naming a file, also with --test', () => {
+    for (const mode of [[], ['--test']]) {
+      expectUserError({ 'p.ts': averagePipeline(), 'notes.txt': 'mine' }, ['p.ts', '--result-dir', 'notes.txt', ...mode], /result_dir \S+notes\.txt cannot be a folder: \S+notes\.txt is a file\./, 'Set result_dir to a folder');
+    }
+  });
+
   it('shows the stack trace with --verbose', () => {
     const dir = makeProject({ 'p.ts': averagePipeline() });
     const result = runB2(['run', 'p.ts', 'Nope', '--verbose'], { cwd: dir });
