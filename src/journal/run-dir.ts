@@ -48,15 +48,32 @@ export const listRunIds = (stateDir: string): string[] => {
     .sort();
 };
 
-/** The pipeline file a run was started for, from the first line of its journal (its run-started). */
+/**
+ * The pipeline file a run was started for, from the first line of its
+ * journal (its run-started); from the first readable run-started when that
+ * line is torn (the runner died writing it, a later one took over).
+ */
 export const runPipelineFile = (run: RunDir): string | undefined => {
-  let first: { type?: unknown; pipeline?: unknown };
   try {
-    first = JSON.parse(firstLine(run.journal)) as typeof first;
+    const first = pipelineOf(firstLine(run.journal));
+    if (first !== undefined) return first;
+    for (const line of readFileSync(run.journal, 'utf8').split('\n')) {
+      const pipeline = pipelineOf(line);
+      if (pipeline !== undefined) return pipeline;
+    }
+  } catch {
+    // No journal (yet): no pipeline.
+  }
+  return undefined;
+};
+
+const pipelineOf = (line: string): string | undefined => {
+  try {
+    const entry = JSON.parse(line) as { type?: unknown; pipeline?: unknown };
+    return entry.type === 'run-started' && typeof entry.pipeline === 'string' ? entry.pipeline : undefined;
   } catch {
     return undefined;
   }
-  return first.type === 'run-started' && typeof first.pipeline === 'string' ? first.pipeline : undefined;
 };
 
 /** Ids of the runs started for this pipeline file (the same file by another path too), oldest first. */

@@ -31,7 +31,10 @@ describe('runs of a pipeline file', () => {
     start('3', path.join(`${project}-link`, 'scan.ts'));
     start('4', path.join(project, 'fit.ts'));
     writeFileSync(runDirAt(stateDir, '4').journal, '{"t":1,"type":"run-sta');
-    expect(listRunIdsOf(stateDir, scan)).toEqual(['1', '3']);
+    // A runner that died writing its first line, and one that took over.
+    start('5', scan);
+    writeFileSync(runDirAt(stateDir, '5').journal, `{"t":1,"type":"run-sta\n${JSON.stringify({ t: 2, type: 'run-started', pipeline: scan })}\n`);
+    expect(listRunIdsOf(stateDir, scan)).toEqual(['1', '3', '5']);
     expect(listRunIdsOf(stateDir, path.join(project, 'fit.ts'))).toEqual(['2']);
   });
 });
