@@ -4,8 +4,9 @@
  * without paying a process start and pipeline load per task.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { outputsOf } from '../pipeline/task.js';
 import type { SettingsSnapshot } from '../settings/index.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
@@ -121,6 +122,8 @@ export class PoolExecutor implements Executor {
         worker.job = undefined;
         if (job) {
           const failure = message.ok ? worker.logFailure : message.message;
+          // The worker put the outputs in place already: a task that failed must not count as complete.
+          if (message.ok && failure !== undefined) for (const target of outputsOf(job.task)) rmSync(target.path, { recursive: true, force: true });
           this.onOutcome(failure === undefined ? { index: job.index, ok: true } : { index: job.index, ok: false, message: failure });
         }
         this.dispatch();

@@ -134,7 +134,7 @@ describe('b2 run (local workers)', () => {
       expect(result.stdout).toContain(`cannot write its log file ${path.join(dir, 'logs', `how=${how}`, 'Chatty', 'stdout')}: no space left on device (ENOSPC)`);
     }
     expect(result.stdout).toContain(`cannot write its log file ${path.join(dir, 'logs', 'how=open', 'Chatty', 'stdout')}: illegal operation on a directory (EISDIR)`);
-    for (const how of ['task', 'open']) expect(existsSync(path.join(dir, `how=${how}`, 'out.txt'))).toBe(false);
+    for (const how of ['task', 'child', 'open']) expect(existsSync(path.join(dir, `how=${how}`, 'out.txt'))).toBe(false);
     expect(readFileSync(path.join(dir, 'how=fine', 'out.txt'), 'utf8')).toBe('fine');
     expect(result.stdout).toMatch(/Chatty\s+0\s+1\s+3\s+0/);
     expect(journalEntries(dir).at(-1)).toMatchObject({ type: 'run-finished', exitCode: 1 });
