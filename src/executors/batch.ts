@@ -27,7 +27,8 @@ import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitin
 import { CheckLoop } from './check-loop.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import { PoolExecutor } from './pool.js';
-import { cannotWrite } from '../util/files.js';
+// A full disk fails the job whose files it is, naming the file, not the run.
+import { writing } from '../util/files.js';
 
 const SUBMIT_CONCURRENCY = 8;
 // Jobs in one submit command, where the system takes several (HTCondor).
@@ -102,15 +103,6 @@ const readExitStatus = (file: string): number | undefined => {
 // Mostly absent (first attempts): a stat is cheaper than the exception a failed unlink raises.
 const removeIfThere = (file: string): void => {
   if (statSync(file, { throwIfNoEntry: false })) unlinkSync(file);
-};
-
-/** A file the job needs, written; a failure names the file and the system's error (a full disk fails this job, not the run). */
-const writing = <T>(what: string, file: string, write: () => T): T => {
-  try {
-    return write();
-  } catch (error) {
-    throw new UserError('job-files', cannotWrite(what, file, error));
-  }
 };
 
 /** A job that could not be prepared or submitted: the error's message, and its hint as the detail. */

@@ -4,7 +4,7 @@
  * "cannot write its log file /x/stdout: no space left on device (ENOSPC)".
  */
 import { writeSync } from 'node:fs';
-import { errorMessage } from '../errors.js';
+import { errorMessage, UserError } from '../errors.js';
 
 type WriteSync = (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
 
@@ -23,3 +23,12 @@ export const osErrorText = (error: unknown): string => {
 };
 
 export const cannotWrite = (what: string, file: string, error: unknown): string => `cannot write ${what} ${file}: ${osErrorText(error)}`;
+
+/** Run a write of `what` (a file or folder); a failure becomes one that names it and the system's error. */
+export const writing = <T>(what: string, file: string, write: () => T): T => {
+  try {
+    return write();
+  } catch (error) {
+    throw new UserError('cannot-write', cannotWrite(what, file, error));
+  }
+};
