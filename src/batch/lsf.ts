@@ -42,10 +42,12 @@ export const LSF_STATES: Readonly<Record<string, JobState>> = {
   PEND: 'pending', // waiting to be dispatched
   PROV: 'pending', // dispatched to a power-saved host that is still waking up: not started
   WAIT: 'pending', // chunk job member waiting for its turn
-  PSUSP: 'pending', // suspended by its owner or an administrator while pending
+  PSUSP: 'held', // suspended by its owner or an administrator while pending: waits for bresume
   RUN: 'running', // running
-  USUSP: 'running', // suspended by its owner or an administrator while running
-  SSUSP: 'running', // suspended by LSF (load, run window) while running; resumes by itself
+  USUSP: 'held', // suspended by its owner or an administrator while running: waits for bresume
+  // Suspended by LSF itself (host load over a threshold, a closed run window, preemption):
+  // LSF resumes it when the condition passes, so it is still running, not held.
+  SSUSP: 'running',
   DONE: 'succeeded', // exited with status 0
   EXIT: 'failed', // non-zero exit, killed, or aborted; the exit reason refines it
   UNKWN: 'unknown', // mbatchd lost contact with the execution host: may still be running

@@ -43,8 +43,10 @@ export const SGE_SCRIPT_NAME = 'sge_job.sh';
  */
 export const SGE_STATES: Readonly<Record<string, JobState>> = {
   qw: 'pending', // queued, waiting to be scheduled
-  hqw: 'pending', // held (qsub -h, qhold) or waiting for -hold_jid jobs
-  hRwq: 'pending', // restarted, then held while waiting
+  // Held by a user, operator or the system (qsub -h, qhold), or waiting for -hold_jid jobs, which
+  // b2 does not use (it submits a task once its requirements are done): waits for qrls.
+  hqw: 'held',
+  hRwq: 'held', // restarted, then held while waiting
   r: 'running', // running
   t: 'running', // being transferred to its execution host
   Rr: 'running', // restarted and running again
@@ -82,7 +84,8 @@ export const sgeState = (code: string): JobState => {
   if (listed !== undefined) return listed;
   if (code.includes('E')) return 'held';
   if (/[rtsST]/.test(code)) return 'running';
-  if (/[qwh]/.test(code)) return 'pending';
+  if (code.includes('h')) return 'held';
+  if (/[qw]/.test(code)) return 'pending';
   return 'unknown';
 };
 

@@ -82,6 +82,15 @@ export const slurmState = (text: string): JobState => {
   return 'unknown';
 };
 
+// A hold (scontrol hold, sbatch -H) shows as PENDING with one of these reasons: it waits for `scontrol release`.
+const HELD_REASON = /^JobHeld(?:User|Admin)$/;
+
+/** The state, with a PENDING job that is held read as held. */
+export const slurmStateWithReason = (native: string, reason: string): JobState => {
+  const state = slurmState(native);
+  return state === 'pending' && HELD_REASON.test(reason.trim()) ? 'held' : state;
+};
+
 // ---------------------------------------------------------------- submission
 
 // Short options most often written in slurm_settings, so that `t` replaces the generated `time`.
@@ -243,7 +252,7 @@ export const parseSqueueOutput = (
     if (match === null) continue;
     const [, jobId = '', native = '', reason = '', comment = ''] = match;
     if (ctx !== undefined && comment !== ctx.runTag) continue;
-    statuses.set(jobId, { jobId, state: slurmState(native), native, ...withReason(reason) });
+    statuses.set(jobId, { jobId, state: slurmStateWithReason(native, reason), native, ...withReason(reason) });
   }
   return ok(statuses);
 };
@@ -310,7 +319,7 @@ export const parseScontrolOutput = (
     if (ctx !== undefined && scontrolField(record, 'Comment') !== ctx.runTag) continue;
     statuses.set(jobId, {
       jobId,
-      state: slurmState(native),
+      state: slurmStateWithReason(native, scontrolField(record, 'Reason') ?? ''),
       native,
       ...exitFields(scontrolField(record, 'ExitCode') ?? ''),
       ...withReason(scontrolField(record, 'Reason') ?? ''),

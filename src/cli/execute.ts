@@ -27,6 +27,7 @@ import {
 import { createRunDir, writeFileAtomic, type RunDir } from '../journal/run-dir.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { buildGraph, type TaskGraph } from '../pipeline/graph.js';
+import { checkFolderSettings } from '../pipeline/paths.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
 import { exportedClassCheck } from '../pipeline/reconstruct.js';
 import type { Task } from '../pipeline/task.js';
@@ -115,6 +116,7 @@ const closeFinishedDeadRun = async (stateDir: string, pipelineFile: string, grap
 
 export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   const { pipeline, roots, mode } = options;
+  checkFolderSettings(mode === 'test' ? ['result_dir'] : mode === 'local' ? ['result_dir', 'log_dir'] : ['result_dir', 'log_dir', 'task_file_dir']);
   const stateDir = resolveFromPipeline(getSetting<string>('state_dir'));
   const registered = await register(options, stateDir);
   if (!registered) return EXIT.ok;

@@ -19,11 +19,20 @@ export interface JobObservation {
   readonly missingSince?: number;
   /** First time the queue reported the job ended without an exit file. */
   readonly endedAt?: number;
+  /** Since when the queue has listed the job as held, without a break (unset while it is not). */
+  readonly heldSince?: number;
   readonly now: number;
   /** How long a job may be missing from queue and history before it is lost. */
   readonly lostGraceMs: number;
   /** How long to wait for the exit file after the queue says the job ended (shared file systems lag). */
   readonly exitFileGraceMs: number;
+  /**
+   * How long a job may stay held before it is failed and removed (setting
+   * held_grace): an operator may release it meanwhile; a hold for an error
+   * (HTCondor, Grid Engine's Eqw) or a forgotten suspension (LSF) would
+   * otherwise be waited on forever.
+   */
+  readonly heldGraceMs: number;
 }
 
 export type JobVerdict =
@@ -57,9 +66,7 @@ export const judgeJob = (o: JobObservation): JobVerdict => {
       message: killed ? `the job was killed by signal ${o.exitStatus - 128}` : `the task exited with code ${o.exitStatus}`,
     };
   }
-  if (state === 'held') {
-    return { kind: 'failed', reason: 'held', kill: true, message: `the job was held by the batch system: ${o.queue?.reason ?? 'no reason given'}` };
-  }
+  if (state === 'held') return heldTooLong(o) ?? WAIT;
   if (state !== undefined && TERMINAL.has(state)) {
     if (o.now - (o.endedAt ?? o.now) < o.exitFileGraceMs) return WAIT;
     if (state === 'timeout') return timedOut(o);
@@ -114,6 +121,19 @@ export const exitFileWorthReading = (o: Pick<JobObservation, 'queue' | 'lastSeen
  * now would only queue behind them. A full group goes at once.
  */
 export const holdSubmissions = (ready: number, waiting: number, maxGroup: number): boolean => ready < maxGroup && ready < waiting;
+
+/** The verdict on a held job once the grace is over; undefined before. */
+const heldTooLong = (o: JobObservation): JobVerdict | undefined => {
+  const heldMs = o.now - (o.heldSince ?? o.now);
+  if (o.heldGraceMs > 0 && heldMs < o.heldGraceMs) return undefined;
+  const why = o.queue?.reason ?? `${o.queue?.native}, no reason given`;
+  return {
+    kind: 'failed',
+    reason: 'held',
+    kill: true,
+    message: `the job was held by the batch system: ${why} (held for ${Math.round(heldMs / 1000)} s, held_grace ${Math.round(o.heldGraceMs / 1000)} s)`,
+  };
+};
 
 const timedOut = (o: JobObservation): JobVerdict => ({
   kind: 'failed',

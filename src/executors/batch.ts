@@ -28,6 +28,8 @@ import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitin
 import { CheckLoop } from './check-loop.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import { PoolExecutor } from './pool.js';
+// A full disk fails the job whose files it is, naming the file, not the run.
+import { writing } from '../util/files.js';
 
 const SUBMIT_CONCURRENCY = 8;
 // Jobs in one submit command, where the system takes several (HTCondor).
@@ -62,6 +64,8 @@ export interface TrackedJob {
   lastSeenAt?: number;
   missingSince?: number;
   endedAt?: number;
+  /** Since when the queue has listed it as held. */
+  heldSince?: number;
   queue?: JobStatus;
   /** The exit file's status, read once per poll. */
   exitStatus?: number | undefined;
@@ -303,8 +307,8 @@ export class BatchExecutor implements Executor {
     const spec = this.specs.get(job.index) ?? this.jobSpec(job, system);
     this.specs.delete(job.index);
     const exitFile = exitFileFor(job.logs.dir);
-    const newLogDir = mkdirSync(job.logs.dir, { recursive: true }) !== undefined;
-    mkdirSync(spec.taskFileDir, { recursive: true });
+    const newLogDir = writing('the log folder', job.logs.dir, () => mkdirSync(job.logs.dir, { recursive: true }) !== undefined);
+    writing('the job folder', spec.taskFileDir, () => mkdirSync(spec.taskFileDir, { recursive: true }));
     if (!newLogDir) {
       // A status file from an earlier attempt or run must not decide this one.
       removeIfThere(exitFile);
@@ -313,10 +317,11 @@ export class BatchExecutor implements Executor {
 
     const record = this.taskRecord(job);
     // No reader before the job is submitted (after this), so a plain write is enough.
-    if (record.length > MAX_INLINE_RECORD) writeFileSync(path.join(this.options.run.tasks, `${task.taskId}.json`), record);
+    const recordFile = path.join(this.options.run.tasks, `${task.taskId}.json`);
+    if (record.length > MAX_INLINE_RECORD) writing('the task record', recordFile, () => writeFileSync(recordFile, record));
     // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
     for (const file of this.jobFiles(job, system, adapter, spec, record)) {
-      writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
+      writing('the job file', file.path, () => writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode }));
     }
     return { spec, exitFile };
   }
@@ -606,6 +611,8 @@ export class BatchExecutor implements Executor {
         continue;
       }
       job.queue = status;
+      if (status.state === 'held') job.heldSince ??= askedAt;
+      else delete job.heldSince;
       // The state held when the question was asked: a slow answer is that much older.
       job.lastSeenAt = askedAt;
       delete job.missingSince;
@@ -621,9 +628,11 @@ export class BatchExecutor implements Executor {
       ...(tracked.lastSeenAt === undefined ? {} : { lastSeenAt: tracked.lastSeenAt }),
       ...(tracked.missingSince === undefined ? {} : { missingSince: tracked.missingSince }),
       ...(tracked.endedAt === undefined ? {} : { endedAt: tracked.endedAt }),
+      ...(tracked.heldSince === undefined ? {} : { heldSince: tracked.heldSince }),
       now: Date.now(),
       lostGraceMs,
       exitFileGraceMs: EXIT_FILE_GRACE_MS,
+      heldGraceMs: getSetting<number>('held_grace', { task: tracked.job.task }) * 1000,
     });
     if (verdict.kind === 'wait') return;
     this.tracked.delete(tracked.job.index);

@@ -4,9 +4,9 @@
  * If a task kills this process (process.exit, a crash, SIGKILL) the runner
  * fails that task alone and starts a fresh worker.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { errorMessage } from '../errors.js';
+import { errorMessage, UserError } from '../errors.js';
 import { setPipelineDir } from '../pipeline/context.js';
 import { importBundle } from '../pipeline/load.js';
 import { TaskResolver } from '../pipeline/reconstruct.js';
@@ -14,22 +14,32 @@ import { initSettingsFromSnapshot } from '../settings/index.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { runTask } from './run-task.js';
 import { taskErrorText } from './error-text.js';
+import { cannotWrite, writeFully } from '../util/files.js';
 
 let resolver: TaskResolver | undefined;
-const logFds = { out: -1, err: -1 };
+/** The current task's log files, and the first write to them that failed. */
+const logs = { out: -1, err: -1, outFile: '', errFile: '', failure: undefined as string | undefined };
 
 const send = (message: FromWorker): void => {
   process.send!(message);
+};
+
+// A full disk or a lost mount must not crash the worker: the task fails with the cause.
+const writeLog = (which: 'out' | 'err', chunk: string | Uint8Array): void => {
+  if (logs.failure !== undefined) return;
+  try {
+    writeFully(logs[which], typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  } catch (error) {
+    logs.failure = cannotWrite('its log file', which === 'out' ? logs.outFile : logs.errFile, error);
+  }
 };
 
 // console.log and friends end up in these writes; send them to the task's files.
 const redirect = (stream: NodeJS.WriteStream, which: 'out' | 'err'): void => {
   const original = stream.write.bind(stream);
   stream.write = ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown) => {
-    const fd = logFds[which];
-    if (fd === -1) return original(chunk as string, encoding as BufferEncoding, callback as () => void);
-    if (typeof chunk === 'string') writeSync(fd, chunk);
-    else writeSync(fd, chunk);
+    if (logs[which] === -1) return original(chunk as string, encoding as BufferEncoding, callback as () => void);
+    writeLog(which, chunk);
     const done = typeof encoding === 'function' ? encoding : callback;
     if (typeof done === 'function') (done as () => void)();
     return true;
@@ -38,23 +48,61 @@ const redirect = (stream: NodeJS.WriteStream, which: 'out' | 'err'): void => {
 redirect(process.stdout, 'out');
 redirect(process.stderr, 'err');
 
+/** Open the task's log files; the failure, when they cannot be. */
+const openLogs = (message: Extract<ToWorker, { type: 'run' }>): string | undefined => {
+  logs.outFile = message.stdout;
+  logs.errFile = message.stderr;
+  logs.failure = undefined;
+  let file = path.dirname(message.stdout);
+  try {
+    mkdirSync(file, { recursive: true });
+    file = message.stdout;
+    logs.out = openSync(file, 'w');
+    file = message.stderr;
+    logs.err = openSync(file, 'w');
+    return undefined;
+  } catch (error) {
+    closeLogs();
+    return cannotWrite(file === message.stdout || file === message.stderr ? 'its log file' : 'its log folder', file, error);
+  }
+};
+
+const closeLogs = (): void => {
+  for (const which of ['out', 'err'] as const) {
+    if (logs[which] === -1) continue;
+    try {
+      closeSync(logs[which]);
+    } catch {
+      // Nothing more can go wrong with a file we stop writing to.
+    }
+    logs[which] = -1;
+  }
+};
+
+// Outputs are committed only with the whole log written: a failed log write fails the task.
+const checkLogs = (): void => {
+  if (logs.failure !== undefined) throw new UserError('log-write-failed', logs.failure);
+};
+
 const runOne = async (message: Extract<ToWorker, { type: 'run' }>): Promise<void> => {
   const id = message.path[message.path.length - 1]!.id;
-  mkdirSync(path.dirname(message.stdout), { recursive: true });
-  logFds.out = openSync(message.stdout, 'w');
-  logFds.err = openSync(message.stderr, 'w');
+  const cannotOpen = openLogs(message);
+  if (cannotOpen !== undefined) {
+    send({ type: 'done', id, ok: false, message: cannotOpen });
+    return;
+  }
+  let outcome: FromWorker;
   try {
     const task = resolver!.resolve(message.path);
-    await runTask(task);
-    send({ type: 'done', id, ok: true });
+    await runTask(task, { beforeCommit: checkLogs });
+    outcome = { type: 'done', id, ok: true };
   } catch (error) {
-    writeSync(logFds.err, `${taskErrorText(error)}\n`);
-    send({ type: 'done', id, ok: false, message: errorMessage(error) });
+    writeLog('err', `${taskErrorText(error)}\n`);
+    outcome = { type: 'done', id, ok: false, message: errorMessage(error) };
   } finally {
-    closeSync(logFds.out);
-    closeSync(logFds.err);
-    logFds.out = logFds.err = -1;
+    closeLogs();
   }
+  send(outcome);
 };
 
 process.on('message', (message: ToWorker) => {

@@ -4,11 +4,13 @@
  * without paying a process start and pipeline load per task.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { outputsOf } from '../pipeline/task.js';
 import type { SettingsSnapshot } from '../settings/index.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
+import { cannotWrite } from '../util/files.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./pool-worker.js', import.meta.url));
 const KILL_GRACE_MS = 2000;
@@ -27,6 +29,8 @@ interface Worker {
   job?: TaskJob;
   /** Set once we killed it on purpose. */
   stopping: boolean;
+  /** The first failed write to the current task's logs here (output of programs the task started). */
+  logFailure?: string;
 }
 
 export class PoolExecutor implements Executor {
@@ -59,6 +63,7 @@ export class PoolExecutor implements Executor {
 
   private assign(worker: Worker, job: TaskJob): void {
     worker.job = job;
+    worker.logFailure = undefined;
     const message: ToWorker = { type: 'run', path: job.path, stdout: job.logs.stdout, stderr: job.logs.stderr };
     worker.child.send(message);
   }
@@ -84,8 +89,18 @@ export class PoolExecutor implements Executor {
 
   private appendLog(worker: Worker, stream: 'stdout' | 'stderr', chunk: Buffer): void {
     const job = worker.job;
-    if (job) appendFileSync(stream === 'stdout' ? job.logs.stdout : job.logs.stderr, chunk);
-    else process[stream].write(chunk);
+    if (!job) {
+      process[stream].write(chunk);
+      return;
+    }
+    if (worker.logFailure !== undefined) return;
+    const file = stream === 'stdout' ? job.logs.stdout : job.logs.stderr;
+    try {
+      appendFileSync(file, chunk);
+    } catch (error) {
+      // A full disk or an unwritable log fails this task, not the run.
+      worker.logFailure = cannotWrite('its log file', file, error);
+    }
   }
 
   private onMessage(worker: Worker, message: FromWorker): void {
@@ -106,7 +121,10 @@ export class PoolExecutor implements Executor {
         const job = worker.job;
         worker.job = undefined;
         if (job) {
-          this.onOutcome(message.ok ? { index: job.index, ok: true } : { index: job.index, ok: false, message: message.message });
+          const failure = message.ok ? worker.logFailure : message.message;
+          // The worker put the outputs in place already: a task that failed must not count as complete.
+          if (message.ok && failure !== undefined) for (const target of outputsOf(job.task)) rmSync(target.path, { recursive: true, force: true });
+          this.onOutcome(failure === undefined ? { index: job.index, ok: true } : { index: job.index, ok: false, message: failure });
         }
         this.dispatch();
         return;

@@ -23,7 +23,12 @@ export const temporaryName = (finalPath: string): string => {
 const wantsAtomicOutputs = (task: Task): boolean =>
   (task as unknown as { atomicOutputs?: boolean }).atomicOutputs !== false;
 
-export const runTask = async (task: Task): Promise<void> => {
+export interface RunTaskOptions {
+  /** Called after run() succeeded, before its outputs are moved into place; throwing fails the task instead. */
+  readonly beforeCommit?: () => void;
+}
+
+export const runTask = async (task: Task, options: RunTaskOptions = {}): Promise<void> => {
   const outputs = outputsOf(task);
   for (const target of outputs) mkdirSync(path.dirname(target.path), { recursive: true });
   const internal = task[INTERNAL];
@@ -34,6 +39,7 @@ export const runTask = async (task: Task): Promise<void> => {
   }
   try {
     await task.run();
+    options.beforeCommit?.();
   } catch (error) {
     for (const file of temporary.values()) rmSync(file, { recursive: true, force: true });
     throw error;

@@ -4,9 +4,11 @@
  * from here. The intent to submit is written before the submit command runs
  * and the job id right after, each flushed to disk, so a crash at any
  * instant loses no job id. A torn last line (a crash mid-write) is skipped
- * on read.
+ * on read, wherever it is: a writer that opens a journal ending in one ends
+ * it first, so that its own entries start on a line of their own.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFully } from '../util/files.js';
 
 export type JournalEntry =
   | {
@@ -56,13 +58,15 @@ export class JournalWriter {
   private fd: number;
 
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'a');
+    this.fd = openSync(file, 'a+');
+    // Glued to a torn line, the next entry (a runner's run-started) would be unreadable too.
+    if (!endsWithNewline(this.fd)) writeFully(this.fd, Buffer.from('\n'));
   }
 
   /** Append one entry; `durable` also waits until it is on disk. */
   append(entry: JournalEntry, durable = false): void {
     if (this.fd === -1) throw new Error(`journal ${this.file} is closed`);
-    writeSync(this.fd, `${JSON.stringify({ t: Date.now(), ...entry })}\n`);
+    writeFully(this.fd, Buffer.from(`${JSON.stringify({ t: Date.now(), ...entry })}\n`));
     if (durable) fsyncSync(this.fd);
   }
 
@@ -74,7 +78,16 @@ export class JournalWriter {
   }
 }
 
-/** All complete entries; an unparsable line (a torn last write) is skipped. */
+/** True for an empty file or one whose last byte is a newline. */
+const endsWithNewline = (fd: number): boolean => {
+  const size = fstatSync(fd).size;
+  if (size === 0) return true;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] === 0x0a;
+};
+
+/** All complete entries; an unparsable line (a torn write, at the end or before a newer runner's entries) is skipped. */
 export const readJournal = (file: string): StampedEntry[] => {
   let text: string;
   try {
@@ -88,7 +101,7 @@ export const readJournal = (file: string): StampedEntry[] => {
     try {
       entries.push(JSON.parse(line) as StampedEntry);
     } catch {
-      // A crash mid-write leaves a partial line; everything before it stands.
+      // A crash mid-write leaves a partial line; everything around it stands.
     }
   }
   return entries;

@@ -5,6 +5,7 @@
  *   <task_file_dir>/<params, hidden ones too>/<Family>/
  */
 import { createHash } from 'node:crypto';
+import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { getSetting } from '../settings/index.js';
@@ -50,14 +51,67 @@ export const parameterSegments = (task: Task, includeHidden = false): readonly s
         { hint: `Values in output paths may not contain "/". Declare the parameter with { hashed: true } (or hidden: true).` },
       );
     }
-    segments.push(withNames ? `${name}${separator}${text}` : text);
+    const segment = withNames ? `${name}${separator}${text}` : text;
+    checkFolderName(task, name, text, segment);
+    segments.push(segment);
   }
   if (includeHidden) cache.all = segments;
   else cache.visible = segments;
   return segments;
 };
 
+// File systems take at most 255 bytes per name (NAME_MAX on Linux, also NFS and tmpfs).
+const MAX_NAME_BYTES = 255;
+
+/** A value no folder can be named after is bad input, found while the graph is built, before anything runs. */
+const checkFolderName = (task: Task, name: string, text: string, segment: string): void => {
+  const hint = 'Declare the parameter with { hashed: true } (or hidden: true), so that its value is not a folder name.';
+  if (text.includes('\0')) {
+    throw new UserError('bad-parameter-value', `Parameter \`${name}\` of ${task.taskFamily} contains a NUL character, which no file or folder name can hold.`, { hint });
+  }
+  const bytes = Buffer.byteLength(segment);
+  if (bytes > MAX_NAME_BYTES) {
+    throw new UserError(
+      'bad-parameter-value',
+      `Parameter \`${name}\` of ${task.taskFamily} makes a folder name of ${bytes} bytes (${describeStart(segment)}); file systems take at most ${MAX_NAME_BYTES}.`,
+      { hint },
+    );
+  }
+};
+
+const describeStart = (segment: string): string => `"${segment.slice(0, 40)}..."`;
+
 const folderSetting = (key: string, task: Task): string => resolveFromPipeline(getSetting<string>(key, { task }));
+
+// Below a file, stat says ENOTDIR rather than "no such entry": either way, look further up.
+const statOrNothing = (file: string): Stats | undefined => {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Folder settings (result_dir, log_dir, task_file_dir) that name a file, or
+ * a path below one, can hold nothing: bad input, told before anything runs
+ * rather than by every task failing.
+ */
+export const checkFolderSettings = (keys: readonly string[]): void => {
+  for (const key of keys) {
+    const folder = resolveFromPipeline(getSetting<string>(key));
+    for (let dir = folder; ; dir = path.dirname(dir)) {
+      const stats = statOrNothing(dir);
+      if (stats?.isDirectory()) break;
+      if (stats) {
+        throw new UserError('bad-folder', `${key} ${folder} cannot be a folder: ${dir} is a file.`, {
+          hint: `Set ${key} to a folder (--setting ${key}=DIR, settings.json or B2_${key.toUpperCase()}), or move the file away.`,
+        });
+      }
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+};
 
 export const outputPath = (task: Task, name: string): string =>
   path.join(folderSetting('result_dir', task), ...parameterSegments(task), name);

@@ -202,9 +202,13 @@ export class Task {
     return outputs.length > 0 && outputs.every((target) => existsSync(target.path));
   }
 
-  /** A target under result_dir/<param folders>/name. */
+  /**
+   * A target under result_dir/<param folders>/name. Inside run() its path is
+   * the temporary one, like every other way to an output's path: whatever
+   * run() writes becomes the output only when it succeeds.
+   */
   addToOutput(name: string): OutputTarget {
-    return { name, path: outputPath(this, name) };
+    return { name, path: this[INTERNAL].temporaryOutputs?.get(name) ?? outputPath(this, name) };
   }
 
   /** The path to write output `name` to. Inside run() this is a temporary path, moved into place on success. */
@@ -222,9 +226,10 @@ export class Task {
     return target.path;
   }
 
-  /** Final paths of every output. */
+  /** Paths of every output: the final ones, or inside run() the temporary ones (see getOutputFileName). */
   getAllOutputFileNames(): string[] {
-    return outputsOf(this).map((target) => target.path);
+    const temporary = this[INTERNAL].temporaryOutputs;
+    return outputsOf(this).map((target) => temporary?.get(target.name) ?? target.path);
   }
 
   /** Input paths from all requirements: name -> paths (several tasks may give the same name). */

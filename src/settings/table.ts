@@ -112,6 +112,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'status_query_timeout', type: DURATION, default: value(60), description: 'a status query taking longer is killed and retried later' },
   { key: 'submit_timeout', type: DURATION, default: value(60), description: 'a submit or kill command taking longer is killed' },
   { key: 'lost_job_grace', type: DURATION, default: value(300), description: 'a job missing from queue and history this long, without an exit status, is lost' },
+  { key: 'held_grace', type: DURATION, default: value(300), description: 'a job held (HTCondor hold, LSF PSUSP/USUSP, Slurm or Grid Engine hold or error) this long fails with the reason and is removed; 0: at once' },
 ];
 
 export const SETTINGS_BY_KEY: ReadonlyMap<string, SettingDefinition> = new Map(SETTINGS.map((s) => [s.key, s]));

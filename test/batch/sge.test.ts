@@ -216,7 +216,7 @@ describe('Grid Engine states', () => {
 
   it.each([
     ['qw', 'pending'],
-    ['hqw', 'pending'],
+    ['hqw', 'held'],
     ['r', 'running'],
     ['t', 'running'],
     ['Rr', 'running'],
@@ -253,14 +253,14 @@ describe('Grid Engine live queue', () => {
     expect(states(result)).toEqual({
       '23': 'running',
       '24': 'running',
-      '26': 'pending',
-      '27': 'pending',
+      '26': 'held',
+      '27': 'held',
       '28': 'pending',
       '29': 'held',
       '31': 'held',
     });
     expect(statuses(result).get('29')).toEqual({ jobId: '29', state: 'held', native: 'Eqw' });
-    expect(statuses(result).get('26')).toEqual({ jobId: '26', state: 'pending', native: 'hqw' });
+    expect(statuses(result).get('26')).toEqual({ jobId: '26', state: 'held', native: 'hqw' });
   });
 
   it('leaves out jobs whose name does not carry the run tag', () => {

@@ -265,7 +265,7 @@ describe('Slurm live queue', () => {
       '4': 'failed',
       '5': 'running',
       '6': 'timeout',
-      '7': 'pending',
+      '7': 'held',
       '8': 'pending',
       '9': 'failed',
       '10': 'cancelled',
@@ -274,6 +274,8 @@ describe('Slurm live queue', () => {
     const map = statuses(result);
     expect(map.get('4')).toEqual({ jobId: '4', state: 'failed', native: 'FAILED', reason: 'NonZeroExitCode' });
     expect(map.get('8')).toEqual({ jobId: '8', state: 'pending', native: 'PENDING', reason: 'PartitionConfig' });
+    // scontrol hold: pending until released, so held.
+    expect(map.get('7')).toEqual({ jobId: '7', state: 'held', native: 'PENDING', reason: 'JobHeldUser' });
     expect(map.get('5')).toEqual({ jobId: '5', state: 'running', native: 'RUNNING' });
   });
 
@@ -379,7 +381,7 @@ describe('Slurm history', () => {
     ['scontrol-timeout', { state: 'timeout', native: 'TIMEOUT', exitCode: 0, signal: 15, reason: 'TimeLimit' }],
     ['scontrol-cancelled-running', { state: 'cancelled', native: 'CANCELLED', exitCode: 0, signal: 15 }],
     ['scontrol-cancelled-pending', { state: 'cancelled', native: 'CANCELLED', exitCode: 0, reason: 'JobHeldUser' }],
-    ['scontrol-pending-held', { state: 'pending', native: 'PENDING', exitCode: 0, reason: 'JobHeldUser' }],
+    ['scontrol-pending-held', { state: 'held', native: 'PENDING', exitCode: 0, reason: 'JobHeldUser' }],
     ['scontrol-pending-partitionconfig', { state: 'pending', native: 'PENDING', exitCode: 0, reason: 'PartitionConfig' }],
     ['scontrol-running', { state: 'running', native: 'RUNNING', exitCode: 0 }],
   ])('reads %s', (name, expected) => {

@@ -93,6 +93,32 @@ export default new A({ name: 'data/2024' });
     expectUserError(files, ['p.ts'], 'Parameter `name=data/2024` of A cannot be used as a folder name', 'hashed: true');
   });
 
+  it.each([
+    ['300 characters', "'x'.repeat(300)", 'makes a folder name of 305 bytes ("name=xxxx'],
+    ['a NUL character', "'a\\0b'", 'contains a NUL character, which no file or folder name can hold'],
+  ])('a parameter value of %s, in every mode', (_, value, message) => {
+    const files = {
+      'p.ts': task(`
+export class A extends Task.with({ name: param.string() }) { *output() { yield this.addToOutput('o.txt'); } run() {} }
+export default new A({ name: ${value} });
+`),
+    };
+    for (const mode of [[], ['--test'], ['--batch', '--batch-system', 'local']]) expectUserError(files, ['p.ts', ...mode], message, 'hashed: true');
+  });
+
+  it.each([[[]], [['--batch', '--batch-system', 'local']]])('log_dir naming a file, or a folder below one (%j)', (mode) => {
+    for (const logDir of ['notes.txt', 'notes.txt/logs']) {
+      const result = expectUserError({ 'p.ts': averagePipeline(), 'notes.txt': 'mine' }, ['p.ts', '--setting', `log_dir=${logDir}`, ...mode], /log_dir \S+ cannot be a folder: \S+notes\.txt is a file\./, 'Set log_dir to a folder');
+      expect(result.output).not.toContain('internal error');
+    }
+  });
+
+  it('result_dir naming a file, also with --test', () => {
+    for (const mode of [[], ['--test']]) {
+      expectUserError({ 'p.ts': averagePipeline(), 'notes.txt': 'mine' }, ['p.ts', '--result-dir', 'notes.txt', ...mode], /result_dir \S+notes\.txt cannot be a folder: \S+notes\.txt is a file\./, 'Set result_dir to a folder');
+    }
+  });
+
   it('shows the stack trace with --verbose', () => {
     const dir = makeProject({ 'p.ts': averagePipeline() });
     const result = runB2(['run', 'p.ts', 'Nope', '--verbose'], { cwd: dir });

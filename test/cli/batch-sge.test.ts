@@ -26,6 +26,8 @@ const SGE: RealSystem = {
   jobIdVariable: 'JOB_ID',
   // h_rt is enforced to the second.
   walltime: { setting: '5', runTimeoutMs: 120_000 },
+  // qsub -h: hqw until qrls; qstat -j names no reason for a user hold.
+  held: { setting: 'sge_settings={"h": true}', reason: 'hqw, no reason given' },
 };
 
 SGE.describe('--batch on a real Grid Engine', () => describeRealBatch(SGE));

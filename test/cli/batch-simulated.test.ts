@@ -5,10 +5,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
-import { averagePipeline, B2_BIN, flakyPipeline, makeProject, probePipeline, runB2 } from '../helpers/b2.js';
+import { averagePipeline, B2_BIN, flakyPipeline, makeProject, probePipeline, runB2, STACK_LINE } from '../helpers/b2.js';
 import { jobProcessesEnded, journalEntries, waitFor } from '../helpers/runs.js';
 
 // exampleSubmits: submit commands for the example: HTCondor takes the ten leaves in one, LSF one per job.
@@ -205,16 +205,44 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
   }, 120_000);
 });
 
-describe('--batch on the HTCondor simulator: held jobs', () => {
-  it('fails a held job with its hold reason and removes it', () => {
+describe('--batch on the LSF simulator: job files that cannot be written', () => {
+  it('fail that task with the file and the cause; the others run, the journal is closed', () => {
     const fake = cluster();
-    fake.setFaults({ hold: { count: 1, reason: 'Error from slot1@node7: disk quota exceeded', code: 13 } });
     const dir = makeProject({ 'pipeline.ts': averagePipeline() });
-    const result = runB2(['run', 'pipeline.ts', 'MyNumberTask', '--some-parameter', '4', '--batch', '--batch-system', 'htcondor', ...FAST], { cwd: dir, env: fake.env });
+    // Writes to /dev/full fail with ENOSPC, as on a full disk.
+    const wrapper = path.join(dir, 'task_files', 'some_parameter=3', 'MyNumberTask', 'executable_wrapper.sh');
+    mkdirSync(path.dirname(wrapper), { recursive: true });
+    symlinkSync('/dev/full', wrapper);
+    const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'lsf', '--workers', '20', ...FAST], { cwd: dir, env: fake.env });
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('the job was held by the batch system: Error from slot1@node7: disk quota exceeded');
-    expect(fake.jobs().filter((j) => j.state === 'held')).toEqual([]);
+    expect(result.output).not.toMatch(STACK_LINE);
+    expect(result.stdout).toContain(`cannot write the job file ${wrapper}: no space left on device (ENOSPC)`);
+    expect(result.stdout).toMatch(/MyNumberTask\s+0\s+9\s+1\s+0/);
+    expect(fake.jobs()).toHaveLength(9);
+    expect(journalEntries(dir).at(-1)).toMatchObject({ type: 'run-finished', exitCode: 1 });
   });
+});
+
+describe('--batch on the simulators: held jobs', () => {
+  // LSF: PSUSP is a job suspended while pending, USUSP one suspended while running (the simulator stops it).
+  it.each([
+    { system: 'htcondor', native: 'held', hold: { reason: 'Error from slot1@node7: disk quota exceeded', code: 13 }, why: 'Error from slot1@node7: disk quota exceeded' },
+    { system: 'lsf', native: 'PSUSP', hold: {}, why: 'PSUSP, no reason given' },
+    { system: 'lsf', native: 'USUSP', hold: { afterMs: 1500 }, why: 'USUSP, no reason given' },
+  ])('fails a job held ($system $native) for longer than held_grace with the reason, and removes it', ({ system, hold, why }) => {
+    const fake = cluster();
+    fake.setFaults({ hold: { count: 1, ...hold } });
+    const dir = makeProject({ 'pipeline.ts': averagePipeline({ body: 'await new Promise((r) => setTimeout(r, 30_000));' }).replace('run() {', 'async run() {') });
+    const args = ['run', 'pipeline.ts', 'MyNumberTask', '--some-parameter', '4', '--batch', '--batch-system', system, ...FAST, '--setting', 'held_grace=3'];
+    const result = runB2(args, { cwd: dir, env: fake.env, timeoutMs: 25_000 });
+    expect({ code: result.code, signal: result.signal }).toEqual({ code: 1, signal: null });
+    expect(result.stdout).toContain(`the job was held by the batch system: ${why} (held for `);
+    expect(fake.jobs().filter((j) => j.state === 'held')).toEqual([]);
+    const entries = journalEntries(dir);
+    const failedAt = entries.find((e) => e.type === 'failed')!.t;
+    const submittedAt = entries.find((e) => e.type === 'submitted')!.t;
+    expect(failedAt - submittedAt).toBeGreaterThanOrEqual(3000);
+  }, 60_000);
 });
 
 describe('--batch on the HTCondor simulator: transfer_files', () => {

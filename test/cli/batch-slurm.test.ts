@@ -29,6 +29,8 @@ const SLURM: RealSystem = {
       .map((line) => line.trim().split('|'))
       .filter(([id, comment]) => id && comment === tag)
       .map(([id]) => id!),
+  // sbatch --hold: pending with reason JobHeldUser until scontrol release.
+  held: { setting: 'slurm_settings={"hold": true}', reason: 'JobHeldUser' },
 };
 
 SLURM.describe('--batch on a real Slurm', () => describeRealBatch(SLURM));

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { averagePipeline, B2_BIN, flakyPipeline, makeProject, runB2 } from '../helpers/b2.js';
 
@@ -45,6 +45,26 @@ const gatedPipeline = (): string =>
       const { existsSync } = await import('node:fs');
       while (!existsSync(new URL('./go-' + this.some_parameter, import.meta.url))) await new Promise((r) => setTimeout(r, 50));`,
   }).replace('run() {', 'async run() {');
+
+/** Ten gated tasks under one that averages them; every run() first appends its name to the file `ran`. */
+const countingGatedPipeline = (): string => `
+  import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+  import { Task, param } from 'b2';
+  const ran = (name) => appendFileSync(new URL('./ran', import.meta.url), name + '\\n');
+  export class Gated extends Task.with({ n: param.int() }) {
+    *output() { yield this.addToOutput('gated.txt'); }
+    async run() {
+      ran(String(this.n));
+      while (!existsSync(new URL('./go-' + this.n, import.meta.url))) await new Promise((r) => setTimeout(r, 50));
+      writeFileSync(this.getOutputFileName('gated.txt'), String(this.n));
+    }
+  }
+  export class Average extends Task {
+    *requires() { for (let n = 0; n < 10; n++) yield new Gated({ n }); }
+    *output() { yield this.addToOutput('average.txt'); }
+    run() { ran('average'); writeFileSync(this.getOutputFileName('average.txt'), '4.5'); }
+  }
+  export default new Average();`;
 
 describe('journal and b2 status (local)', () => {
   it('shows a finished run with counts, families and failures, as text and JSON', () => {
@@ -106,6 +126,41 @@ describe('journal and b2 status (local)', () => {
   });
 });
 
+describe('-p selects runs by pipeline file', () => {
+  it('b2 kill -p b.ts stops the run of b.ts only, b2 status -p shows each file its own run', async () => {
+    const other = gatedPipeline().replaceAll('MyNumberTask', 'OtherNumberTask').replaceAll('MyAverageTask', 'OtherAverageTask');
+    const dir = makeProject({ 'a.ts': gatedPipeline(), 'b.ts': other, 'c.ts': other });
+    const alive = (): number => runB2(['status', '--list'], { cwd: dir }).stdout.split('alive').length - 1;
+    const b = startRun(dir, ['b.ts', '-w', '1', '--no-progress']);
+    await waitFor('the run of b.ts', () => alive() === 1);
+    // Started second, the run of a.ts is the latest in the folder.
+    const a = startRun(dir, ['a.ts', '-w', '1', '--no-progress']);
+    try {
+      await waitFor('both runs', () => alive() === 2);
+      expect(statusJson(dir, ['-p', 'a.ts']).tasks.every((t) => t.family.startsWith('My'))).toBe(true);
+      expect(statusJson(dir, ['-p', path.join(dir, 'b.ts')]).tasks.every((t) => t.family.startsWith('Other'))).toBe(true);
+      const kill = runB2(['kill', '-p', 'b.ts'], { cwd: dir });
+      expect(kill.code).toBe(0);
+      expect(await b.exit).toBe(130);
+      expect(statusJson(dir, ['-p', 'a.ts']).runner.kind).toBe('alive');
+      expect(statusJson(dir, ['-p', '.']).runner.kind).toBe('alive');
+    } finally {
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
+      await Promise.all([a.exit, b.exit]);
+    }
+    for (const [file, message] of [
+      ['missing.ts', /No pipeline file .*missing\.ts/],
+      ['c.ts', /No run of .*c\.ts in /],
+    ] as const) {
+      for (const command of ['status', 'kill']) {
+        const result = runB2([command, '-p', file], { cwd: dir });
+        expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 2, stderr: expect.stringMatching(message) });
+      }
+    }
+  }, 120_000);
+});
+
 describe('retries', () => {
   const flaky = flakyPipeline;
 
@@ -156,5 +211,32 @@ describe('run lock', () => {
     for (let n = 0; n < 10; n++) writeFileSync(path.join(dir, `go-${n}`), '');
     const second = runB2(['run', 'pipeline.ts'], { cwd: dir });
     expect(second.code).toBe(0);
+  }, 180_000);
+
+  it('still holds after a runner died mid-write: the runner that takes over is seen, a third is refused, nothing runs twice', async () => {
+    const dir = makeProject({ 'pipeline.ts': countingGatedPipeline() });
+    const first = startRun(dir, ['pipeline.ts', '-w', '2', '--no-progress']);
+    await waitFor('first run registered', () => runB2(['status', '--json'], { cwd: dir }).stdout.includes('"phase": "running"'));
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const runs = path.join(dir, '.b2', 'runs');
+    const journal = path.join(runs, readdirSync(runs).find((name) => !name.startsWith('.'))!, 'journal.jsonl');
+    // What a crash in the middle of a write leaves: a line without its end.
+    appendFileSync(journal, '{"t":1,"type":"succeeded","id":"Gat');
+    writeFileSync(path.join(dir, 'ran'), '');
+    const second = startRun(dir, ['pipeline.ts', '-w', '2', '--no-progress']);
+    try {
+      await waitFor('the second runner to take over', () => second.output().includes('resuming'));
+      await waitFor('the second runner to be seen alive', () => statusJson(dir).runner.kind === 'alive', 10_000);
+      const third = runB2(['run', 'pipeline.ts'], { cwd: dir });
+      expect(third.code).toBe(2);
+      expect(third.stderr).toContain('is working on');
+    } finally {
+      for (let n = 0; n < 10; n++) writeFileSync(path.join(dir, `go-${n}`), '');
+    }
+    expect(await second.exit).toBe(0);
+    const started = readFileSync(path.join(dir, 'ran'), 'utf8').trim().split('\n');
+    expect(started.sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'average']);
+    expect(statusJson(dir).runner.kind).toBe('finished');
   }, 180_000);
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { averagePipeline, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
+import { journalEntries } from '../helpers/runs.js';
 
 describe('b2 run (local workers)', () => {
   it('runs the example end to end, in the b2luigi layout, and skips it the second time', () => {
@@ -70,6 +71,73 @@ describe('b2 run (local workers)', () => {
     expect(result.stdout).toContain("the task's worker process was killed by SIGKILL");
     for (const n of [0, 1, 2, 3, 5, 7, 8, 9]) expect(existsSync(path.join(dir, `some_parameter=${n}`, 'number.txt'))).toBe(true);
     expect(result.stdout).toMatch(/MyNumberTask\s+0\s+8\s+2\s+0/);
+  });
+
+  it('a task killed mid-write leaves no output that counts as complete, whichever way it got the paths', () => {
+    const dir = makeProject({
+      'pipeline.ts': `
+        import { writeFileSync } from 'node:fs';
+        import { Task, WrapperTask, param } from 'b2';
+        export class Half extends Task.with({ route: param.string() }) {
+          *output() { yield this.addToOutput('data.txt'); }
+          run() {
+            const file = this.route === 'all' ? this.getAllOutputFileNames()[0] : [...this.output()][0].path;
+            writeFileSync(file, 'trunc');
+            process.kill(process.pid, 'SIGKILL');
+          }
+        }
+        export class Both extends WrapperTask {
+          *requires() { yield new Half({ route: 'all' }); yield new Half({ route: 'output' }); }
+        }
+        export default new Both();`,
+    });
+    const result = runB2(['run', 'pipeline.ts', '-w', '2'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('was killed by SIGKILL');
+    for (const route of ['all', 'output']) expect(existsSync(path.join(dir, `route=${route}`, 'data.txt'))).toBe(false);
+    const again = runB2(['run', 'pipeline.ts', '--dry-run'], { cwd: dir });
+    expect(again.code).toBe(1);
+  });
+
+  it('a log that cannot be written (a full disk) fails that task with the path and the cause; the others run, the journal is closed', () => {
+    const dir = makeProject({
+      'pipeline.ts': `
+        import { spawnSync } from 'node:child_process';
+        import { writeFileSync } from 'node:fs';
+        import { Task, WrapperTask, param } from 'b2';
+        export class Chatty extends Task.with({ how: param.string() }) {
+          *output() { yield this.addToOutput('out.txt'); }
+          async run() {
+            // Output of a program the task starts reaches the log through the runner, the task's own through its worker.
+            if (this.how === 'child') spawnSync('echo', ['from a child'], { stdio: 'inherit' });
+            else console.log('from the task');
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            writeFileSync(this.getOutputFileName('out.txt'), this.how);
+          }
+        }
+        export class All extends WrapperTask {
+          *requires() { for (const how of ['task', 'child', 'open', 'fine']) yield new Chatty({ how }); }
+        }
+        export default new All();`,
+    });
+    // Writes to /dev/full fail with ENOSPC, as on a full disk.
+    for (const how of ['task', 'child']) {
+      mkdirSync(path.join(dir, 'logs', `how=${how}`, 'Chatty'), { recursive: true });
+      symlinkSync('/dev/full', path.join(dir, 'logs', `how=${how}`, 'Chatty', 'stdout'));
+    }
+    // A folder where the log file should be: it cannot even be opened.
+    mkdirSync(path.join(dir, 'logs', 'how=open', 'Chatty', 'stdout'), { recursive: true });
+    const result = runB2(['run', 'pipeline.ts', '-w', '4'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.output).not.toMatch(STACK_LINE);
+    for (const how of ['task', 'child']) {
+      expect(result.stdout).toContain(`cannot write its log file ${path.join(dir, 'logs', `how=${how}`, 'Chatty', 'stdout')}: no space left on device (ENOSPC)`);
+    }
+    expect(result.stdout).toContain(`cannot write its log file ${path.join(dir, 'logs', 'how=open', 'Chatty', 'stdout')}: illegal operation on a directory (EISDIR)`);
+    for (const how of ['task', 'child', 'open']) expect(existsSync(path.join(dir, `how=${how}`, 'out.txt'))).toBe(false);
+    expect(readFileSync(path.join(dir, 'how=fine', 'out.txt'), 'utf8')).toBe('fine');
+    expect(result.stdout).toMatch(/Chatty\s+0\s+1\s+3\s+0/);
+    expect(journalEntries(dir).at(-1)).toMatchObject({ type: 'run-finished', exitCode: 1 });
   });
 
   it('--test runs in-process with output on the terminal', () => {

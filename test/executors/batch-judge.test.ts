@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitingInQueue, type JobObservation } from '../../src/executors/batch-judge.js';
 
-const base: JobObservation = { now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000 };
+const base: JobObservation = { now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000, heldGraceMs: 300_000 };
 const q = (state: NonNullable<JobObservation['queue']>['state'], extra: Partial<NonNullable<JobObservation['queue']>> = {}) => ({
   jobId: '1',
   state,
@@ -27,12 +27,26 @@ describe('judgeJob', () => {
     expect(judgeJob({ ...base, queue: q('timeout'), endedAt: 0, now: 16_000 })).toMatchObject({ reason: 'timeout' });
   });
 
-  it('fails held jobs with their reason, and asks to remove them', () => {
-    expect(judgeJob({ ...base, queue: q('held', { reason: 'disk quota exceeded' }) })).toMatchObject({
+  it('fails a job held longer than the grace with its reason, and asks to remove it', () => {
+    expect(judgeJob({ ...base, queue: q('held', { reason: 'disk quota exceeded' }), heldSince: 0, now: 301_000 })).toEqual({
+      kind: 'failed',
       reason: 'held',
       kill: true,
-      message: 'the job was held by the batch system: disk quota exceeded',
+      message: 'the job was held by the batch system: disk quota exceeded (held for 301 s, held_grace 300 s)',
     });
+    expect(judgeJob({ ...base, queue: q('held', { native: 'USUSP' }), heldSince: 0, now: 301_000 })).toMatchObject({
+      message: 'the job was held by the batch system: USUSP, no reason given (held for 301 s, held_grace 300 s)',
+    });
+  });
+
+  it('waits while a job is held for less than the grace (it may be released)', () => {
+    expect(judgeJob({ ...base, queue: q('held'), heldSince: 0, now: 299_000 })).toEqual({ kind: 'wait' });
+    // First seen held at this very check.
+    expect(judgeJob({ ...base, queue: q('held'), now: 10_000_000 })).toEqual({ kind: 'wait' });
+  });
+
+  it('fails a held job at once when the grace is 0', () => {
+    expect(judgeJob({ ...base, heldGraceMs: 0, queue: q('held'), heldSince: 1000 })).toMatchObject({ kind: 'failed', reason: 'held', kill: true });
   });
 
   it('keeps waiting while the queue says pending, running or unknown', () => {
@@ -63,6 +77,7 @@ describe('nothingToJudge', () => {
           ...(exitStatus === undefined ? {} : { exitStatus }),
           ...(state === undefined ? {} : { queue: q(state) }),
           ...(missingSince === undefined ? {} : { missingSince }),
+          ...(state === 'held' ? { heldSince: 0 } : {}),
           endedAt: 0,
           lastSeenAt: 0,
         });

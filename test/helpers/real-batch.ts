@@ -30,6 +30,8 @@ export interface RealSystem {
   readonly walltime: { readonly setting: string; readonly runTimeoutMs: number };
   /** Every job the system still knows, finished ones included, that carries this run tag (when it can tell). */
   readonly jobsTagged?: (tag: string) => string[];
+  /** The setting that submits a job held (it waits for a release), and how the system names that hold. */
+  readonly held: { readonly setting: string; readonly reason: string };
 }
 
 /** Run a batch-system client; its stdout, or an error naming what failed. */
@@ -300,6 +302,14 @@ export const describeRealBatch = (system: RealSystem): void => {
     expect([...idsByTask].filter(([, ids]) => ids.size !== 1)).toEqual([]);
     if (system.jobsTagged) expect(system.jobsTagged(runTag(dir))).toHaveLength(count);
   }, 1_200_000);
+
+  test('fails a job held for longer than held_grace with the reason, and removes it', () => {
+    const dir = project({ 'pipeline.ts': averagePipeline() });
+    const result = run(dir, ['MyNumberTask', '--some-parameter', '4', '--setting', system.held.setting, '--setting', 'held_grace=3']);
+    expectExit(result, 1);
+    expect(result.stdout).toContain(`the job was held by the batch system: ${system.held.reason} (held for `);
+    expect(stillListed(journaledJobs(dir).map((job) => job.jobId))).toEqual([]);
+  }, 180_000);
 
   test('b2 kill cancels the jobs of a run whose runner was killed', async () => {
     const { dir, runner, ids } = await startSleepingRun();

@@ -3,7 +3,7 @@
  * that is live, finished or whose runner died. Both read the run's journal
  * only; neither interferes with a live runner beyond what it asks for.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import chalk from 'chalk';
@@ -14,7 +14,7 @@ import { ACTIVE_STATES, cancelJobs, parseSubmittedJobIds, queryJobStates } from 
 import { JournalWriter, readJournal } from '../../journal/journal.js';
 import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';
 import { orphanedJobId } from '../../journal/resume.js';
-import { listRunIds, runDirAt, type RunDir } from '../../journal/run-dir.js';
+import { listRunIds, listRunIdsOf, runDirAt, type RunDir } from '../../journal/run-dir.js';
 import { foldJournal, isInFlight, type RunState } from '../../journal/state.js';
 import { formatStatus, statusJson, type StatusView } from '../../report/status.js';
 import { getSetting, initSettings } from '../../settings/index.js';
@@ -28,10 +28,37 @@ interface LocateFlags extends CommonFlags {
 
 const BATCH_SYSTEMS: ReadonlySet<string> = new Set(['htcondor', 'lsf', 'slurm', 'sge']);
 
+/** What `-p` names: a pipeline file (its runs only), or a folder (every run found from there). */
+type PipelineSelection = { readonly file: string; readonly dir: string } | { readonly file?: undefined; readonly dir: string };
+
+const selectPipeline = (given: string | undefined): PipelineSelection => {
+  if (given === undefined) return { dir: process.cwd() };
+  const absolute = path.resolve(given);
+  const stats = statSync(absolute, { throwIfNoEntry: false });
+  if (!stats) {
+    throw new UserError('pipeline-not-found', `No pipeline file or folder ${absolute}.`, {
+      hint: 'Give -p the pipeline file whose runs you mean (as given to b2 run), or its folder for all runs there.',
+    });
+  }
+  return stats.isDirectory() ? { dir: absolute } : { file: absolute, dir: path.dirname(absolute) };
+};
+
+/** Run ids to choose from: every run in the state folder, or those of the selected pipeline file. */
+const selectableRuns = (stateDir: string, selection: PipelineSelection): string[] => {
+  if (selection.file === undefined) return listRunIds(stateDir);
+  const runs = listRunIdsOf(stateDir, selection.file);
+  if (runs.length === 0) {
+    throw new UserError('no-runs', `No run of ${selection.file} in ${stateDir}.`, {
+      hint: 'b2 status --list shows every run there and its pipeline file.',
+    });
+  }
+  return runs;
+};
+
 /** The state folder: --state-dir, else the setting next to the pipeline (or here), else the nearest .b2/runs above. */
-const locateStateDir = async (options: LocateFlags): Promise<string> => {
+const locateStateDir = async (options: LocateFlags, selection: PipelineSelection): Promise<string> => {
   if (options.stateDir) return path.resolve(options.stateDir);
-  const base = options.pipeline ? path.dirname(path.resolve(options.pipeline)) : process.cwd();
+  const base = selection.dir;
   await initSettings({ cwd: process.cwd(), env: process.env, flags: settingFlags(options), pipelineDir: base });
   printSettingsWarnings();
   const configured = path.resolve(base, getSetting<string>('state_dir'));
@@ -43,8 +70,7 @@ const locateStateDir = async (options: LocateFlags): Promise<string> => {
   }
 };
 
-const pickRun = (stateDir: string, runId: string | undefined): string => {
-  const runs = listRunIds(stateDir);
+const pickRun = (stateDir: string, runId: string | undefined, runs: readonly string[]): string => {
   if (runs.length === 0) {
     throw new UserError('no-runs', `No runs found in ${stateDir}.`, {
       hint: 'Run b2 status from the pipeline folder, or give --pipeline FILE or --state-dir DIR.',
@@ -99,12 +125,14 @@ export const registerStatusCommands = (program: Command): void => {
     .option('--json', 'machine-readable output')
     .option('--watch [seconds]', 'redraw every few seconds until the run ends')
     .option('--refresh', 'ask the batch systems for the real state of in-flight jobs')
-    .option('-p, --pipeline <file>', 'the pipeline whose runs to show (default: the runs found from here)')
+    .option('-p, --pipeline <file>', 'the pipeline file whose runs to show, or a folder for all runs there (default: the runs found from here)')
     .option('--state-dir <dir>', 'the runs folder (setting state_dir)')
     .action(async (runId: string | undefined, options: LocateFlags & { list?: boolean; json?: boolean; watch?: string | boolean; refresh?: boolean }) => {
-      const stateDir = await locateStateDir(options);
+      const selection = selectPipeline(options.pipeline);
+      const stateDir = await locateStateDir(options, selection);
+      const selectable = selectableRuns(stateDir, selection);
       if (options.list) {
-        const runs = listRunIds(stateDir).map((id) => {
+        const runs = selectable.map((id) => {
           const state = loadRun(stateDir, id);
           return { runId: id, runner: runnerLiveness(state), mode: state.started?.mode, pipeline: state.started?.pipeline };
         });
@@ -113,7 +141,7 @@ export const registerStatusCommands = (program: Command): void => {
         process.exitCode = EXIT.ok;
         return;
       }
-      const id = pickRun(stateDir, runId);
+      const id = pickRun(stateDir, runId, selectable);
       const interval = options.watch === undefined || options.watch === false ? 0 : options.watch === true ? 5 : Number(options.watch);
       for (;;) {
         const state = loadRun(stateDir, id);
@@ -139,11 +167,12 @@ export const registerStatusCommands = (program: Command): void => {
     .command('kill')
     .description('stop a run: signal its runner and cancel every job still in flight (safe to repeat)')
     .argument('[run]', 'run id (or a unique part of it); default: the latest')
-    .option('-p, --pipeline <file>', 'the pipeline whose run to stop')
+    .option('-p, --pipeline <file>', 'the pipeline file whose run to stop, or a folder for any run there')
     .option('--state-dir <dir>', 'the runs folder (setting state_dir)')
     .action(async (runId: string | undefined, options: LocateFlags) => {
-      const stateDir = await locateStateDir(options);
-      const id = pickRun(stateDir, runId);
+      const selection = selectPipeline(options.pipeline);
+      const stateDir = await locateStateDir(options, selection);
+      const id = pickRun(stateDir, runId, selectableRuns(stateDir, selection));
       const run = runDirAt(stateDir, id);
       let state = loadRun(stateDir, id);
       const journal = new JournalWriter(run.journal);
