@@ -25,15 +25,16 @@ import {
   type ResumePlan,
 } from '../journal/resume.js';
 import { createRunDir, writeFileAtomic, type RunDir } from '../journal/run-dir.js';
+import { usableStateDir } from '../journal/state-dir.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { buildGraph, type TaskGraph } from '../pipeline/graph.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
 import { exportedClassCheck } from '../pipeline/reconstruct.js';
 import type { Task } from '../pipeline/task.js';
 import { jobsLeftBehind } from '../report/left-behind.js';
-import { formatSummary, ProgressReporter } from '../report/progress.js';
+import { formatSummary, progressIntervalSeconds, ProgressReporter } from '../report/progress.js';
 import { drive } from '../scheduler/driver.js';
-import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
+import { explainSetting, exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { installInterruptHandler } from './interrupt.js';
 import { EXIT } from './options.js';
 
@@ -115,7 +116,9 @@ const closeFinishedDeadRun = async (stateDir: string, pipelineFile: string, grap
 
 export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   const { pipeline, roots, mode } = options;
-  const stateDir = resolveFromPipeline(getSetting<string>('state_dir'));
+  const intervalSeconds = progressIntervalSeconds(process.env);
+  const stateDirSetting = explainSetting('state_dir');
+  const stateDir = usableStateDir(resolveFromPipeline(String(stateDirSetting.value)), { value: String(stateDirSetting.value), source: stateDirSetting.source });
   const registered = await register(options, stateDir);
   if (!registered) return EXIT.ok;
   const { graph, run, resume } = registered;
@@ -179,7 +182,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   const reporter = new ProgressReporter(graph, {
     out: process.stderr,
     live: options.liveProgress,
-    intervalSeconds: Number(process.env.B2_PROGRESS_INTERVAL ?? 10),
+    intervalSeconds,
     executorName: mode === 'batch' ? 'batch' : executor.name,
   });
   infos.push((message) => reporter.event({ type: 'info', message }));
