@@ -67,6 +67,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'log_dir', type: PATH, default: value('logs'), description: 'base folder of per-task logs: <log_dir>/<params>/<Family>/', deprecated: ['log_folder'] },
   { key: 'task_file_dir', type: PATH, default: value('task_files'), description: 'base folder of job wrappers and submit files' },
   { key: 'state_dir', type: PATH, default: value('.b2/runs'), description: 'folder of run journals (status, kill, resume); batch nodes must be able to read it' },
+  { key: 'keep_runs', type: { kind: 'integer', min: 1 }, default: value(50), description: 'finished runs kept in state_dir: when a run starts, older finished runs are removed (live and unfinished runs always stay)' },
   { key: 'scratch_dir', type: PATH, default: computed('the system temp folder', () => os.tmpdir()), description: 'folder for temporary files' },
   { key: 'parameter_separator', type: { kind: 'path-part' }, default: value('='), description: 'between parameter name and value in output paths' },
   { key: 'use_parameter_name_in_output', type: { kind: 'boolean' }, default: value(true), description: 'output folders are name=value (true) or value (false)' },
