@@ -132,7 +132,8 @@ export const runSummary = (stateDir: string, runId: string): RunSummary => {
   const stored = readStored(file);
   const journal = runDirAt(stateDir, runId).journal;
   const summary = extend(journal, stored, runId);
-  if (summary.size !== stored?.size) {
+  // Nothing indexed (no journal: a run being pruned) is not worth a file.
+  if (summary.size > 0 && summary.size !== stored?.size) {
     try {
       writeFileAtomic(file, JSON.stringify(summary));
     } catch {
@@ -168,11 +169,16 @@ export const pruneFinishedRuns = (stateDir: string, keep: number): string[] => {
   const finished: string[] = [];
   for (const summary of newestRunSummaries(stateDir)) if (summary.finished) finished.push(summary.runId);
   const removed = finished.slice(keep);
-  for (const runId of removed) {
+  return removed.filter((runId) => {
     const run = runDirAt(stateDir, runId);
-    // The journal first: without it the folder is no longer a run to anyone listing them.
-    rmSync(run.journal, { force: true });
-    rmSync(run.dir, { recursive: true, force: true });
-  }
-  return removed;
+    try {
+      // The journal first: without it the folder is no longer a run to anyone listing them.
+      rmSync(run.journal, { force: true });
+      rmSync(run.dir, { recursive: true, force: true });
+      return true;
+    } catch {
+      // Best effort (another b2 pruning the same run, files of another user): the next start tries again.
+      return false;
+    }
+  });
 };
