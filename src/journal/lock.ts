@@ -105,7 +105,7 @@ export const withStateDirLock = async <T>(stateDir: string, fn: () => Promise<T>
     }
     if (!announced && Date.now() - since > ANNOUNCE_AFTER_MS) {
       const holder = readHolder(lock);
-      options.onWait?.(`waiting for the state folder lock ${lock}${holder ? `, held by pid ${holder.pid} on ${holder.host}` : ''}`);
+      options.onWait?.(`the state folder lock ${lock} is held${holder ? ` by pid ${holder.pid} on ${holder.host}` : ''}: another b2 is starting a run`);
       announced = true;
     }
     if (Date.now() - since > STALE_ELSEWHERE_MS + 60_000) {

@@ -54,7 +54,7 @@ describe('run start', () => {
     const lock = path.join(dir, '.b2', 'runs', '.lock');
     writeFileSync(lock, `${process.pid} ${os.hostname()}\n`);
     const second = startB2(['run', 'p.ts'], dir);
-    for (const deadline = Date.now() + 8000; Date.now() < deadline && !second.stderr().includes('waiting for the state folder lock'); ) await sleep(100);
+    for (const deadline = Date.now() + 8000; Date.now() < deadline && !second.stderr().includes('the state folder lock'); ) await sleep(100);
     // Meanwhile the other run did two of the tasks and finished.
     for (const k of [0, 1]) {
       mkdirSync(path.join(dir, `k=${k}`));
@@ -64,7 +64,7 @@ describe('run start', () => {
     rmSync(lock);
     expect(await second.exit).toBe(0);
     expect(ranTasks(dir)).toEqual(['0', '1', '2', '3']);
-    expect(second.stderr()).toContain(`waiting for the state folder lock ${lock}, held by pid ${process.pid}`);
+    expect(second.stderr()).toContain(`waiting: the state folder lock ${lock} is held by pid ${process.pid} on ${os.hostname()}: another b2 is starting a run`);
   });
 
   it('two runs started at the same moment run each task once', async () => {
