@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { averagePipeline, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
+import { averagePipeline, B2_BIN, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
+
+const NOBODY = 65534;
 
 /** Runs b2 on a broken pipeline and checks the common contract: exit 2, one readable message, nothing written. */
 const expectUserError = (files: Record<string, string>, args: string[], message: RegExp | string, hint?: RegExp | string) => {
@@ -153,6 +156,26 @@ describe('bad settings: exit 2, naming the setting, its value, where it came fro
     expect(result.stderr).toContain(`state_dir ${JSON.stringify(stateDir)} (from flag --setting state_dir=${stateDir}) is ${path.resolve(dir, stateDir)}, which cannot hold run journals: ${problem}`);
     expect(result.stderr).toMatch(/hint: +Point state_dir at a folder you can write to/);
     expect(readdirSync(dir).filter((name) => name !== '.b2').sort()).toEqual(['p.ts', 'state-file']);
+  });
+
+  it('state_dir a folder this user cannot write to', () => {
+    const dir = makeProject({ 'p.ts': averagePipeline() });
+    const locked = path.join(dir, 'locked');
+    mkdirSync(locked);
+    chmodSync(locked, 0o555);
+    // Root writes anywhere: then b2 runs as nobody, who owns the project but not that folder.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(dir, NOBODY, NOBODY);
+    const result = spawnSync(process.execPath, [B2_BIN, 'run', 'p.ts', '--setting', 'state_dir=locked'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', HOME: dir },
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    expect({ code: result.status, stderr: result.stderr }).toMatchObject({ code: 2 });
+    expect(result.stderr).toContain(`state_dir "locked" (from flag --setting state_dir=locked) is ${locked}, which cannot hold run journals: it is not writable (EACCES).`);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+    expect(readdirSync(locked)).toEqual([]);
   });
 
   it.each(['abc', '0', '-3', '1e12'])('B2_PROGRESS_INTERVAL=%s', (value) => {
