@@ -25,7 +25,7 @@ export type SettingType =
   /** Megabytes, or a string such as "2GB", "500 MB". */
   | { readonly kind: 'memory' }
   /** Seconds, or "HH:MM:SS", "90m", "2h", "1d"; `positive` rejects 0 (an interval or a timeout of nothing). */
-  | { readonly kind: 'duration'; readonly positive?: boolean }
+  | { readonly kind: 'duration'; readonly positive?: boolean; readonly maxDays?: number }
   /** A string that stays inside one folder name: no "/", "..", or NUL. */
   | { readonly kind: 'path-part' };
 
@@ -60,6 +60,8 @@ const OBJECT = { kind: 'object' } as const;
 const DURATION = { kind: 'duration' } as const;
 // A poll interval or timeout of 0 would poll without pause or kill every command at once.
 const POSITIVE_DURATION = { kind: 'duration', positive: true } as const;
+// A command's timeout is a timer, and Node fires timers beyond 2^31 ms (24.8 days) at once: every command would be killed.
+const TIMEOUT = { kind: 'duration', positive: true, maxDays: 24 } as const;
 
 export const SETTINGS: readonly SettingDefinition[] = [
   // Where things go
@@ -108,8 +110,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'batch_commands', type: { kind: 'command-map' }, default: value({}), description: 'replace batch binaries, e.g. {"sbatch": "/opt/slurm/bin/sbatch"}' },
   // Talking to the batch system
   { key: 'poll_interval', type: POSITIVE_DURATION, default: value(10), description: 'seconds between status queries (one query per batch system for all jobs)' },
-  { key: 'status_query_timeout', type: POSITIVE_DURATION, default: value(60), description: 'a status query taking longer is killed and retried later' },
-  { key: 'submit_timeout', type: POSITIVE_DURATION, default: value(60), description: 'a submit or kill command taking longer is killed' },
+  { key: 'status_query_timeout', type: TIMEOUT, default: value(60), description: 'a status query taking longer is killed and retried later' },
+  { key: 'submit_timeout', type: TIMEOUT, default: value(60), description: 'a submit or kill command taking longer is killed' },
   { key: 'lost_job_grace', type: POSITIVE_DURATION, default: value(300), description: 'a job missing from queue and history this long, without an exit status, is lost' },
 ];
 
@@ -147,7 +149,7 @@ export const describeType = (type: SettingType): string => {
     case 'memory':
       return 'megabytes (a number) or a size such as "2GB"';
     case 'duration':
-      return `seconds (a number${type.positive ? ' > 0' : ''}) or a duration such as "01:30:00", "90m", "2h"`;
+      return `seconds (a number${type.positive ? ' > 0' : ''}) or a duration such as "01:30:00", "90m", "2h"${type.maxDays === undefined ? '' : `, at most ${type.maxDays} days`}`;
     case 'path-part':
       return 'a string without "/", ".." or NUL';
   }

@@ -130,7 +130,8 @@ export const coerce = (type: SettingType, value: unknown): Coerced => {
     }
     case 'duration': {
       const seconds = parseDuration(value);
-      return seconds === undefined || (type.positive === true && seconds <= 0) ? no : yes(seconds);
+      const tooLong = type.maxDays !== undefined && seconds !== undefined && seconds > type.maxDays * 86_400;
+      return seconds === undefined || (type.positive === true && seconds <= 0) || tooLong ? no : yes(seconds);
     }
     case 'path-part':
       return typeof value === 'string' && !/[/\0]|\.\./.test(value) ? yes(value) : no;

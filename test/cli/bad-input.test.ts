@@ -119,6 +119,8 @@ describe('bad settings: exit 2, naming the setting, its value, where it came fro
     ['submit_timeout', '0'],
     ['status_query_timeout', '0s'],
     ['lost_job_grace', '00:00:00'],
+    ['submit_timeout', '3000000'],
+    ['status_query_timeout', '25d'],
   ])('%s=%s from the command line', (key, value) => {
     const { dir, result } = run({}, ['--setting', `${key}=${value}`]);
     expect(result.code).toBe(2);
