@@ -4,8 +4,8 @@
  * Each benchmark runs the real `b2` binary on bench/pipelines.ts in a fresh
  * folder under bench/out/, measures the whole process (wall time from here,
  * CPU and peak memory from GNU time when available) and prints the target
- * next to the figure. Names: local, curve, graph, worker, htcondor, slurm
- * (the last needs a running Slurm: see bench/batch-real.mjs).
+ * next to the figure. Names: local, curve, graph, worker, htcondor, history,
+ * slurm (the last needs a running Slurm: see bench/batch-real.mjs).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +53,31 @@ const record = (name, figure, value, unit, target, ok) => {
   results.push({ name, figure, value, unit, target, ok });
   const shown = typeof value === 'number' ? value.toFixed(value < 10 ? 3 : 1) : value;
   console.log(`${ok === undefined ? ' ' : ok ? '✓' : '✗'} ${name.padEnd(34)} ${figure.padEnd(16)} ${String(shown).padStart(10)} ${unit.padEnd(6)} ${target}`);
+};
+
+/** `runs` finished batch runs of `tasks` tasks each, journaled as b2 writes them, oldest a day ago. */
+const writeHistory = (stateDir, pipeline, runs, tasks) => {
+  const host = os.hostname();
+  for (let r = 0; r < runs; r++) {
+    let t = Date.now() - 86_400_000 + r * 60_000;
+    const stamp = new Date(t).toISOString().replace(/[-:]/g, '').replace('T', '-').replace('.', '').slice(0, 18);
+    const runId = `${stamp}-${r.toString(16).padStart(6, '0')}`;
+    const runDir = path.join(stateDir, runId);
+    mkdirSync(path.join(runDir, 'tasks'), { recursive: true });
+    const line = (entry) => `${JSON.stringify({ t: t++, ...entry })}\n`;
+    const lines = [line({ type: 'run-started', runId, pid: 1_000_000 + r, host, pipeline, roots: [`Trivial_${r}`], mode: 'batch', tag: `b2_${r}`, total: tasks + 1, toRun: tasks + 1 })];
+    for (let i = 0; i < tasks; i++) {
+      const id = `Leaf_${i}_${r.toString(16).padStart(8, '0')}`;
+      lines.push(
+        line({ type: 'task', id, family: 'Leaf', params: { i }, logDir: path.join(stateDir, '..', 'logs', `i=${i}`, 'Leaf') }),
+        line({ type: 'submit-intent', id, attempt: 1, system: 'slurm' }),
+        line({ type: 'submitted', id, attempt: 1, system: 'slurm', jobId: String(100_000 + i) }),
+        line({ type: 'succeeded', id, attempt: 1 }),
+      );
+    }
+    lines.push(line({ type: 'run-finished', exitCode: 0, cpuMs: 1000 }));
+    writeFileSync(path.join(runDir, 'journal.jsonl'), lines.join(''));
+  }
 };
 
 const b2run = (dir, args, options) => measure([process.execPath, B2, 'run', 'pipelines.ts', ...args], { cwd: dir, ...options });
@@ -173,6 +198,32 @@ const benchmarks = {
     } finally {
       cluster.cleanup();
     }
+  },
+
+  /**
+   * Run start with a long history: 60 finished runs of 20,000 batch tasks
+   * each (journals of about 9 MB) in the state folder, against an empty one.
+   * Each start runs one new trivial task; keep_runs is raised so that nothing
+   * is pruned. The first start with history indexes the journals once; later
+   * ones read only the index.
+   */
+  history() {
+    const dir = freshDir('history');
+    writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ result_dir: 'results', log_dir: 'logs', keep_runs: 1000 }));
+    b2run(dir, ['Leaf', '--i', '0']); // compile the bundle once
+    let next = 1;
+    const start = () => b2run(dir, ['Leaf', '--i', String(next++)]).wall;
+    const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+    const stateDir = path.join(dir, '.b2', 'runs');
+    rmSync(stateDir, { recursive: true, force: true });
+    const empty = median([start(), start(), start()]);
+    rmSync(stateDir, { recursive: true, force: true });
+    writeHistory(stateDir, path.join(dir, 'pipelines.ts'), 60, 20_000);
+    const cold = start();
+    const warm = median([start(), start(), start()]);
+    record('run start, empty state folder', 'wall', empty, 's', 'reference');
+    record('run start, 60 journals, first', 'wall', cold, 's', `≤ reference + 3 s (${(cold - empty).toFixed(2)} s more)`, cold - empty <= 3);
+    record('run start, 60 journals, later', 'wall', warm, 's', `≤ reference + 0.3 s (${(warm - empty).toFixed(2)} s more)`, warm - empty <= 0.3);
   },
 
   /** 500 trivial tasks on the real Slurm against a plain sbatch loop: bench/batch-real.mjs. */

@@ -22,9 +22,12 @@ import {
   settleOrphanedSubmits,
   plannedFile,
   withStateDirLock,
+  type LockConflict,
   type ResumePlan,
 } from '../journal/resume.js';
+import { pruneFinishedRuns } from '../journal/run-index.js';
 import { createRunDir, writeFileAtomic, type RunDir } from '../journal/run-dir.js';
+import { usableStateDir } from '../journal/state-dir.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { buildGraph, type TaskGraph } from '../pipeline/graph.js';
 import { checkFolderSettings } from '../pipeline/paths.js';
@@ -32,9 +35,9 @@ import type { LoadedPipeline } from '../pipeline/load.js';
 import { exportedClassCheck } from '../pipeline/reconstruct.js';
 import type { Task } from '../pipeline/task.js';
 import { jobsLeftBehind } from '../report/left-behind.js';
-import { formatSummary, ProgressReporter } from '../report/progress.js';
+import { formatSummary, progressIntervalSeconds, ProgressReporter } from '../report/progress.js';
 import { drive } from '../scheduler/driver.js';
-import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
+import { explainSetting, exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { installInterruptHandler } from './interrupt.js';
 import { EXIT } from './options.js';
 
@@ -60,37 +63,62 @@ interface Registered {
   readonly resume?: ResumePlan;
 }
 
-/** Build the graph, pass the run lock (or wait for it), then take over a dead run or start a new one. */
+/**
+ * Submit commands that a dead runner of this pipeline left running must end
+ * before its run is taken over, so that none of their jobs goes out twice.
+ * Outside the lock: this may take up to submit_timeout after a crash.
+ */
+const settleDeadRunSubmits = async (stateDir: string, pipelineFile: string): Promise<void> => {
+  const dead = findResumableRun(stateDir, pipelineFile);
+  if (!dead) return;
+  const timeout = getSetting<number>('submit_timeout');
+  await settleOrphanedSubmits(dead, parseSubmittedJobIds, timeout * 1000, (count) =>
+    process.stderr.write(`waiting up to ${timeout} s for ${count} submit command(s) the dead runner of run ${dead.run.runId} left running, so that their jobs are not submitted twice\n`),
+  );
+};
+
+type Registration = { readonly registered: Registered } | { readonly conflict: LockConflict } | { readonly complete: TaskGraph };
+
+/**
+ * Under the state folder's lock, decide what to run and claim it: what is
+ * complete, whether a live run works on the same tasks, and whether to take
+ * over a dead run or start a new one. A run that claims tasks after this
+ * one finds this one's plan; one that finished before has left its outputs,
+ * which this check sees: two racing runs never both run a task.
+ */
+const claim = (options: ExecuteOptions, stateDir: string): Registration => {
+  const graph = buildGraph(options.roots, { pruneComplete: true });
+  const planned = plannedIds(graph);
+  if (planned.size === 0) {
+    closeFinishedDeadRun(stateDir, options.pipeline.file, graph);
+    return { complete: graph };
+  }
+  const conflicts = findConflicts(stateDir, planned).filter((c) => !(options.ignoreLock && c.liveness.kind === 'elsewhere'));
+  if (conflicts.length > 0) return { conflict: conflicts[0]! };
+  const found = findResumableRun(stateDir, options.pipeline.file);
+  const resume = found ? planResume(found, graph, parseSubmittedJobIds) : undefined;
+  const run = resume?.run ?? createRunDir(stateDir);
+  writeFileAtomic(plannedFile(run), JSON.stringify([...planned]));
+  return { registered: { graph, run, ...(resume ? { resume } : {}) } };
+};
+
+/** Claim this run's tasks (waiting for a conflicting run with --wait), then make room by pruning old finished runs. */
 const register = async (options: ExecuteOptions, stateDir: string): Promise<Registered | undefined> => {
+  const onWait = (message: string): void => void process.stderr.write(`${chalk.yellow('waiting:')} ${message}\n`);
   for (let announced = false; ; ) {
-    const graph = buildGraph(options.roots, { pruneComplete: true });
-    const planned = plannedIds(graph);
-    if (planned.size === 0) {
-      await closeFinishedDeadRun(stateDir, options.pipeline.file, graph);
-      process.stdout.write(chalk.green(`All ${graph.nodes.length} task(s) are complete; nothing to do.\n`));
+    await settleDeadRunSubmits(stateDir, options.pipeline.file);
+    const outcome = await withStateDirLock(stateDir, () => claim(options, stateDir), { onWait });
+    if ('complete' in outcome) {
+      process.stdout.write(chalk.green(`All ${outcome.complete.nodes.length} task(s) are complete; nothing to do.\n`));
       return undefined;
     }
-    // Outside the lock: this may take up to submit_timeout after a crash.
-    const dead = findResumableRun(stateDir, options.pipeline.file);
-    if (dead) {
-      const timeout = getSetting<number>('submit_timeout');
-      await settleOrphanedSubmits(dead, parseSubmittedJobIds, timeout * 1000, (count) =>
-        process.stderr.write(`waiting up to ${timeout} s for ${count} submit command(s) the dead runner of run ${dead.run.runId} left running, so that their jobs are not submitted twice\n`),
-      );
+    if ('registered' in outcome) {
+      pruneFinishedRuns(stateDir, getSetting<number>('keep_runs'));
+      return outcome.registered;
     }
-    const outcome = await withStateDirLock(stateDir, () => {
-      const conflicts = findConflicts(stateDir, planned).filter((c) => !(options.ignoreLock && c.liveness.kind === 'elsewhere'));
-      if (conflicts.length > 0) return { conflict: conflicts[0]! };
-      const found = findResumableRun(stateDir, options.pipeline.file);
-      const resume = found ? planResume(found, graph, parseSubmittedJobIds) : undefined;
-      const run = resume?.run ?? createRunDir(stateDir);
-      writeFileAtomic(plannedFile(run), JSON.stringify([...planned]));
-      return { registered: { graph, run, ...(resume ? { resume } : {}) } };
-    });
-    if ('registered' in outcome) return outcome.registered;
     if (!options.wait) throw conflictError(outcome.conflict);
     if (!announced) {
-      process.stderr.write(`${chalk.yellow('waiting:')} ${conflictError(outcome.conflict).message}\n`);
+      onWait(conflictError(outcome.conflict).message);
       announced = true;
     }
     await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
@@ -100,24 +128,24 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
 /**
  * Nothing left to do, but a dead run of this pipeline may have aimed at the
  * same tasks: its last jobs finished while no runner watched. Record that,
- * so that `b2 status` shows it finished rather than dead.
+ * so that `b2 status` shows it finished rather than dead. Under the lock.
  */
-const closeFinishedDeadRun = async (stateDir: string, pipelineFile: string, graph: TaskGraph): Promise<void> => {
-  await withStateDirLock(stateDir, () => {
-    const found = findResumableRun(stateDir, pipelineFile);
-    const entries = found && closingEntries(found, graph, parseSubmittedJobIds);
-    if (!found || !entries) return;
-    const journal = new JournalWriter(found.run.journal);
-    entries.forEach((entry, index) => journal.append(entry, index === entries.length - 1));
-    journal.close();
-    process.stderr.write(`run ${found.run.runId}, whose runner died, is complete: its last jobs finished while no runner watched.\n`);
-  });
+const closeFinishedDeadRun = (stateDir: string, pipelineFile: string, graph: TaskGraph): void => {
+  const found = findResumableRun(stateDir, pipelineFile);
+  const entries = found && closingEntries(found, graph, parseSubmittedJobIds);
+  if (!found || !entries) return;
+  const journal = new JournalWriter(found.run.journal);
+  entries.forEach((entry, index) => journal.append(entry, index === entries.length - 1));
+  journal.close();
+  process.stderr.write(`run ${found.run.runId}, whose runner died, is complete: its last jobs finished while no runner watched.\n`);
 };
 
 export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   const { pipeline, roots, mode } = options;
+  const intervalSeconds = progressIntervalSeconds(process.env);
+  const stateDirSetting = explainSetting('state_dir');
+  const stateDir = usableStateDir(resolveFromPipeline(String(stateDirSetting.value)), { value: String(stateDirSetting.value), source: stateDirSetting.source });
   checkFolderSettings(mode === 'test' ? ['result_dir'] : mode === 'local' ? ['result_dir', 'log_dir'] : ['result_dir', 'log_dir', 'task_file_dir']);
-  const stateDir = resolveFromPipeline(getSetting<string>('state_dir'));
   const registered = await register(options, stateDir);
   if (!registered) return EXIT.ok;
   const { graph, run, resume } = registered;
@@ -181,7 +209,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   const reporter = new ProgressReporter(graph, {
     out: process.stderr,
     live: options.liveProgress,
-    intervalSeconds: Number(process.env.B2_PROGRESS_INTERVAL ?? 10),
+    intervalSeconds,
     executorName: mode === 'batch' ? 'batch' : executor.name,
   });
   infos.push((message) => reporter.event({ type: 'info', message }));

@@ -26,6 +26,7 @@ import { describeCommandFailure, runCommand, runCommandSync } from './commands.j
 import { ACTIVE_STATES, adapterFor, binaryLookup, cancelJobs, plainAdapter, queryJobStates } from './batch-control.js';
 import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitingInQueue } from './batch-judge.js';
 import { CheckLoop } from './check-loop.js';
+import { preflightJob } from './preflight.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import { PoolExecutor } from './pool.js';
 // A full disk fails the job whose files it is, naming the file, not the run.
@@ -363,8 +364,9 @@ export class BatchExecutor implements Executor {
   /**
    * One task of each family the run will submit, rendered as its job would
    * be, before anything is submitted: a batch setting that a whole family's
-   * jobs could not be submitted with stops the run at once as bad input,
-   * instead of failing those jobs one by one.
+   * jobs could not be submitted with, or what they would all lack (the
+   * submit command, env_script, an executable), stops the run at once as
+   * bad input, instead of failing those jobs one by one.
    */
   checkSettings(): void {
     const families = new Set<string>();
@@ -375,7 +377,10 @@ export class BatchExecutor implements Executor {
       if (system === 'local') continue;
       const job: TaskJob = { index: node.index, task: node.task, path: [], logs: logPaths(node.task), attempt: 1 };
       try {
-        this.jobFiles(job, system, plainAdapter(system), this.jobSpec(job, system), this.taskRecord(job));
+        const adapter = plainAdapter(system);
+        const spec = this.jobSpec(job, system);
+        this.jobFiles(job, system, adapter, spec, this.taskRecord(job));
+        preflightJob(node.task, adapter, spec);
       } catch (error) {
         if (!isUserError(error)) throw error;
         throw new UserError(error.reason, `${node.task.toString()} cannot be submitted to ${system}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });

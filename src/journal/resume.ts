@@ -9,14 +9,15 @@
  * A live run (or one on another host that may be live) whose planned tasks
  * overlap this run's refuses the new run, naming it.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { BatchSystemName } from '../batch/types.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { readJournal, type JournalEntry } from './journal.js';
 import { runnerLiveness, type Liveness } from './liveness.js';
-import { listRunIds, readJson, runDirAt, type RunDir } from './run-dir.js';
+import { readJson, runDirAt, type RunDir } from './run-dir.js';
+import { newestRunSummaries, summaryState } from './run-index.js';
 import { foldJournal, isInFlight, type RunState, type TaskState } from './state.js';
 
 export interface AdoptedJob {
@@ -53,15 +54,17 @@ const submitOutputOf = (run: RunDir, task: TaskState): { file: string; index: nu
 
 export const plannedFile = (run: RunDir): string => path.join(run.dir, 'planned.json');
 
-/** The latest unfinished run of this pipeline whose runner is gone from this host. */
+/**
+ * The latest unfinished run of this pipeline whose runner is gone from this
+ * host. Runs are told apart by their index; only the one found is read whole.
+ */
 export const findResumableRun = (stateDir: string, pipelineFile: string): { run: RunDir; state: RunState } | undefined => {
-  const ids = listRunIds(stateDir);
-  for (let i = ids.length - 1; i >= 0; i--) {
-    const run = runDirAt(stateDir, ids[i]!);
+  for (const summary of newestRunSummaries(stateDir)) {
+    if (summary.started?.pipeline !== pipelineFile) continue;
+    if (summary.finished || runnerLiveness(summaryState(summary)).kind !== 'dead') return undefined;
+    const run = runDirAt(stateDir, summary.runId);
     const state = foldJournal(readJournal(run.journal));
-    if (state.started?.pipeline !== pipelineFile) continue;
-    if (state.finished) return undefined;
-    return runnerLiveness(state).kind === 'dead' ? { run, state } : undefined;
+    return !state.finished && runnerLiveness(state).kind === 'dead' ? { run, state } : undefined;
   }
   return undefined;
 };
@@ -169,11 +172,10 @@ export interface LockConflict {
 /** Live (or possibly live) runs in the state folder that plan any of the same tasks. */
 export const findConflicts = (stateDir: string, planned: ReadonlySet<string>, except?: string): LockConflict[] => {
   const conflicts: LockConflict[] = [];
-  for (const runId of listRunIds(stateDir)) {
-    if (runId === except) continue;
-    const run = runDirAt(stateDir, runId);
-    const state = foldJournal(readJournal(run.journal));
-    const liveness = runnerLiveness(state);
+  for (const summary of newestRunSummaries(stateDir)) {
+    if (summary.runId === except) continue;
+    const run = runDirAt(stateDir, summary.runId);
+    const liveness = runnerLiveness(summaryState(summary));
     if (liveness.kind !== 'alive' && liveness.kind !== 'elsewhere') continue;
     let theirs: string[] = [];
     try {
@@ -183,9 +185,10 @@ export const findConflicts = (stateDir: string, planned: ReadonlySet<string>, ex
       theirs = [...planned];
     }
     const overlap = theirs.filter((id) => planned.has(id)).length;
-    if (overlap > 0) conflicts.push({ runId, liveness, startedAt: state.started?.t ?? 0, overlap });
+    if (overlap > 0) conflicts.push({ runId: summary.runId, liveness, startedAt: summary.started?.t ?? 0, overlap });
   }
-  return conflicts;
+  // Oldest first, as the runs started.
+  return conflicts.reverse();
 };
 
 export const conflictError = (conflict: LockConflict): UserError => {
@@ -204,32 +207,4 @@ export const conflictError = (conflict: LockConflict): UserError => {
   );
 };
 
-/**
- * A short exclusive section around "check for conflicts, then register",
- * so that two runs starting at the same moment cannot both pass.
- */
-export const withStateDirLock = async <T>(stateDir: string, fn: () => Promise<T> | T): Promise<T> => {
-  mkdirSync(stateDir, { recursive: true });
-  const lock = path.join(stateDir, '.lock');
-  for (let waited = 0; ; waited += 50) {
-    try {
-      closeSync(openSync(lock, 'wx'));
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      // A holder that died leaves the file: the section takes milliseconds, so an old one is stale.
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 30_000) rmSync(lock, { force: true });
-      } catch {
-        // gone meanwhile
-      }
-      if (waited > 60_000) throw new UserError('state-dir-locked', `The state folder ${stateDir} stays locked (${lock}).`, { hint: `Remove ${lock} if no b2 is starting.` });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { force: true });
-  }
-};
+export { withStateDirLock } from './lock.js';

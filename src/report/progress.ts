@@ -5,6 +5,7 @@
  * every few seconds; failures are printed as they happen in both.
  */
 import chalk from 'chalk';
+import { UserError } from '../errors.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import type { Schedule } from '../scheduler/schedule.js';
 import type { RunEvent, TaskFailure } from '../scheduler/events.js';
@@ -13,6 +14,22 @@ import { lastLines } from './tail.js';
 const TTY_REDRAW_MS = 100;
 const RUNNING_NAMES_SHOWN = 3;
 const STDERR_LINES_SHOWN = 10;
+const DEFAULT_INTERVAL_SECONDS = 10;
+// Longer intervals overflow Node's timers, which then fire at once, over and over.
+const MAX_INTERVAL_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** Seconds between status lines outside a terminal: B2_PROGRESS_INTERVAL, else 10. */
+export const progressIntervalSeconds = (env: Readonly<Record<string, string | undefined>>): number => {
+  const text = env.B2_PROGRESS_INTERVAL;
+  if (text === undefined || text.trim() === '') return DEFAULT_INTERVAL_SECONDS;
+  const seconds = Number(text);
+  if (Number.isFinite(seconds) && seconds > 0 && seconds <= MAX_INTERVAL_SECONDS) return seconds;
+  throw new UserError(
+    'bad-environment',
+    `Bad value for B2_PROGRESS_INTERVAL (from the environment): ${JSON.stringify(text)} is not a number of seconds > 0 and ≤ ${MAX_INTERVAL_SECONDS}.`,
+    { hint: `B2_PROGRESS_INTERVAL: seconds between progress lines when the output is not a terminal (default ${DEFAULT_INTERVAL_SECONDS}). Set it to a number such as 30, or unset it.` },
+  );
+};
 
 export interface ProgressOptions {
   readonly out: NodeJS.WriteStream;

@@ -1,14 +1,17 @@
 /**
  * Settings files: `$B2_SETTINGS_JSON` alone, or every settings.json from the
- * working directory upward (nearest first, as b2luigi), then the cosmiconfig
- * `b2` configuration found from the working directory or a parent folder.
+ * working directory up to the project root (nearest first, as b2luigi), then
+ * the cosmiconfig `b2` configuration nearest to the working directory, within
+ * the same folders. A configuration that runs code must be the user's alone.
  * This module, cosmiconfig and esbuild are imported only when files are
  * read, so batch workers (settings from a snapshot) never load them.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError, errorMessage } from '../errors.js';
+import { settingsSearchDirs } from './project-root.js';
+import { assertTrustedToExecute } from './trust.js';
 import { isPlainObject } from './values.js';
 
 export interface FileLayer {
@@ -34,7 +37,7 @@ const readJsonSettings = (file: string): FileLayer => {
   return { source: `${path.basename(file)}: ${file}`, values: parsed };
 };
 
-/** `$B2_SETTINGS_JSON`, else settings.json files from `cwd` up to the root, nearest first. */
+/** `$B2_SETTINGS_JSON`, else settings.json files from `cwd` up to the project root, nearest first. */
 export const findSettingsJsonFiles = (cwd: string, env: Readonly<Record<string, string | undefined>>): string[] => {
   const explicit = env.B2_SETTINGS_JSON;
   if (explicit) {
@@ -46,12 +49,9 @@ export const findSettingsJsonFiles = (cwd: string, env: Readonly<Record<string, 
     }
     return [file];
   }
-  const files: string[] = [];
-  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
-    const file = path.join(dir, 'settings.json');
-    if (existsSync(file)) files.push(file);
-    if (path.dirname(dir) === dir) return files;
-  }
+  return settingsSearchDirs(cwd)
+    .map((dir) => path.join(dir, 'settings.json'))
+    .filter((file) => existsSync(file));
 };
 
 /**
@@ -80,33 +80,59 @@ export const loadTypeScriptConfig = async (file: string): Promise<unknown> => {
   }
 };
 
-export const findConfigFile = async (cwd: string): Promise<FileLayer | undefined> => {
-  const { cosmiconfig } = await import('cosmiconfig');
-  const explorer = cosmiconfig('b2', {
-    // 'global' climbs into parent folders (then ~/.config/b2); 'project' would stop at the first package.json.
-    searchStrategy: 'global',
-    cache: false,
-    loaders: { '.ts': loadTypeScriptConfig },
-  });
-  let result;
+// Config files whose loading runs their code.
+const EXECUTED = new Set(['.js', '.cjs', '.mjs', '.ts']);
+
+const loaderFor = async (file: string): Promise<(file: string, content: string) => unknown> => {
+  const extension = path.extname(file);
+  if (extension === '.ts') return loadTypeScriptConfig;
+  const { defaultLoaders } = await import('cosmiconfig');
+  return defaultLoaders[(extension || 'noExt') as keyof typeof defaultLoaders];
+};
+
+/** The file's configuration, or undefined when it holds none (empty, or a package.json without "b2"). */
+const loadConfigFile = async (file: string, searchDir: string): Promise<unknown> => {
+  const content = readFileSync(file, 'utf8');
+  if (content.trim() === '') return undefined;
+  if (EXECUTED.has(path.extname(file))) assertTrustedToExecute(file, searchDir);
+  let loaded: unknown;
   try {
-    result = await explorer.search(cwd);
+    loaded = await (await loaderFor(file))(file, content);
   } catch (error) {
-    const file = (error as { filepath?: unknown }).filepath;
-    throw new UserError(
-      'bad-settings-file',
-      `Cannot read the b2 configuration${typeof file === 'string' ? ` ${file}` : ''}: ${errorMessage(error)}`,
-    );
+    throw new UserError('bad-settings-file', `Cannot read the b2 configuration ${file}: ${errorMessage(error)}`);
   }
-  if (!result || result.isEmpty) return undefined;
-  const config = result.config as unknown;
-  if (!isPlainObject(config)) {
-    throw new UserError('bad-settings-file', `The b2 configuration in ${result.filepath} is not an object of settings.`, {
-      hint: 'A config module must `export default { setting_name: value, ... }`.',
-    });
+  if (path.basename(file) !== 'package.json') return loaded ?? undefined;
+  return isPlainObject(loaded) ? loaded.b2 : undefined;
+};
+
+const isFile = (file: string): boolean => statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
+
+/**
+ * The cosmiconfig `b2` configuration nearest to `cwd`, searched in
+ * cosmiconfig's places but only up to the project root, and without
+ * cosmiconfig's own search: that one also reads a meta configuration (which
+ * may be JavaScript) from the working directory and follows `$import` to
+ * any file.
+ */
+export const findConfigFile = async (cwd: string): Promise<FileLayer | undefined> => {
+  const { getDefaultSearchPlaces } = await import('cosmiconfig');
+  const places = getDefaultSearchPlaces('b2');
+  for (const dir of settingsSearchDirs(cwd)) {
+    for (const place of places) {
+      const file = path.join(dir, place);
+      if (!isFile(file)) continue;
+      const config = await loadConfigFile(file, dir);
+      if (config === undefined) continue;
+      if (!isPlainObject(config)) {
+        throw new UserError('bad-settings-file', `The b2 configuration in ${file} is not an object of settings.`, {
+          hint: 'A config module must `export default { setting_name: value, ... }`.',
+        });
+      }
+      const name = path.basename(file);
+      return { source: `${name === 'package.json' ? 'package.json "b2"' : name}: ${file}`, values: config };
+    }
   }
-  const name = path.basename(result.filepath);
-  return { source: `${name === 'package.json' ? 'package.json "b2"' : name}: ${result.filepath}`, values: config };
+  return undefined;
 };
 
 /** Highest precedence first: the nearest settings.json, ..., the farthest, then the b2 configuration. */

@@ -24,8 +24,10 @@ export type SettingType =
   | { readonly kind: 'command-map' }
   /** Megabytes, or a string such as "2GB", "500 MB". */
   | { readonly kind: 'memory' }
-  /** Seconds, or "HH:MM:SS", "90m", "2h", "1d". */
-  | { readonly kind: 'duration' };
+  /** Seconds, or "HH:MM:SS", "90m", "2h", "1d"; `positive` rejects 0 (an interval or a timeout of nothing). */
+  | { readonly kind: 'duration'; readonly positive?: boolean; readonly maxDays?: number }
+  /** A string that stays inside one folder name: no "/", "..", or NUL. */
+  | { readonly kind: 'path-part' };
 
 /** What defaults may depend on: fixed when settings are initialised. */
 export interface DefaultContext {
@@ -56,6 +58,10 @@ const STRING = { kind: 'string' } as const;
 const STRING_LIST = { kind: 'string-list' } as const;
 const OBJECT = { kind: 'object' } as const;
 const DURATION = { kind: 'duration' } as const;
+// A poll interval or timeout of 0 would poll without pause or kill every command at once.
+const POSITIVE_DURATION = { kind: 'duration', positive: true } as const;
+// A command's timeout is a timer, and Node fires timers beyond 2^31 ms (24.8 days) at once: every command would be killed.
+const TIMEOUT = { kind: 'duration', positive: true, maxDays: 24 } as const;
 
 export const SETTINGS: readonly SettingDefinition[] = [
   // Where things go
@@ -63,8 +69,9 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'log_dir', type: PATH, default: value('logs'), description: 'base folder of per-task logs: <log_dir>/<params>/<Family>/', deprecated: ['log_folder'] },
   { key: 'task_file_dir', type: PATH, default: value('task_files'), description: 'base folder of job wrappers and submit files' },
   { key: 'state_dir', type: PATH, default: value('.b2/runs'), description: 'folder of run journals (status, kill, resume); batch nodes must be able to read it' },
+  { key: 'keep_runs', type: { kind: 'integer', min: 1 }, default: value(50), description: 'finished runs kept in state_dir: when a run starts, older finished runs are removed (live and unfinished runs always stay)' },
   { key: 'scratch_dir', type: PATH, default: computed('the system temp folder', () => os.tmpdir()), description: 'folder for temporary files' },
-  { key: 'parameter_separator', type: STRING, default: value('='), description: 'between parameter name and value in output paths' },
+  { key: 'parameter_separator', type: { kind: 'path-part' }, default: value('='), description: 'between parameter name and value in output paths' },
   { key: 'use_parameter_name_in_output', type: { kind: 'boolean' }, default: value(true), description: 'output folders are name=value (true) or value (false)' },
   // How tasks run
   { key: 'workers', type: { kind: 'integer', min: 1 }, default: value(1), description: 'tasks (local) or jobs (batch) in flight at once' },
@@ -94,7 +101,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'job_slots', type: { kind: 'integer', min: 1 }, description: 'LSF slots per job (bsub -n); cpus wins when both are set' },
   { key: 'cpus', type: { kind: 'integer', min: 1 }, description: 'CPUs per job' },
   { key: 'memory', type: { kind: 'memory' }, description: 'memory per job: megabytes, or a size such as "2GB"' },
-  { key: 'walltime', type: DURATION, description: 'run-time limit per job: seconds, "HH:MM:SS", "90m", "2h"; a job exceeding it is reported as timed out' },
+  { key: 'walltime', type: POSITIVE_DURATION, description: 'run-time limit per job: seconds, "HH:MM:SS", "90m", "2h"; a job exceeding it is reported as timed out' },
   { key: 'htcondor_settings', type: OBJECT, default: value({}), description: 'extra submit-description lines; they override generated ones' },
   { key: 'transfer_files', type: STRING_LIST, default: value([]), description: 'HTCondor: absolute paths transferred to the job (needs working_dir ".")' },
   { key: 'lsf_settings', type: OBJECT, default: value({}), description: 'extra bsub options: {"R": "rusage[mem=2000]"} gives -R rusage[mem=2000]' },
@@ -108,10 +115,10 @@ export const SETTINGS: readonly SettingDefinition[] = [
   },
   { key: 'batch_commands', type: { kind: 'command-map' }, default: value({}), description: 'replace batch binaries, e.g. {"sbatch": "/opt/slurm/bin/sbatch"}' },
   // Talking to the batch system
-  { key: 'poll_interval', type: DURATION, default: value(10), description: 'seconds between status queries (one query per batch system for all jobs)' },
-  { key: 'status_query_timeout', type: DURATION, default: value(60), description: 'a status query taking longer is killed and retried later' },
-  { key: 'submit_timeout', type: DURATION, default: value(60), description: 'a submit or kill command taking longer is killed' },
-  { key: 'lost_job_grace', type: DURATION, default: value(300), description: 'a job missing from queue and history this long, without an exit status, is lost' },
+  { key: 'poll_interval', type: POSITIVE_DURATION, default: value(10), description: 'seconds between status queries (one query per batch system for all jobs)' },
+  { key: 'status_query_timeout', type: TIMEOUT, default: value(60), description: 'a status query taking longer is killed and retried later' },
+  { key: 'submit_timeout', type: TIMEOUT, default: value(60), description: 'a submit or kill command taking longer is killed' },
+  { key: 'lost_job_grace', type: POSITIVE_DURATION, default: value(300), description: 'a job missing from queue and history this long, without an exit status, is lost' },
   { key: 'held_grace', type: DURATION, default: value(300), description: 'a job held (HTCondor hold, LSF PSUSP/USUSP, Slurm or Grid Engine hold or error) this long fails with the reason and is removed; 0: at once' },
 ];
 
@@ -149,7 +156,9 @@ export const describeType = (type: SettingType): string => {
     case 'memory':
       return 'megabytes (a number) or a size such as "2GB"';
     case 'duration':
-      return 'seconds (a number) or a duration such as "01:30:00", "90m", "2h"';
+      return `seconds (a number${type.positive ? ' > 0' : ''}) or a duration such as "01:30:00", "90m", "2h"${type.maxDays === undefined ? '' : `, at most ${type.maxDays} days`}`;
+    case 'path-part':
+      return 'a string without "/", ".." or NUL';
   }
 };
 

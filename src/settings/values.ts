@@ -130,8 +130,11 @@ export const coerce = (type: SettingType, value: unknown): Coerced => {
     }
     case 'duration': {
       const seconds = parseDuration(value);
-      return seconds === undefined ? no : yes(seconds);
+      const tooLong = type.maxDays !== undefined && seconds !== undefined && seconds > type.maxDays * 86_400;
+      return seconds === undefined || (type.positive === true && seconds <= 0) || tooLong ? no : yes(seconds);
     }
+    case 'path-part':
+      return typeof value === 'string' && !/[/\0]|\.\./.test(value) ? yes(value) : no;
   }
 };
 
@@ -165,7 +168,7 @@ export const checkValue = (definition: SettingDefinition, value: unknown, origin
     ? `${describeValue(result.value)} is not ${result.expected}; ${definition.key} must be ${expected}.`
     : `${describeValue(value)} is not ${expected}.`;
   throw new UserError('bad-setting', `Bad value for setting ${definition.key} (from ${origin.source}${at}): ${detail}`, {
-    hint: `${definition.key}: ${definition.description}.`,
+    hint: `${definition.key}: ${definition.description}. Give it ${expected} there${definition.default === undefined ? ', or leave it unset' : ', or remove it for the default'}.`,
   });
 };
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { readdirSync } from 'node:fs';
-import { averagePipeline, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { averagePipeline, B2_BIN, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
+
+const NOBODY = 65534;
 
 /** Runs b2 on a broken pipeline and checks the common contract: exit 2, one readable message, nothing written. */
 const expectUserError = (files: Record<string, string>, args: string[], message: RegExp | string, hint?: RegExp | string) => {
@@ -124,5 +128,89 @@ export default new A({ name: ${value} });
     const result = runB2(['run', 'p.ts', 'Nope', '--verbose'], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(STACK_LINE);
+  });
+});
+
+describe('bad settings: exit 2, naming the setting, its value, where it came from and the fix', () => {
+  const run = (files: Record<string, string>, args: string[], env: Record<string, string> = {}) => {
+    const dir = makeProject({ 'p.ts': averagePipeline(), ...files });
+    const result = runB2(['run', 'p.ts', ...args], { cwd: dir, env });
+    expect(result.output).not.toMatch(STACK_LINE);
+    return { dir, result };
+  };
+
+  it.each([
+    ['poll_interval', '0'],
+    ['poll_interval', '-1'],
+    ['submit_timeout', '0'],
+    ['status_query_timeout', '0s'],
+    ['lost_job_grace', '00:00:00'],
+    ['submit_timeout', '3000000'],
+    ['status_query_timeout', '25d'],
+  ])('%s=%s from the command line', (key, value) => {
+    const { dir, result } = run({}, ['--setting', `${key}=${value}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`Bad value for setting ${key} \\(from flag --setting ${key}=${escape(value)}\\): .* is not seconds \\(a number > 0\\)`));
+    expect(result.stderr).toMatch(new RegExp(`hint: +${key}: .*Give it seconds \\(a number > 0\\)`));
+    expect(readdirSync(dir)).toEqual(['p.ts']);
+  });
+
+  it('a poll interval of 0 from the environment names the variable', () => {
+    const { result } = run({}, [], { B2_POLL_INTERVAL: '0' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Bad value for setting poll_interval (from env B2_POLL_INTERVAL): 0 is not seconds (a number > 0)');
+  });
+
+  it.each([
+    ['/', '"/"'],
+    ['/../../escaped/', '"/../../escaped/"'],
+    ['..', '".."'],
+    ['=\u0000', '"=\\u0000"'],
+  ])('parameter_separator %j in settings.json, which would leave result_dir', (separator, shown) => {
+    const { dir, result } = run({ 'settings.json': JSON.stringify({ parameter_separator: separator, result_dir: 'results' }) }, []);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Bad value for setting parameter_separator (from settings.json: ${dir}/settings.json, at $.parameter_separator): ${shown} is not a string without "/", ".." or NUL.`);
+    expect(readdirSync(dir).sort()).toEqual(['p.ts', 'settings.json']);
+    expect(readdirSync(path.dirname(dir)).filter((name) => name === 'escaped')).toEqual([]);
+  });
+
+  it.each([
+    ['a file', 'state-file', 'it is a file'],
+    ['below a file', 'state-file/runs', 'a folder on its way is a file'],
+    ['where no folder can be made', '/proc/b2-runs', 'it cannot be created'],
+  ])('state_dir %s', (_what, stateDir, problem) => {
+    const { dir, result } = run({ 'state-file': 'not a folder\n' }, ['--setting', `state_dir=${stateDir}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`state_dir ${JSON.stringify(stateDir)} (from flag --setting state_dir=${stateDir}) is ${path.resolve(dir, stateDir)}, which cannot hold run journals: ${problem}`);
+    expect(result.stderr).toMatch(/hint: +Point state_dir at a folder you can write to/);
+    expect(readdirSync(dir).filter((name) => name !== '.b2').sort()).toEqual(['p.ts', 'state-file']);
+  });
+
+  it('state_dir a folder this user cannot write to', () => {
+    const dir = makeProject({ 'p.ts': averagePipeline() });
+    const locked = path.join(dir, 'locked');
+    mkdirSync(locked);
+    chmodSync(locked, 0o555);
+    // Root writes anywhere: then b2 runs as nobody, who owns the project but not that folder.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(dir, NOBODY, NOBODY);
+    const result = spawnSync(process.execPath, [B2_BIN, 'run', 'p.ts', '--setting', 'state_dir=locked'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', HOME: dir },
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    expect({ code: result.status, stderr: result.stderr }).toMatchObject({ code: 2 });
+    expect(result.stderr).toContain(`state_dir "locked" (from flag --setting state_dir=locked) is ${locked}, which cannot hold run journals: it is not writable (EACCES).`);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+    expect(readdirSync(locked)).toEqual([]);
+  });
+
+  it.each(['abc', '0', '-3', '1e12'])('B2_PROGRESS_INTERVAL=%s', (value) => {
+    const { dir, result } = run({}, [], { B2_PROGRESS_INTERVAL: value });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Bad value for B2_PROGRESS_INTERVAL (from the environment): ${JSON.stringify(value)} is not a number of seconds > 0`);
+    expect(result.stderr).toMatch(/hint: +B2_PROGRESS_INTERVAL: .*Set it to a number such as 30, or unset it/);
+    expect(readdirSync(dir).filter((name) => name !== '.b2')).toEqual(['p.ts']);
   });
 });

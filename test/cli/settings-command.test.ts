@@ -47,9 +47,10 @@ export { Plain, Reco };
 export default [new Plain(), new Reco({ events: 5 })];
 `;
 
-/** A site folder with settings.json and .b2rc.json, and the analysis in a subfolder with its own settings.json. */
+/** A project (its root holds .git) with settings.json and .b2rc.json, and the analysis in a subfolder with its own settings.json. */
 const project = (analysisSettings: Record<string, unknown> = { result_dir: '/data/r', retries: 2 }) => {
   const root = project_({
+    '.git/HEAD': 'ref: refs/heads/main\n',
     'settings.json': JSON.stringify({ log_dir: '/site/logs', env: { SITE: 'desy' } }),
     '.b2rc.json': JSON.stringify({ queue: 'long' }),
     'ana/settings.json': JSON.stringify(analysisSettings),

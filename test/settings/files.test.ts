@@ -2,13 +2,13 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { explainSetting, getSetting, resetSettings } from '../../src/settings/index.js';
-import { init, tempDir, writeFile } from './helpers.js';
+import { init, projectDir, tempDir, writeFile } from './helpers.js';
 
 beforeEach(() => resetSettings());
 
 describe('settings.json from the working directory upward', () => {
-  it('reads every settings.json above the working directory, the nearest winning', async () => {
-    const top = tempDir();
+  it('reads every settings.json up to the project root, the nearest winning', async () => {
+    const top = projectDir();
     const cwd = path.join(top, 'a', 'b', 'c');
     writeFile(top, 'settings.json', { result_dir: 'top', log_dir: 'top-logs', shell: 'top-shell' });
     writeFile(path.join(top, 'a'), 'settings.json', { result_dir: 'a', log_dir: 'a-logs' });
@@ -79,7 +79,7 @@ describe('settings.json from the working directory upward', () => {
 
 describe('the b2 configuration (cosmiconfig)', () => {
   it('finds .b2rc.json in a parent folder', async () => {
-    const top = tempDir();
+    const top = projectDir();
     const rc = writeFile(top, '.b2rc.json', { batch_system: 'slurm' });
     const cwd = path.join(top, 'x', 'y');
     writeFile(cwd, 'data.txt', '');
@@ -88,18 +88,27 @@ describe('the b2 configuration (cosmiconfig)', () => {
     expect(explainSetting('batch_system').source).toBe(`.b2rc.json: ${rc}`);
   });
 
-  it('climbs past a package.json without a "b2" key to one with it', async () => {
+  it('reads the "b2" key of the package.json at the project root, from a subfolder', async () => {
     const top = tempDir();
     const pkg = writeFile(top, 'package.json', { name: 'site', b2: { queue: 'long', retries: 1 } });
-    const cwd = path.join(top, 'packages', 'ana');
-    writeFile(cwd, 'package.json', { name: 'ana' });
+    const cwd = path.join(top, 'src', 'ana');
+    writeFile(cwd, 'data.txt', '');
     await init({ cwd });
     expect(getSetting('queue')).toBe('long');
     expect(explainSetting('retries').source).toBe(`package.json "b2": ${pkg}`);
   });
 
-  it('loads b2.config.ts with types, and removes its temporary module', async () => {
+  it('stops at a package.json without a "b2" key: the folders above are another project', async () => {
     const top = tempDir();
+    writeFile(top, 'package.json', { name: 'site', b2: { queue: 'long' } });
+    const cwd = path.join(top, 'packages', 'ana');
+    writeFile(cwd, 'package.json', { name: 'ana' });
+    await init({ cwd });
+    expect(getSetting('queue', { default: 'unset' })).toBe('unset');
+  });
+
+  it('loads b2.config.ts with types, and removes its temporary module', async () => {
+    const top = projectDir();
     writeFile(
       top,
       'b2.config.ts',
@@ -118,7 +127,7 @@ describe('the b2 configuration (cosmiconfig)', () => {
     expect(getSetting('memory')).toBe(4096);
     expect(getSetting('env')).toEqual({ SITE: 'kek' });
     expect(explainSetting('memory').source).toBe(`b2.config.ts: ${path.join(top, 'b2.config.ts')}`);
-    expect(readdirSync(top).sort()).toEqual(['ana', 'b2.config.ts']);
+    expect(readdirSync(top).sort()).toEqual(['.git', 'ana', 'b2.config.ts']);
   });
 
   it('loads YAML .b2rc and b2.config.mjs', async () => {
@@ -134,7 +143,7 @@ describe('the b2 configuration (cosmiconfig)', () => {
   });
 
   it('ranks below every settings.json, even a farther one', async () => {
-    const top = tempDir();
+    const top = projectDir();
     writeFile(top, 'settings.json', { queue: 'settings-json' });
     const cwd = path.join(top, 'ana');
     writeFile(cwd, '.b2rc.json', { queue: 'rc', job_name: 'rc-name' });

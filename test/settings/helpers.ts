@@ -19,6 +19,13 @@ export const tempDir = (): string => {
   return dir;
 };
 
+/** A fresh temporary folder that is a project root (it holds .git): settings files are searched up to it. */
+export const projectDir = (): string => {
+  const dir = tempDir();
+  mkdirSync(path.join(dir, '.git'));
+  return dir;
+};
+
 /** Writes `content` (JSON-encoded unless a string) to dir/name, creating folders. */
 export const writeFile = (dir: string, name: string, content: unknown): string => {
   const file = path.join(dir, name);

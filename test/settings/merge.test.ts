@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { explainSetting, getSetting, resetSettings, setSetting } from '../../src/settings/index.js';
-import { init, tempDir, writeFile } from './helpers.js';
+import { init, projectDir, tempDir, writeFile } from './helpers.js';
 
 beforeEach(() => resetSettings());
 
 /** htcondor_settings given in every layer, each with one key of its own and one shared key. */
 const arrangeAllLayers = async (): Promise<string> => {
-  const top = tempDir();
+  const top = projectDir();
   const dir = `${top}/ana`;
   writeFile(top, '.b2rc.json', { htcondor_settings: { shared: 'config', config: 1 } });
   writeFile(top, 'settings.json', { htcondor_settings: { shared: 'far-file', far: 1 } });

@@ -10,13 +10,13 @@ import {
   setSetting,
   type SettingsSnapshot,
 } from '../../src/settings/index.js';
-import { init, tempDir, writeFile } from './helpers.js';
+import { init, projectDir, tempDir, writeFile } from './helpers.js';
 
 beforeEach(() => resetSettings());
 
 /** A runner's settings from every layer, in a folder that can be deleted afterwards. */
 const arrangeRunner = async (): Promise<{ top: string; snapshot: SettingsSnapshot }> => {
-  const top = tempDir();
+  const top = projectDir();
   const cwd = path.join(top, 'ana');
   writeFile(top, '.b2rc.json', { batch_system: 'htcondor', htcondor_settings: { request_disk: '4 GB' } });
   writeFile(top, 'settings.json', { log_dir: '/far/logs', env: { FAR: '1' } });

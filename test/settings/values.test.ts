@@ -171,7 +171,7 @@ describe('type errors name the key, the value, the source and the expected type'
     [{ flags: { env: { A: 1 } } }, 'Bad value for setting env (from flag --setting env={"A":1}, at env.A): 1 is not a string; env must be an object of strings.'],
     [{ flags: { batch_commands: { sbatch: [] } } }, 'Bad value for setting batch_commands (from flag --setting batch_commands={"sbatch":[]}, at batch_commands.sbatch): [] is not a command: a string or a non-empty list of strings; batch_commands must be an object of commands (a string or a list of strings each).'],
     [{ env: { B2_MEMORY: 'lots' } }, 'Bad value for setting memory (from env B2_MEMORY): "lots" is not megabytes (a number) or a size such as "2GB".'],
-    [{ env: { B2_POLL_INTERVAL: 'soon' } }, 'Bad value for setting poll_interval (from env B2_POLL_INTERVAL): "soon" is not seconds (a number) or a duration such as "01:30:00", "90m", "2h".'],
+    [{ env: { B2_POLL_INTERVAL: 'soon' } }, 'Bad value for setting poll_interval (from env B2_POLL_INTERVAL): "soon" is not seconds (a number > 0) or a duration such as "01:30:00", "90m", "2h".'],
   ])('%j', async (layers, message) => {
     await expect(init({ cwd: tempDir(), ...layers })).rejects.toThrow(
       expect.objectContaining({ name: 'UserError', reason: 'bad-setting', message }),

@@ -1,0 +1,81 @@
+/**
+ * What no job of a task could run without, checked on the submitting side
+ * before anything is submitted: the submit command itself, the env_script
+ * every job sources, and a command to run. Each missing one would otherwise
+ * fail every job of the run on its own, after the farm has queued them.
+ * Only the file system is looked at; nothing is run.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { BatchAdapter, JobSpec } from '../batch/types.js';
+import { explainSetting, getSetting } from '../settings/index.js';
+import { binaryLookup } from './batch-control.js';
+
+const isExecutableFile = (file: string): boolean => {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** The file a command name runs (as execa finds it: a name with a slash as a path, else on PATH), or undefined. */
+export const findCommand = (name: string, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined => {
+  if (name.includes('/')) return isExecutableFile(name) ? path.resolve(name) : undefined;
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir !== '' && isExecutableFile(path.join(dir, name))) return path.join(dir, name);
+  }
+  return undefined;
+};
+
+/** The submit command's binary must exist: named in batch_commands, or on PATH. */
+const checkSubmitBinary = (task: object, adapter: BatchAdapter, spec: JobSpec): void => {
+  const binary = adapter.submitCommand(spec, (name) => [name]).argv[0]!;
+  const runs = binaryLookup(task)(binary)[0]!;
+  if (findCommand(runs) !== undefined) return;
+  if (runs !== binary) {
+    throw new UserError('missing-submit-command', `batch_commands gives ${JSON.stringify(runs)} for ${binary}, which is not an executable file${runs.includes('/') ? '' : ' on PATH'}.`, {
+      hint: `Fix batch_commands.${binary} (from ${explainSetting('batch_commands', task).source}) to name the site's ${binary}.`,
+    });
+  }
+  throw new UserError('missing-submit-command', `its submit command ${binary} is not on PATH.`, {
+    hint: `Run on a submit host of ${adapter.name}, add the folder of ${binary} to PATH, or name it in batch_commands (e.g. --setting 'batch_commands={"${binary}": "/path/to/${binary}"}').`,
+  });
+};
+
+/** Every job sources env_script: it must be a readable file here, where the jobs are submitted from (and HTCondor transfers it). */
+const checkEnvScript = (task: object, spec: JobSpec): void => {
+  const script = spec.envScript;
+  if (script === undefined) return;
+  let problem: string | undefined;
+  try {
+    if (!statSync(script).isFile()) problem = 'is not a file';
+    else accessSync(script, constants.R_OK);
+  } catch (error) {
+    problem = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+  }
+  if (problem === undefined) return;
+  const given = explainSetting('env_script', task);
+  throw new UserError('bad-env-script', `env_script ${JSON.stringify(given.value)} (from ${given.source}) is ${script}, which ${problem}.`, {
+    hint: 'Point env_script at the script the jobs should source (relative paths are from the pipeline\'s folder), or set it to "" for none.',
+  });
+};
+
+/** The job runs executable_prefix + executable + `worker ...`: without an executable there is nothing to run. */
+const checkExecutable = (task: object): void => {
+  const executable = getSetting<string[]>('executable', { task });
+  if (executable.length > 0 && executable[0] !== '') return;
+  const given = explainSetting('executable', task);
+  throw new UserError('bad-executable', `executable is ${JSON.stringify(executable)} (from ${given.source}): the jobs would have no command that runs the task.`, {
+    hint: 'Remove the setting for the default (this node and b2), or give the command as a list, e.g. ["/usr/bin/node", "/opt/b2/bin/b2.js"].',
+  });
+};
+
+/** Throws a UserError (without the task's name: the caller adds it) for the first thing this task's jobs would lack. */
+export const preflightJob = (task: object, adapter: BatchAdapter, spec: JobSpec): void => {
+  checkExecutable(task);
+  checkEnvScript(task, spec);
+  checkSubmitBinary(task, adapter, spec);
+};

@@ -1,0 +1,48 @@
+/**
+ * The state folder must be a folder this user can write to before a run
+ * starts: a file there, or a folder without write permission, is a setting
+ * to fix, not a bug in b2.
+ */
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { UserError, errorMessage } from '../errors.js';
+
+/**
+ * Creates the missing folders of `dir` one by one. Node's recursive mkdir
+ * never returns for a path below /proc; one level at a time, it fails.
+ */
+const makeFolders = (dir: string): void => {
+  const missing: string[] = [];
+  for (let at = dir; !statSync(at, { throwIfNoEntry: false }); at = path.dirname(at)) missing.unshift(at);
+  for (const folder of missing) mkdirSync(folder);
+};
+
+/** Why `dir` cannot hold run journals, or undefined when it can (created if missing). */
+const stateDirProblem = (dir: string): string | undefined => {
+  try {
+    makeFolders(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') return 'a folder on its way is a file';
+    return `it cannot be created (${errorMessage(error)})`;
+  }
+  if (!statSync(dir).isDirectory()) return 'it is a file';
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    return `it is not writable (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)})`;
+  }
+  return undefined;
+};
+
+/**
+ * `dir` (the resolved state_dir), created if missing; a UserError naming the
+ * setting, its value and its source when it cannot hold run journals.
+ */
+export const usableStateDir = (dir: string, given: { readonly value: string; readonly source: string }): string => {
+  const problem = stateDirProblem(dir);
+  if (problem === undefined) return dir;
+  throw new UserError('bad-state-dir', `state_dir ${JSON.stringify(given.value)} (from ${given.source}) is ${dir}, which cannot hold run journals: ${problem}.`, {
+    hint: 'Point state_dir at a folder you can write to (e.g. --setting state_dir=.b2/runs), or fix the permissions of that one.',
+  });
+};

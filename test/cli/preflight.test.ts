@@ -1,0 +1,83 @@
+/**
+ * Before anything is submitted, what every job of the run would lack stops
+ * the run as bad input (exit 2) with the cause, instead of failing each task
+ * on its own: the submit command, the env_script, a command to run.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
+import { averagePipeline, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
+import { journalEntries } from '../helpers/runs.js';
+
+let clusters: FakeCluster[] = [];
+afterEach(() => {
+  for (const cluster of clusters) cluster.cleanup();
+  clusters = [];
+});
+
+const FAST = ['--setting', 'poll_interval=0.3', '--setting', 'lost_job_grace=3', '--setting', 'status_query_timeout=10'];
+
+/** b2 run --batch on the example; checks that it stopped as bad input before any submission, and returns its stderr. */
+const runRefused = (args: string[], env: NodeJS.ProcessEnv, files: Record<string, string> = {}): string => {
+  const dir = makeProject({ 'pipeline.ts': averagePipeline(), ...files });
+  const result = runB2(['run', 'pipeline.ts', '--batch', '--workers', '20', ...FAST, ...args], { cwd: dir, env });
+  expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 2 });
+  expect(result.output).not.toMatch(STACK_LINE);
+  const entries = journalEntries(dir);
+  expect(entries.filter((entry) => entry.type === 'submit-intent' || entry.type === 'submitted')).toEqual([]);
+  expect(entries.at(-1)).toMatchObject({ type: 'run-finished', exitCode: 2 });
+  return result.stderr;
+};
+
+describe('preflight before anything is submitted', () => {
+  it('batch_system slurm without sbatch on PATH', () => {
+    const emptyPath = mkdtempSync(path.join(os.tmpdir(), 'b2-empty-path-'));
+    const stderr = runRefused(['--batch-system', 'slurm'], { PATH: emptyPath });
+    expect(stderr).toMatch(/error: My\w+Task\(.*\) cannot be submitted to slurm: its submit command sbatch is not on PATH\./);
+    expect(stderr).toMatch(/hint: +Run on a submit host of slurm, add the folder of sbatch to PATH, or name it in batch_commands/);
+  });
+
+  it('a batch_commands entry naming a file that does not exist', () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const stderr = runRefused(['--batch-system', 'htcondor', '--setting', 'batch_commands={"condor_submit": "/opt/site/bin/condor_submit"}'], fake.env);
+    expect(stderr).toContain('cannot be submitted to htcondor: batch_commands gives "/opt/site/bin/condor_submit" for condor_submit, which is not an executable file.');
+    expect(stderr).toMatch(/hint: +Fix batch_commands\.condor_submit \(from flag --setting batch_commands=.*\)/);
+    expect(fake.calls()).toEqual([]);
+  });
+
+  it('a missing env_script', () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const stderr = runRefused(['--batch-system', 'lsf', '--setting', 'env_script=setup/env.sh'], fake.env);
+    expect(stderr).toMatch(/cannot be submitted to lsf: env_script "setup\/env\.sh" \(from flag --setting env_script=setup\/env\.sh\) is \/.*\/setup\/env\.sh, which does not exist\./);
+    expect(fake.calls()).toEqual([]);
+  });
+
+  it('an env_script that is a folder', () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const stderr = runRefused(['--batch-system', 'htcondor', '--setting', 'env_script=setup'], fake.env, { 'setup/env.sh': 'export A=1\n' });
+    expect(stderr).toMatch(/env_script "setup" \(from flag --setting env_script=setup\) is \/.*\/setup, which is not a file\./);
+    expect(fake.calls()).toEqual([]);
+  });
+
+  it('an empty executable', () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const stderr = runRefused(['--batch-system', 'htcondor', '--setting', 'executable=[]'], fake.env);
+    expect(stderr).toContain('cannot be submitted to htcondor: executable is [] (from flag --setting executable=[]): the jobs would have no command that runs the task.');
+    expect(fake.calls()).toEqual([]);
+  });
+
+  it('an env_script that exists passes, and the run goes ahead', () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const dir = makeProject({ 'pipeline.ts': averagePipeline(), 'setup/env.sh': 'export FROM_SCRIPT=1\n' });
+    writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ env_script: 'setup/env.sh' }));
+    const result = runB2(['run', 'pipeline.ts', 'MyNumberTask', '--some-parameter', '2', '--batch', '--batch-system', 'htcondor', ...FAST], { cwd: dir, env: fake.env });
+    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+  });
+});
