@@ -20,6 +20,21 @@ import type { TaskRecord } from '../executors/batch.js';
 
 const USAGE = 'usage: b2 worker --task-id ID --run-dir DIR [--task-record JSON]';
 
+const HELP = `${USAGE}
+
+Runs exactly one task of a submitted run: what each batch job executes.
+
+  --task-id ID         the task to run
+  --run-dir DIR        the run folder written at submission (default: $B2_RUN_DIR)
+  --task-record JSON   the task's record (pipeline bundle and path to the task);
+                       default: DIR/tasks/ID.json
+  -h, --help           print this help
+`;
+
+// Help only when no task is named: with --task-id, every other word belongs to task_cmd_additional_args.
+const asksForHelp = (args: readonly string[]): boolean =>
+  !args.some((arg) => arg === '--task-id' || arg.startsWith('--task-id=')) && args.some((arg) => arg === '--help' || arg === '-h');
+
 const parseArgs = (args: readonly string[]): { taskId: string; runDir: string; record?: string } => {
   let taskId: string | undefined;
   let record: string | undefined;
@@ -57,6 +72,10 @@ const parseRecord = (text: string): TaskRecord => {
 };
 
 export const workerMain = async (args: readonly string[]): Promise<number> => {
+  if (asksForHelp(args)) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   try {
     const { taskId, runDir, record: inline } = parseArgs(args);
     const record = inline === undefined ? readJsonFile<TaskRecord>(path.join(runDir, 'tasks', `${taskId}.json`), 'task record') : parseRecord(inline);
