@@ -8,6 +8,7 @@ import chalk from 'chalk';
 import type { TaskGraph } from '../pipeline/graph.js';
 import type { Schedule } from '../scheduler/schedule.js';
 import type { RunEvent, TaskFailure } from '../scheduler/events.js';
+import { noColorWanted } from '../util/color.js';
 import { lastLines } from './tail.js';
 
 const TTY_REDRAW_MS = 100;
@@ -110,14 +111,22 @@ export class ProgressReporter {
   }
 
   private drawLive(): void {
-    const width = this.options.out.columns || 120;
     const line = this.statusLine();
-    this.options.out.write(`\r\x1b[2K${truncate(line, width - 1)}`);
+    this.options.out.write(`${this.clearLine()}${truncate(line, this.width() - 1)}`);
     this.lineShown = true;
   }
 
+  private width(): number {
+    return this.options.out.columns || 120;
+  }
+
+  // Under NO_COLOR no escape sequence at all: blank the line with spaces instead.
+  private clearLine(): string {
+    return noColorWanted() ? `\r${' '.repeat(this.width() - 1)}\r` : '\r\x1b[2K';
+  }
+
   private print(text: string): void {
-    if (this.options.live && this.lineShown) this.options.out.write('\r\x1b[2K');
+    if (this.options.live && this.lineShown) this.options.out.write(this.clearLine());
     this.options.out.write(`${text}\n`);
     if (this.options.live) this.drawLive();
   }
@@ -125,7 +134,7 @@ export class ProgressReporter {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.options.live && this.lineShown) this.options.out.write('\r\x1b[2K');
+    if (this.options.live && this.lineShown) this.options.out.write(this.clearLine());
   }
 }
 
