@@ -94,7 +94,7 @@ export const buildGraph = (roots: readonly Task[], options: BuildOptions): TaskG
   const graph: TaskGraph = { nodes, byId, roots: rootIndices };
   const cycle = findCycle(graph);
   if (cycle) {
-    throw new UserError('cycle', `The task graph has a cycle: ${cycle.map((i) => nodes[i]!.id).join(' -> ')}.`, {
+    throw new UserError('cycle', `The task graph has a cycle: ${cycle.map((i) => nodes[i]!.task.toString()).join(' -> ')}.`, {
       hint: 'A task must not require itself, directly or through other tasks. Check the requires() methods along this loop.',
     });
   }
