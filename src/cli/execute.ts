@@ -31,7 +31,7 @@ import type { LoadedPipeline } from '../pipeline/load.js';
 import { exportedClassCheck } from '../pipeline/reconstruct.js';
 import type { Task } from '../pipeline/task.js';
 import { jobsLeftBehind } from '../report/left-behind.js';
-import { formatSummary, ProgressReporter } from '../report/progress.js';
+import { formatSummary, nothingToDoMessage, ProgressReporter } from '../report/progress.js';
 import { drive } from '../scheduler/driver.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { installInterruptHandler } from './interrupt.js';
@@ -66,7 +66,7 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
     const planned = plannedIds(graph);
     if (planned.size === 0) {
       await closeFinishedDeadRun(stateDir, options.pipeline.file, graph);
-      process.stdout.write(chalk.green(`All ${graph.nodes.length} task(s) are complete; nothing to do.\n`));
+      process.stdout.write(`${nothingToDoMessage(buildGraph(options.roots, { pruneComplete: false }))}\n`);
       return undefined;
     }
     // Outside the lock: this may take up to submit_timeout after a crash.

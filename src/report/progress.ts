@@ -196,3 +196,17 @@ export const formatSummary = (graph: TaskGraph, schedule: Schedule, failures: re
   }
   return lines.join('\n');
 };
+
+/**
+ * What a run with nothing to do says, counting every task of the graph
+ * (built with `pruneComplete: false`), not only the complete roots.
+ */
+export const nothingToDoMessage = (graph: TaskGraph): string => {
+  const total = graph.nodes.length;
+  const complete = graph.nodes.filter((node) => node.initial === 'complete').length;
+  if (complete === total) return chalk.green(`All ${total} task(s) are complete; nothing to do.`);
+  return chalk.green(
+    `Nothing to do: ${complete} of ${total} task(s) are complete, and the ${total - complete} others are not needed: ` +
+      'only complete tasks need them (--dry-run lists them).',
+  );
+};

@@ -103,7 +103,7 @@ const runCommand = async (
     return EXIT.ok;
   }
   if (options.dryRun) {
-    return (await dryRun(buildGraph(roots, { pruneComplete: true }))) ? EXIT.failed : EXIT.ok;
+    return (await dryRun(buildGraph(roots, { pruneComplete: false }))) ? EXIT.failed : EXIT.ok;
   }
   if (options.remove !== undefined || options.removeOnly !== undefined) {
     return removeOutputs(buildGraph(roots, { pruneComplete: false }), {
