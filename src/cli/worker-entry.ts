@@ -16,6 +16,8 @@ import { TaskResolver } from '../pipeline/reconstruct.js';
 import { initSettingsFromSnapshot, type SettingsSnapshot } from '../settings/index.js';
 import { runTask } from '../executors/run-task.js';
 import { taskErrorText } from '../executors/error-text.js';
+import { clearOwnError, writeOwnError } from '../executors/own-error.js';
+import { logPaths } from '../pipeline/paths.js';
 import type { TaskRecord } from '../executors/batch.js';
 
 const USAGE = 'usage: b2 worker --task-id ID --run-dir DIR [--task-record JSON]';
@@ -76,6 +78,8 @@ export const workerMain = async (args: readonly string[]): Promise<number> => {
     process.stdout.write(HELP);
     return 0;
   }
+  // Known once the task is re-created: where b2's own error is left for the runner.
+  let logDir: string | undefined;
   try {
     const { taskId, runDir, record: inline } = parseArgs(args);
     const record = inline === undefined ? readJsonFile<TaskRecord>(path.join(runDir, 'tasks', `${taskId}.json`), 'task record') : parseRecord(inline);
@@ -86,12 +90,15 @@ export const workerMain = async (args: readonly string[]): Promise<number> => {
     if (task.taskId !== taskId) {
       throw new UserError('task-not-reproduced', `Re-created task ${task.taskId}, but the job is for ${taskId}.`);
     }
+    logDir = logPaths(task).dir;
+    clearOwnError(logDir);
     process.stdout.write(`b2 worker: running ${task.toString()}\n`);
     await runTask(task);
     process.stdout.write(`b2 worker: ${task.taskId} finished\n`);
     return 0;
   } catch (error) {
     if (isUserError(error)) {
+      if (logDir !== undefined) writeOwnError(logDir, error);
       process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
       if (error.cause instanceof Error) process.stderr.write(`${taskErrorText(error.cause)}\n`);
     } else {

@@ -6,7 +6,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { errorMessage } from '../errors.js';
+import { errorMessage, isUserError } from '../errors.js';
 import { setPipelineDir } from '../pipeline/context.js';
 import { importBundle } from '../pipeline/load.js';
 import { TaskResolver } from '../pipeline/reconstruct.js';
@@ -14,6 +14,7 @@ import { initSettingsFromSnapshot } from '../settings/index.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { runTask } from './run-task.js';
 import { taskErrorText } from './error-text.js';
+import { clearOwnError, writeOwnError } from './own-error.js';
 
 let resolver: TaskResolver | undefined;
 const logFds = { out: -1, err: -1 };
@@ -43,12 +44,14 @@ const runOne = async (message: Extract<ToWorker, { type: 'run' }>): Promise<void
   mkdirSync(path.dirname(message.stdout), { recursive: true });
   logFds.out = openSync(message.stdout, 'w');
   logFds.err = openSync(message.stderr, 'w');
+  clearOwnError(path.dirname(message.stderr));
   try {
     const task = resolver!.resolve(message.path);
     await runTask(task);
     send({ type: 'done', id, ok: true });
   } catch (error) {
     writeSync(logFds.err, `${taskErrorText(error)}\n`);
+    if (isUserError(error)) writeOwnError(path.dirname(message.stderr), error);
     send({ type: 'done', id, ok: false, message: errorMessage(error) });
   } finally {
     closeSync(logFds.out);

@@ -178,9 +178,11 @@ export const formatSummary = (graph: TaskGraph, schedule: Schedule, failures: re
     lines.push(`  task id: ${node.id}`);
     if (failure.jobId) lines.push(`  job id:  ${failure.jobId}`);
     lines.push(`  error:   ${failure.message}`);
+    if (failure.ownError?.hint) lines.push(`  hint:    ${failure.ownError.hint}`);
     if (failure.detail) lines.push(...failure.detail.split('\n').map((l) => `  ${l}`));
     lines.push(`  stdout:  ${failure.logs.stdout}`, `  stderr:  ${failure.logs.stderr}`);
-    const tail = lastLines(failure.logs.stderr, STDERR_LINES_SHOWN);
+    // b2's own error is said above; the task's stderr would only repeat it.
+    const tail = failure.ownError ? [] : lastLines(failure.logs.stderr, STDERR_LINES_SHOWN);
     if (tail.length > 0) {
       lines.push(chalk.dim(`  last ${tail.length} line(s) of stderr:`));
       for (const line of tail) lines.push(chalk.dim(`    | ${line}`));
