@@ -35,7 +35,7 @@ import type { LoadedPipeline } from '../pipeline/load.js';
 import { exportedClassCheck } from '../pipeline/reconstruct.js';
 import type { Task } from '../pipeline/task.js';
 import { jobsLeftBehind } from '../report/left-behind.js';
-import { formatSummary, progressIntervalSeconds, ProgressReporter } from '../report/progress.js';
+import { formatSummary, nothingToDoMessage, progressIntervalSeconds, ProgressReporter } from '../report/progress.js';
 import { drive } from '../scheduler/driver.js';
 import { explainSetting, exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { installInterruptHandler } from './interrupt.js';
@@ -109,7 +109,7 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
     await settleDeadRunSubmits(stateDir, options.pipeline.file);
     const outcome = await withStateDirLock(stateDir, () => claim(options, stateDir), { onWait });
     if ('complete' in outcome) {
-      process.stdout.write(chalk.green(`All ${outcome.complete.nodes.length} task(s) are complete; nothing to do.\n`));
+      process.stdout.write(`${nothingToDoMessage(buildGraph(options.roots, { pruneComplete: false }))}\n`);
       return undefined;
     }
     if ('registered' in outcome) {

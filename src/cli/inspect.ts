@@ -1,26 +1,36 @@
 /** `--dry-run` and `--show-output`: what a run would do, and what exists. */
 import { existsSync } from 'node:fs';
 import chalk from 'chalk';
-import type { TaskGraph } from '../pipeline/graph.js';
+import { neededNodes, type TaskGraph } from '../pipeline/graph.js';
 import { outputsOf } from '../pipeline/task.js';
 
-/** Prints, per family, the tasks that would run; returns whether there are any. */
-export const dryRun = async (graph: TaskGraph): Promise<boolean> => {
-  const byFamily = new Map<string, number[]>();
-  for (const node of graph.nodes) {
-    if (node.initial === 'complete') continue;
-    const list = byFamily.get(node.family) ?? [];
-    list.push(node.index);
-    byFamily.set(node.family, list);
+const byFamily = (graph: TaskGraph, indices: readonly number[]): Map<string, number[]> => {
+  const groups = new Map<string, number[]>();
+  for (const index of indices) {
+    const family = graph.nodes[index]!.family;
+    groups.set(family, [...(groups.get(family) ?? []), index]);
   }
-  if (byFamily.size === 0) {
-    process.stdout.write(chalk.green('All tasks are complete: nothing would run.\n'));
+  return new Map([...groups.entries()].sort(([a], [b]) => a.localeCompare(b)));
+};
+
+/**
+ * Prints, per family, the tasks that would run, and those that are not
+ * complete but would not run either (only complete tasks need them); returns
+ * whether anything would run. `graph` is built with `pruneComplete: false`,
+ * so that it agrees with --show-output about every output.
+ */
+export const dryRun = async (graph: TaskGraph): Promise<boolean> => {
+  const needed = neededNodes(graph);
+  const incomplete = graph.nodes.filter((node) => node.initial !== 'complete').map((node) => node.index);
+  if (incomplete.length === 0) {
+    process.stdout.write(chalk.green(`All ${graph.nodes.length} task(s) are complete: nothing would run.\n`));
     return false;
   }
-  let total = 0;
-  for (const family of [...byFamily.keys()].sort()) {
+  const wouldRun = incomplete.filter((index) => needed.has(index));
+  const notNeeded = incomplete.filter((index) => !needed.has(index));
+  for (const [family, indices] of byFamily(graph, wouldRun)) {
     process.stdout.write(`${chalk.bold(family)}\n`);
-    for (const index of byFamily.get(family)!) {
+    for (const index of indices) {
       const node = graph.nodes[index]!;
       const verb = node.initial === 'missing-external' ? 'Missing input' : 'Would run';
       process.stdout.write(`\t${verb} ${node.task.toString()}\n`);
@@ -29,12 +39,27 @@ export const dryRun = async (graph: TaskGraph): Promise<boolean> => {
         process.stdout.write('\tcall: dryRun()\n');
         await hook.call(node.task);
       }
-      total++;
     }
     process.stdout.write('\n');
   }
-  process.stdout.write(`In total ${total} task(s) would run.\n`);
-  return true;
+  for (const [family, indices] of byFamily(graph, notNeeded)) {
+    process.stdout.write(`${chalk.bold(family)}\n`);
+    for (const index of indices) {
+      const node = graph.nodes[index]!;
+      const what = node.initial === 'missing-external' ? 'Missing input' : 'Missing output';
+      process.stdout.write(`\t${what}, not needed: ${node.task.toString()}\n`);
+    }
+    process.stdout.write('\n');
+  }
+  if (wouldRun.length > 0) process.stdout.write(`In total ${wouldRun.length} task(s) would run.\n`);
+  if (notNeeded.length > 0) {
+    process.stdout.write(
+      `${wouldRun.length > 0 ? '' : 'Nothing would run, but '}${notNeeded.length} task(s) are not complete and are not made again: ` +
+        'only complete tasks need them, and the requirements of a complete task are not run. ' +
+        'Remove the outputs of the tasks that need them as well (--remove without --keep) to make them again.\n',
+    );
+  }
+  return wouldRun.length > 0;
 };
 
 /** Every output of the graph, grouped by output name, green if it exists. */

@@ -11,6 +11,7 @@ import { registerStatusCommands } from './commands/status.js';
 import { registerSettingsCommand } from './commands/settings.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { EXIT } from './options.js';
+import { applyNoColor } from '../util/color.js';
 
 export const buildProgram = (): Command => {
   const program = new Command('b2')
@@ -44,6 +45,7 @@ export const reportError = (error: unknown, verbose: boolean): number => {
 };
 
 export const main = async (argv: readonly string[]): Promise<number> => {
+  applyNoColor();
   const verbose = argv.includes('--verbose');
   const program = buildProgram();
   try {

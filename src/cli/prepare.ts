@@ -6,7 +6,7 @@ import chalk from 'chalk';
 import path from 'node:path';
 import { setPipelineDir } from '../pipeline/context.js';
 import { loadPipeline, type LoadedPipeline } from '../pipeline/load.js';
-import { selectRoots } from '../pipeline/select.js';
+import { selectRoots, type CommandOptions } from '../pipeline/select.js';
 import type { Task } from '../pipeline/task.js';
 import { initSettings, parseSettingAssignment, takeSettingsWarnings } from '../settings/index.js';
 
@@ -63,12 +63,13 @@ export const preparePipeline = async (
   taskArgs: readonly string[],
   flags: Record<string, unknown>,
   flagSources: Record<string, string> = {},
+  command?: CommandOptions,
 ): Promise<Prepared> => {
   const pipelineDir = path.dirname(path.resolve(file));
   setPipelineDir(pipelineDir);
   await initSettings({ cwd: process.cwd(), env: process.env, flags, flagSources, pipelineDir });
   const pipeline = await loadPipeline(file);
   printSettingsWarnings();
-  const roots = await selectRoots(pipeline.module, file, { taskName, taskArgs });
+  const roots = await selectRoots(pipeline.module, file, { taskName, taskArgs, ...(command ? { command } : {}) });
   return { pipeline, roots };
 };

@@ -9,6 +9,7 @@ import chalk from 'chalk';
 import { UserError } from '../errors.js';
 import { downstreamOf, type TaskGraph } from '../pipeline/graph.js';
 import { outputsOf } from '../pipeline/task.js';
+import { closest } from '../util/closest.js';
 import { EXIT } from './options.js';
 
 export interface RemoveOptions {
@@ -33,17 +34,32 @@ const confirm = async (question: string): Promise<boolean> => {
   }
 };
 
-export const removeOutputs = async (graph: TaskGraph, options: RemoveOptions): Promise<number> => {
-  const families = new Set(graph.nodes.map((node) => node.family));
-  const named = [...options.remove, ...options.removeOnly];
-  const unknown = named.filter((family) => !families.has(family));
-  if (unknown.length > 0) {
-    process.stdout.write(`${chalk.yellow('Not in the graph (nothing to remove):')} ${unknown.join(', ')}\n`);
+/** A name that is no family of the graph is a typo: removing or keeping nothing would hide it. */
+const checkFamiliesKnown = (graph: TaskGraph, options: RemoveOptions): void => {
+  const families = [...new Set(graph.nodes.map((node) => node.family))].sort();
+  for (const [flag, names] of [['--remove', options.remove], ['--remove-only', options.removeOnly], ['--keep', options.keep]] as const) {
+    const unknown = names.find((family) => !families.includes(family));
+    if (unknown === undefined) continue;
+    const suggestion = closest(unknown, families);
+    throw new UserError('unknown-family', `${flag} ${unknown}: ${unknown} is not a task family of this graph.`, {
+      hint: `${suggestion ? `Did you mean ${suggestion}? ` : ''}The families of this graph are: ${families.join(', ')}.`,
+    });
   }
+};
+
+export const removeOutputs = async (graph: TaskGraph, options: RemoveOptions): Promise<number> => {
+  checkFamiliesKnown(graph, options);
   const pick = (list: readonly string[]): number[] =>
     graph.nodes.filter((node) => list.includes(node.family)).map((node) => node.index);
   const selected = new Set<number>([...downstreamOf(graph, pick(options.remove)), ...pick(options.removeOnly)]);
-  for (const index of [...selected]) if (options.keep.includes(graph.nodes[index]!.family)) selected.delete(index);
+  const keptFamilies = new Set<string>();
+  for (const index of [...selected]) {
+    const family = graph.nodes[index]!.family;
+    if (options.keep.includes(family)) {
+      selected.delete(index);
+      keptFamilies.add(family);
+    }
+  }
 
   const withOutputs = [...selected].filter((index) => {
     const task = graph.nodes[index]!.task;
@@ -60,7 +76,13 @@ export const removeOutputs = async (graph: TaskGraph, options: RemoveOptions): P
   }
   process.stdout.write('Outputs to remove:\n');
   for (const [family, indices] of byFamily) process.stdout.write(`\t${family}: ${indices.length} task(s)\n`);
-  if (options.keep.length > 0) process.stdout.write(`Keeping the outputs of ${options.keep.join(', ')}.\n`);
+  if (keptFamilies.size > 0) {
+    // A complete task's requirements are never run: what it needs stays missing until it is removed too.
+    const kept = [...keptFamilies].join(', ');
+    process.stdout.write(
+      `Keeping the outputs of ${kept}. The outputs removed below them are not made again while ${kept} ${keptFamilies.size === 1 ? 'is' : 'are'} complete.\n`,
+    );
+  }
   if (!options.yes && !(await confirm('Remove these outputs? [y/N]: '))) {
     process.stdout.write('Nothing was removed.\n');
     return EXIT.ok;

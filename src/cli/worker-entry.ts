@@ -16,9 +16,26 @@ import { TaskResolver } from '../pipeline/reconstruct.js';
 import { initSettingsFromSnapshot, type SettingsSnapshot } from '../settings/index.js';
 import { runTask } from '../executors/run-task.js';
 import { taskErrorText } from '../executors/error-text.js';
+import { clearOwnError, writeOwnError } from '../executors/own-error.js';
+import { logPaths } from '../pipeline/paths.js';
 import type { TaskRecord } from '../executors/batch.js';
 
 const USAGE = 'usage: b2 worker --task-id ID --run-dir DIR [--task-record JSON]';
+
+const HELP = `${USAGE}
+
+Runs exactly one task of a submitted run: what each batch job executes.
+
+  --task-id ID         the task to run
+  --run-dir DIR        the run folder written at submission (default: $B2_RUN_DIR)
+  --task-record JSON   the task's record (pipeline bundle and path to the task);
+                       default: DIR/tasks/ID.json
+  -h, --help           print this help
+`;
+
+// Help only when no task is named: with --task-id, every other word belongs to task_cmd_additional_args.
+const asksForHelp = (args: readonly string[]): boolean =>
+  !args.some((arg) => arg === '--task-id' || arg.startsWith('--task-id=')) && args.some((arg) => arg === '--help' || arg === '-h');
 
 const parseArgs = (args: readonly string[]): { taskId: string; runDir: string; record?: string } => {
   let taskId: string | undefined;
@@ -57,6 +74,12 @@ const parseRecord = (text: string): TaskRecord => {
 };
 
 export const workerMain = async (args: readonly string[]): Promise<number> => {
+  if (asksForHelp(args)) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  // Known once the task is re-created: where b2's own error is left for the runner.
+  let logDir: string | undefined;
   try {
     const { taskId, runDir, record: inline } = parseArgs(args);
     const record = inline === undefined ? readJsonFile<TaskRecord>(path.join(runDir, 'tasks', `${taskId}.json`), 'task record') : parseRecord(inline);
@@ -67,12 +90,15 @@ export const workerMain = async (args: readonly string[]): Promise<number> => {
     if (task.taskId !== taskId) {
       throw new UserError('task-not-reproduced', `Re-created task ${task.taskId}, but the job is for ${taskId}.`);
     }
+    logDir = logPaths(task).dir;
+    clearOwnError(logDir);
     process.stdout.write(`b2 worker: running ${task.toString()}\n`);
     await runTask(task);
     process.stdout.write(`b2 worker: ${task.taskId} finished\n`);
     return 0;
   } catch (error) {
     if (isUserError(error)) {
+      if (logDir !== undefined) writeOwnError(logDir, error);
       process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
       if (error.cause instanceof Error) process.stderr.write(`${taskErrorText(error.cause)}\n`);
     } else {

@@ -6,7 +6,7 @@
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { errorMessage, UserError } from '../errors.js';
+import { errorMessage, isUserError, UserError } from '../errors.js';
 import { setPipelineDir } from '../pipeline/context.js';
 import { importBundle } from '../pipeline/load.js';
 import { TaskResolver } from '../pipeline/reconstruct.js';
@@ -15,6 +15,7 @@ import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { runTask } from './run-task.js';
 import { taskErrorText } from './error-text.js';
 import { cannotWrite, writeFully } from '../util/files.js';
+import { clearOwnError, writeOwnError } from './own-error.js';
 
 let resolver: TaskResolver | undefined;
 /** The current task's log files, and the first write to them that failed. */
@@ -91,6 +92,7 @@ const runOne = async (message: Extract<ToWorker, { type: 'run' }>): Promise<void
     send({ type: 'done', id, ok: false, message: cannotOpen });
     return;
   }
+  clearOwnError(path.dirname(message.stderr));
   let outcome: FromWorker;
   try {
     const task = resolver!.resolve(message.path);
@@ -99,6 +101,7 @@ const runOne = async (message: Extract<ToWorker, { type: 'run' }>): Promise<void
   } catch (error) {
     writeLog('err', `${taskErrorText(error)}\n`);
     outcome = { type: 'done', id, ok: false, message: errorMessage(error) };
+    if (isUserError(error)) writeOwnError(path.dirname(message.stderr), error);
   } finally {
     closeLogs();
   }

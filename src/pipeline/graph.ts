@@ -94,7 +94,7 @@ export const buildGraph = (roots: readonly Task[], options: BuildOptions): TaskG
   const graph: TaskGraph = { nodes, byId, roots: rootIndices };
   const cycle = findCycle(graph);
   if (cycle) {
-    throw new UserError('cycle', `The task graph has a cycle: ${cycle.map((i) => nodes[i]!.id).join(' -> ')}.`, {
+    throw new UserError('cycle', `The task graph has a cycle: ${cycle.map((i) => nodes[i]!.task.toString()).join(' -> ')}.`, {
       hint: 'A task must not require itself, directly or through other tasks. Check the requires() methods along this loop.',
     });
   }
@@ -196,4 +196,26 @@ export const downstreamOf = (graph: TaskGraph, start: readonly number[]): Set<nu
     }
   }
   return seen;
+};
+
+/**
+ * The nodes a run works on: those reached from the roots without passing a
+ * complete task. A complete task's requirements are never run, so in a graph
+ * built with `pruneComplete: false` the incomplete nodes outside this set
+ * (outputs removed under a kept one) are not made again.
+ */
+export const neededNodes = (graph: TaskGraph): Set<number> => {
+  const needed = new Set<number>(graph.roots);
+  const queue = [...graph.roots];
+  while (queue.length > 0) {
+    const node = graph.nodes[queue.pop()!]!;
+    if (node.initial === 'complete') continue;
+    for (const dep of node.deps) {
+      if (!needed.has(dep)) {
+        needed.add(dep);
+        queue.push(dep);
+      }
+    }
+  }
+  return needed;
 };

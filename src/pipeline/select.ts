@@ -42,8 +42,28 @@ const flattenRoots = (value: unknown, where: string): Task[] => {
 
 const kebab = (name: string): string => name.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
+/** The command a task's parameters are given to, and its own long options (without "--"), to tell typos of either apart. */
+export interface CommandOptions {
+  readonly name: string;
+  readonly options: readonly string[];
+}
+
+const NO_COMMAND: CommandOptions = { name: 'b2', options: [] };
+
+const flagName = (arg: string): string => arg.slice(2, arg.includes('=') ? arg.indexOf('=') : undefined);
+
+/** A `--flag` that is neither an option of the command nor a parameter of the task: the nearest of either. */
+const unknownOption = (flag: string, command: CommandOptions, task?: { family: string; spec: ParamSpec; flags: readonly string[] }): UserError => {
+  const suggestion = closest(flag, [...command.options, ...(task?.flags ?? [])]);
+  const takes = task ? `${task.family} takes: ${describeFlags(task.spec)}. ` : '';
+  const hint = `${takes}${command.name} --help lists its options.`;
+  if (suggestion) return new UserError('unknown-option', `unknown option --${flag}; did you mean --${suggestion}?`, { hint });
+  const what = task ? `a parameter of ${task.family}` : 'a task parameter (no task was named)';
+  return new UserError('unknown-option', `unknown option --${flag}: neither an option of ${command.name} nor ${what}.`, { hint });
+};
+
 /** Parse `--name value`, `--name=value` and bare boolean `--flag` against a class's parameters. */
-export const parseTaskArguments = (cls: TaskClass, args: readonly string[]): Record<string, unknown> => {
+export const parseTaskArguments = (cls: TaskClass, args: readonly string[], command: CommandOptions = NO_COMMAND): Record<string, unknown> => {
   const spec: ParamSpec = cls.paramSpec;
   const byFlag = new Map<string, string>();
   for (const name of Object.keys(spec)) {
@@ -63,10 +83,8 @@ export const parseTaskArguments = (cls: TaskClass, args: readonly string[]): Rec
     const flag = arg.slice(2, eq === -1 ? undefined : eq);
     const name = byFlag.get(flag);
     if (name === undefined) {
-      const suggestion = closest(flag, [...byFlag.keys()].filter((key) => key.includes('-') || !key.match(/[A-Z_]/)));
-      throw new UserError('unknown-parameter', `${family} has no parameter --${flag}.`, {
-        hint: suggestion ? `Did you mean --${suggestion}? ${family} takes: ${describeFlags(spec)}.` : `${family} takes: ${describeFlags(spec)}.`,
-      });
+      const flags = [...byFlag.keys()].filter((key) => key.includes('-') || !key.match(/[A-Z_]/));
+      throw unknownOption(flag, command, { family, spec, flags });
     }
     const def = spec[name]!;
     let text: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
@@ -99,7 +117,19 @@ const describeFlags = (spec: ParamSpec): string => {
 export interface RootSelection {
   readonly taskName?: string;
   readonly taskArgs: readonly string[];
+  /** The command the parameters came with; its options are suggested for typos. */
+  readonly command?: CommandOptions;
 }
+
+/** Parameters given without a task: a typo of an option unless some exported task has that parameter. */
+const argumentsWithoutTask = (classes: ReadonlyMap<string, TaskClass>, args: readonly string[], command: CommandOptions): UserError => {
+  const parameterFlags = new Set([...classes.values()].flatMap((cls) => Object.keys(cls.paramSpec).flatMap((name) => [name, kebab(name)])));
+  const stray = args.find((arg) => arg.startsWith('--') && !parameterFlags.has(flagName(arg)));
+  if (stray !== undefined) return unknownOption(flagName(stray), command);
+  return new UserError('parameters-without-task', `Parameters ${args.join(' ')} were given without a task name.`, {
+    hint: 'Name the task before its parameters: b2 run pipeline.ts MyTask --some-parameter 3.',
+  });
+};
 
 export const selectRoots = async (
   module: Readonly<Record<string, unknown>>,
@@ -120,13 +150,9 @@ export const selectRoots = async (
             : 'The file exports no task classes; export the classes you want to run by name.',
       });
     }
-    return [new cls(parseTaskArguments(cls, selection.taskArgs))];
+    return [new cls(parseTaskArguments(cls, selection.taskArgs, selection.command))];
   }
-  if (selection.taskArgs.length > 0) {
-    throw new UserError('parameters-without-task', `Parameters ${selection.taskArgs.join(' ')} were given without a task name.`, {
-      hint: 'Name the task before its parameters: b2 run pipeline.ts MyTask --some-parameter 3.',
-    });
-  }
+  if (selection.taskArgs.length > 0) throw argumentsWithoutTask(classes, selection.taskArgs, selection.command ?? NO_COMMAND);
   if (!('default' in module) || module.default === undefined) {
     const names = [...new Set([...classes.values()].map((c) => familyOf(c)))];
     throw new UserError('no-root', `${file} has no default export and no task was named.`, {

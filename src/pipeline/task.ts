@@ -66,10 +66,17 @@ export type SpecOf<T> = T extends { readonly [SPEC]?: infer S } ? (S extends Par
 type ConstructorArgs<S> = {} extends ParamInput<S> ? [params?: ParamInput<S>] : [params: ParamInput<S>];
 
 type AnyTaskClass = abstract new (...args: any[]) => Task;
-/** A task class with parameters S added to C. */
+/**
+ * A task class with parameters S added to C. A parameter named like a Task
+ * member (`run`, `output`, ...) is no property, so that the member stays:
+ * it is read as `this.paramValues.run`, which has every parameter, typed.
+ */
 export type WithParams<C extends AnyTaskClass, S extends object> = Omit<C, 'prototype'> & {
   new (...args: ConstructorArgs<SpecOf<InstanceType<C>> & S>): InstanceType<C> &
-    ParamValues<S> & { readonly [SPEC]?: SpecOf<InstanceType<C>> & S };
+    ParamValues<Omit<S, keyof Task>> & {
+      readonly [SPEC]?: SpecOf<InstanceType<C>> & S;
+      readonly paramValues: ParamValues<SpecOf<InstanceType<C>> & S>;
+    };
   prototype: InstanceType<C>;
 };
 
@@ -113,7 +120,6 @@ export class Task {
     const base = this as unknown as typeof Task;
     const combined: ParamSpec = { ...classSpec(base) };
     for (const [name, def] of Object.entries(spec)) {
-      checkParamName(base.name, name);
       checkParamDefinition(base.name, name, def);
       combined[name] = def;
     }
@@ -158,7 +164,7 @@ export class Task {
           { hint: def.options.description ? `${name}: ${def.options.description}` : undefined },
         );
       }
-      Object.defineProperty(this, name, { value: values[name], enumerable: true, writable: false, configurable: true });
+      if (!TASK_MEMBERS.has(name)) Object.defineProperty(this, name, { value: values[name], enumerable: true, writable: false, configurable: true });
     }
     Object.defineProperty(this, INTERNAL, { value: { values } satisfies TaskInternal, enumerable: false });
   }
@@ -174,7 +180,7 @@ export class Task {
     return (internal.id ??= computeTaskId(this.taskFamily, classSpec(this.constructor), internal.values));
   }
 
-  /** Parameter values by name (significant and not). */
+  /** Parameter values by name (significant and not), also those named like a Task member (`run`). */
   get paramValues(): Readonly<Record<string, unknown>> {
     return this[INTERNAL].values;
   }
@@ -324,21 +330,8 @@ const kebab = (name: string): string => name.replace(/_/g, '-').replace(/([a-z0-
 
 const listOrNone = (names: readonly string[]): string => (names.length ? names.map((n) => `"${n}"`).join(', ') : 'none');
 
-const RESERVED = new Set([
-  ...Object.getOwnPropertyNames(Task.prototype),
-  'constructor',
-  'taskId',
-  'taskFamily',
-  'paramValues',
-]);
-
-const checkParamName = (className: string, name: string): void => {
-  if (RESERVED.has(name)) {
-    throw new UserError('bad-parameter-definition', `Parameter name "${name}" on ${className} clashes with a Task member.`, {
-      hint: 'Choose another name.',
-    });
-  }
-};
+/** Names a parameter may have but not shadow as a property: `run` is the natural name of a run number. */
+const TASK_MEMBERS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Task.prototype));
 
 /** JSON form of one parameter value (dates as YYYY-MM-DD). */
 export const toJSONValue = (task: Task, name: string): unknown => {

@@ -9,6 +9,7 @@ import { UserError } from '../errors.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import type { Schedule } from '../scheduler/schedule.js';
 import type { RunEvent, TaskFailure } from '../scheduler/events.js';
+import { noColorWanted } from '../util/color.js';
 import { lastLines } from './tail.js';
 
 const TTY_REDRAW_MS = 100;
@@ -127,14 +128,22 @@ export class ProgressReporter {
   }
 
   private drawLive(): void {
-    const width = this.options.out.columns || 120;
     const line = this.statusLine();
-    this.options.out.write(`\r\x1b[2K${truncate(line, width - 1)}`);
+    this.options.out.write(`${this.clearLine()}${truncate(line, this.width() - 1)}`);
     this.lineShown = true;
   }
 
+  private width(): number {
+    return this.options.out.columns || 120;
+  }
+
+  // Under NO_COLOR no escape sequence at all: blank the line with spaces instead.
+  private clearLine(): string {
+    return noColorWanted() ? `\r${' '.repeat(this.width() - 1)}\r` : '\r\x1b[2K';
+  }
+
   private print(text: string): void {
-    if (this.options.live && this.lineShown) this.options.out.write('\r\x1b[2K');
+    if (this.options.live && this.lineShown) this.options.out.write(this.clearLine());
     this.options.out.write(`${text}\n`);
     if (this.options.live) this.drawLive();
   }
@@ -142,7 +151,7 @@ export class ProgressReporter {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.options.live && this.lineShown) this.options.out.write('\r\x1b[2K');
+    if (this.options.live && this.lineShown) this.options.out.write(this.clearLine());
   }
 }
 
@@ -186,9 +195,11 @@ export const formatSummary = (graph: TaskGraph, schedule: Schedule, failures: re
     lines.push(`  task id: ${node.id}`);
     if (failure.jobId) lines.push(`  job id:  ${failure.jobId}`);
     lines.push(`  error:   ${failure.message}`);
+    if (failure.ownError?.hint) lines.push(`  hint:    ${failure.ownError.hint}`);
     if (failure.detail) lines.push(...failure.detail.split('\n').map((l) => `  ${l}`));
     lines.push(`  stdout:  ${failure.logs.stdout}`, `  stderr:  ${failure.logs.stderr}`);
-    const tail = lastLines(failure.logs.stderr, STDERR_LINES_SHOWN);
+    // b2's own error is said above; the task's stderr would only repeat it.
+    const tail = failure.ownError ? [] : lastLines(failure.logs.stderr, STDERR_LINES_SHOWN);
     if (tail.length > 0) {
       lines.push(chalk.dim(`  last ${tail.length} line(s) of stderr:`));
       for (const line of tail) lines.push(chalk.dim(`    | ${line}`));
@@ -203,4 +214,18 @@ export const formatSummary = (graph: TaskGraph, schedule: Schedule, failures: re
     lines.push(chalk.red(`✗ ${failedCount} failed, ${notRun} not run, ${schedule.count('succeeded')} ran, ${schedule.count('complete')} complete before.`));
   }
   return lines.join('\n');
+};
+
+/**
+ * What a run with nothing to do says, counting every task of the graph
+ * (built with `pruneComplete: false`), not only the complete roots.
+ */
+export const nothingToDoMessage = (graph: TaskGraph): string => {
+  const total = graph.nodes.length;
+  const complete = graph.nodes.filter((node) => node.initial === 'complete').length;
+  if (complete === total) return chalk.green(`All ${total} task(s) are complete; nothing to do.`);
+  return chalk.green(
+    `Nothing to do: ${complete} of ${total} task(s) are complete, and the ${total - complete} others are not needed: ` +
+      'only complete tasks need them (--dry-run lists them).',
+  );
 };

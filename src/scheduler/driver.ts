@@ -7,6 +7,7 @@ import { runsNothing, type Task } from '../pipeline/task.js';
 import { logPaths, type LogPaths } from '../pipeline/paths.js';
 import { refPath } from '../pipeline/reconstruct.js';
 import type { Executor, TaskOutcome } from '../executors/executor.js';
+import { takeOwnError } from '../executors/own-error.js';
 import type { RunEvent, TaskFailure } from './events.js';
 import { Schedule } from './schedule.js';
 
@@ -93,9 +94,11 @@ export const drive = async (graph: TaskGraph, executor: Executor, options: Drive
     }
     const attempt = attempts[index]!;
     const willRetry = attempt <= options.retries(index);
+    const own = takeOwnError(logs.get(index)!.dir);
     const failure: TaskFailure = {
       index,
-      message: outcome.message,
+      message: own?.message ?? outcome.message,
+      ...(own ? { ownError: own.hint === undefined ? {} : { hint: own.hint } } : {}),
       attempts: attempt,
       logs: logs.get(index)!,
       ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}),

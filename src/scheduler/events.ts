@@ -20,4 +20,6 @@ export interface TaskFailure {
   readonly exitCode?: number;
   readonly jobId?: string;
   readonly detail?: string;
+  /** b2's own error (not the task's): its hint, shown instead of the task's stderr. */
+  readonly ownError?: { readonly hint?: string };
 }

@@ -40,7 +40,8 @@ const startRunner = (dir: string, fake: FakeCluster, extra: string[] = []): { ch
 
 const status = (dir: string, fake: FakeCluster, args: string[] = []) => {
   const result = runB2(['status', '--json', ...args], { cwd: dir, env: fake.env });
-  expect(result.code).toBe(0);
+  // 0 fine, 1 failed tasks, 3 runner died (first-steps.test.ts checks which is which).
+  expect([0, 1, 3]).toContain(result.code);
   return JSON.parse(result.stdout) as {
     runId: string;
     runner: { kind: string };

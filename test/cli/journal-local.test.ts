@@ -29,7 +29,8 @@ const waitFor = async (what: string, check: () => boolean, timeoutMs = 30_000): 
 
 const statusJson = (dir: string, args: string[] = []) => {
   const result = runB2(['status', '--json', ...args], { cwd: dir });
-  expect(result.code).toBe(0);
+  // 0 fine, 1 failed tasks, 3 runner died (first-steps.test.ts checks which is which).
+  expect([0, 1, 3]).toContain(result.code);
   return JSON.parse(result.stdout) as {
     runId: string;
     runner: { kind: string; pid?: number };
@@ -71,7 +72,7 @@ describe('journal and b2 status (local)', () => {
     const dir = makeProject({ 'pipeline.ts': averagePipeline({ failOn: 3 }) });
     expect(runB2(['run', 'pipeline.ts', '-w', '2'], { cwd: dir }).code).toBe(1);
     const text = runB2(['status'], { cwd: dir });
-    expect(text.code).toBe(0);
+    expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/runner:\s+finished at .* with exit code 1/);
     expect(text.stdout).toContain('9 succeeded');
     expect(text.stdout).toContain('failed: MyNumberTask(some_parameter=3)');

@@ -197,7 +197,9 @@ describe('b2 run (local workers)', () => {
     expect(existsSync(path.join(dir, 'some_parameter=1', 'number.txt'))).toBe(true);
     const all = runB2(['run', 'pipeline.ts', '--remove', 'MyNumberTask', '-y'], { cwd: dir });
     expect(all.stdout).toContain('Removed the outputs of 11 task(s).');
-    expect(runB2(['run', 'pipeline.ts', '--remove', 'Nope', '-y'], { cwd: dir }).stdout).toContain('Not in the graph');
+    const unknown = runB2(['run', 'pipeline.ts', '--remove', 'Nope', '-y'], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Nope is not a task family of this graph');
   });
 
   it('loads .mjs, .cjs and multi-file pipelines, sharing the CLI\'s Task class', () => {

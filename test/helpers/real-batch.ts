@@ -142,7 +142,9 @@ export const describeRealBatch = (system: RealSystem): void => {
 
   const status = (dir: string): StatusJson => {
     const result = runB2(['status', '--json'], { cwd: dir });
-    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    // 0 fine, 1 failed tasks, 3 runner died (first-steps.test.ts checks which is which).
+    expect(result.stderr).toBe('');
+    expect([0, 1, 3]).toContain(result.code);
     return JSON.parse(result.stdout) as StatusJson;
   };
 

@@ -29,8 +29,22 @@ describe('Task parameters', () => {
     expect(() => new Leaf({ n: 'one' })).toThrow('Parameter "n" of Leaf: expected an integer, got "one"');
   });
 
-  it('rejects parameter names that clash with Task members', () => {
-    expect(() => Task.with({ output: param.int() })).toThrow('clashes with a Task member');
+  it('takes parameters named like Task members through paramValues, keeping the members', () => {
+    class Simulate extends Task.with({ run: param.int(), output: param.string({ default: 'mc' }) }) {
+      override *output() {
+        yield this.addToOutput('events.txt');
+      }
+      override run(): string {
+        const run: number = this.paramValues.run;
+        const output: string = this.paramValues.output;
+        return `${run} ${output}`;
+      }
+    }
+    const task = new Simulate({ run: 7 });
+    expect(task.run()).toBe('7 mc');
+    expect(task.getAllOutputFileNames()).toEqual([path.join(dir, 'run=7', 'output=mc', 'events.txt')]);
+    expect(task.toString()).toBe('Simulate(run=7, output="mc")');
+    expect(new Simulate({ run: 8 }).taskId).not.toBe(task.taskId);
   });
 
   it('gives deterministic ids from significant parameters only', () => {

@@ -5,6 +5,8 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../../errors.js';
 import { buildGraph } from '../../pipeline/graph.js';
+import type { CommandOptions } from '../../pipeline/select.js';
+import { closest } from '../../util/closest.js';
 import { getSetting } from '../../settings/index.js';
 import { EXIT, commonOptions } from '../options.js';
 import { dedicatedFlagSources, preparePipeline, settingFlags, type CommonFlags } from '../prepare.js';
@@ -62,24 +64,38 @@ export const registerRunCommand = (program: Command): void => {
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (file: string, taskName: string | undefined, rest: string[], options: RunFlags) => {
-      process.exitCode = await runCommand(file, taskName, rest, options);
+      process.exitCode = await runCommand(file, taskName, rest, options, ownOptions(command));
     });
   commonOptions(command);
 };
+
+/** The long options of `b2 run` (without "--"), to tell their typos from task parameters. */
+const ownOptions = (command: Command): CommandOptions => ({
+  name: 'b2 run',
+  options: [...command.options.flatMap((option) => (option.long ? [option.long.slice(2)] : [])), 'help'],
+});
 
 const runCommand = async (
   file: string,
   taskName: string | undefined,
   rest: string[],
   options: RunFlags,
+  command: CommandOptions,
 ): Promise<number> => {
+  // `b2 run --dryrun p.ts`: commander takes an unknown option before the file as the file.
+  if (file.startsWith('--')) {
+    const suggestion = closest(file.slice(2), command.options);
+    throw new UserError('unknown-option', `unknown option ${file}${suggestion ? `; did you mean --${suggestion}?` : '.'}`, {
+      hint: 'b2 run --help lists its options; the pipeline file comes first: b2 run pipeline.ts [Task --param value] [options].',
+    });
+  }
   // `b2 run p.ts --some-parameter 3` without a task: commander takes the flag as the task name.
   if (taskName?.startsWith('-')) {
     rest = [taskName, ...rest];
     taskName = undefined;
   }
   const extra: Record<string, unknown> = options.workers !== undefined ? { workers: options.workers } : {};
-  const { pipeline, roots } = await preparePipeline(file, taskName, rest, settingFlags(options, extra), dedicatedFlagSources(options));
+  const { pipeline, roots } = await preparePipeline(file, taskName, rest, settingFlags(options, extra), dedicatedFlagSources(options), command);
   const workers = options.workers ?? getSetting<number>('workers');
 
   if (options.showOutput) {
@@ -87,7 +103,7 @@ const runCommand = async (
     return EXIT.ok;
   }
   if (options.dryRun) {
-    return (await dryRun(buildGraph(roots, { pruneComplete: true }))) ? EXIT.failed : EXIT.ok;
+    return (await dryRun(buildGraph(roots, { pruneComplete: false }))) ? EXIT.failed : EXIT.ok;
   }
   if (options.remove !== undefined || options.removeOnly !== undefined) {
     return removeOutputs(buildGraph(roots, { pruneComplete: false }), {

@@ -17,8 +17,10 @@ import { orphanedJobId } from '../../journal/resume.js';
 import { listRunIds, listRunIdsOf, runDirAt, type RunDir } from '../../journal/run-dir.js';
 import { foldJournal, isInFlight, type RunState } from '../../journal/state.js';
 import { formatStatus, statusJson, type StatusView } from '../../report/status.js';
+import { statusExitCode } from '../../report/status-code.js';
 import { getSetting, initSettings } from '../../settings/index.js';
 import { EXIT, commonOptions } from '../options.js';
+import { noColorWanted } from '../../util/color.js';
 import { printSettingsWarnings, settingFlags, type CommonFlags } from '../prepare.js';
 
 interface LocateFlags extends CommonFlags {
@@ -143,6 +145,7 @@ export const registerStatusCommands = (program: Command): void => {
       }
       const id = pickRun(stateDir, runId, selectable);
       const interval = options.watch === undefined || options.watch === false ? 0 : options.watch === true ? 5 : Number(options.watch);
+      let exitCode: number = EXIT.ok;
       for (;;) {
         const state = loadRun(stateDir, id);
         const liveness = runnerLiveness(state);
@@ -154,12 +157,13 @@ export const registerStatusCommands = (program: Command): void => {
           ...(fresh ? { refreshed: fresh.states, refreshErrors: fresh.errors } : {}),
         };
         const text = options.json ? JSON.stringify(statusJson(view), null, 2) : formatStatus(view);
-        if (interval > 0 && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+        if (interval > 0 && process.stdout.isTTY && !noColorWanted()) process.stdout.write('\x1b[2J\x1b[H');
         process.stdout.write(`${text}\n`);
+        exitCode = statusExitCode(state, liveness);
         if (interval <= 0 || liveness.kind !== 'alive') break;
         await sleep(interval * 1000);
       }
-      process.exitCode = EXIT.ok;
+      process.exitCode = exitCode;
     });
   commonOptions(status);
 
