@@ -154,7 +154,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       tag,
       journal,
       emit: (message) => infos.forEach((f) => f(message)),
-      ...(resume ? { adopted: resume.adopted } : {}),
+      ...(resume ? { adopted: resume.adopted, journaledJobIds: [...resume.previous.tasks.values()].flatMap((task) => task.jobIds) } : {}),
     });
     try {
       batch.checkSettings();

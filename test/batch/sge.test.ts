@@ -23,7 +23,7 @@ const HEADER = [
 const script = (...lines: string[]): string => [...HEADER, ...lines].join('\n') + '\n';
 
 const BASE_OPTIONS = [
-  '#$ -N b2-b2-run-1-Average',
+  '#$ -N b2-b2-run-1-0123456789ab-Average',
   '#$ -o /data/logs/n=3/Average/stdout',
   '#$ -e /data/logs/n=3/Average/stderr',
   '#$ -wd /data/work',
@@ -66,7 +66,7 @@ describe('Grid Engine script', () => {
     );
     expect(text).toBe(
       script(
-        '#$ -N b2-b2-run-1-Average',
+        '#$ -N b2-b2-run-1-0123456789ab-Average',
         '#$ -o /data/logs/n=3/Average/stdout',
         '#$ -e /data/logs/n=3/Average/stderr',
         '#$ -S /bin/zsh',
@@ -95,8 +95,8 @@ describe('Grid Engine script', () => {
   });
 
   it('keeps job names within Grid Engine’s rules', () => {
-    expect(sgeJobName('2026-11-24T16:34:00', 'Average(n=3) *x*')).toBe('b2-2026-11-24T16_34_00-Average_n_3___x_');
-    expect(renderSgeScript(jobSpec({ jobName: '3 jobs/1 @host' }))).toContain('#$ -N b2-b2-run-1-3_jobs_1__host\n');
+    expect(sgeJobName('2026-11-24T16:34:00', '0123456789ab', 'Average(n=3) *x*')).toBe('b2-2026-11-24T16_34_00-0123456789ab-Average_n_3___x_');
+    expect(renderSgeScript(jobSpec({ jobName: '3 jobs/1 @host' }))).toContain('#$ -N b2-b2-run-1-0123456789ab-3_jobs_1__host\n');
   });
 
   it.each([
@@ -131,7 +131,7 @@ describe('Grid Engine script accepted by a real qsub', () => {
   it('read every option line as written', () => {
     expect(renderSgeScript(job)).toBe(
       script(
-        '#$ -N b2-e2e-tag-Fam_ok',
+        '#$ -N b2-e2e-tag-0123456789ab-Fam_ok',
         `#$ -o "${dir}/stdout"`,
         `#$ -e "${dir}/stderr"`,
         `#$ -wd "${dir}"`,

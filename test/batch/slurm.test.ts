@@ -30,7 +30,7 @@ describe('Slurm batch script', () => {
         '#SBATCH --output=/data/logs/n=3/Average/stdout',
         '#SBATCH --error=/data/logs/n=3/Average/stderr',
         '#SBATCH --job-name=Average',
-        '#SBATCH --comment=b2-run-1',
+        '#SBATCH --comment=b2-run-1.0123456789ab',
         'exec /data/tasks/n=3/Average/job_wrapper.sh',
       ),
     );
@@ -55,7 +55,7 @@ describe('Slurm batch script', () => {
         '#SBATCH --output=/data/logs/n=3/Average/stdout',
         '#SBATCH --error=/data/logs/n=3/Average/stderr',
         '#SBATCH --job-name=Average',
-        '#SBATCH --comment=b2-run-1',
+        '#SBATCH --comment=b2-run-1.0123456789ab',
         '#SBATCH --cpus-per-task=2',
         '#SBATCH -t 2:00:00',
         '#SBATCH --export=NONE',

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
-import { averagePipeline, B2_BIN, flakyPipeline, makeProject, probePipeline, runB2 } from '../helpers/b2.js';
+import { averagePipeline, B2_BIN, flakyPipeline, leavesPipeline, makeProject, probePipeline, runB2 } from '../helpers/b2.js';
 import { jobProcessesEnded, journalEntries, waitFor } from '../helpers/runs.js';
 
 // exampleSubmits: submit commands for the example: HTCondor takes the ten leaves in one, LSF one per job.
@@ -154,6 +154,19 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('the job is lost: gone from the queue and its history');
   });
+
+  it('resolves a submit that timed out after its job was created by the run tag and task id: one job per task, all tracked', () => {
+    const fake = cluster();
+    // The command prints the id 4 s after the job exists; b2 gives up on it after 1 s.
+    fake.setFaults({ submitLatencyMs: 4000 });
+    const dir = makeProject({ 'pipeline.ts': leavesPipeline(24, { family: 'Piece', param: 'k', file: 'piece.txt' }) });
+    const result = run(dir, fake, ['--setting', 'submit_timeout=1']);
+    expect({ code: result.code, output: result.code === 0 ? '' : result.output }).toEqual({ code: 0, output: '' });
+    const jobs = fake.jobs();
+    expect(jobs).toHaveLength(24);
+    const journaled = new Set(journalEntries(dir).flatMap((e) => (e.type === 'submitted' ? [e.jobId] : [])));
+    expect(jobs.filter((job) => !journaled.has(job.id))).toEqual([]);
+  }, 120_000);
 
   /** The example with leaves that take a minute, run in the background until its ten jobs run. */
   const startLongRun = async (fake: FakeCluster) => {
