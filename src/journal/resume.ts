@@ -35,6 +35,11 @@ export interface ResumePlan {
   readonly interrupted: TaskState[];
   /** Tasks in flight when the runner died whose outputs are complete now: their jobs finished meanwhile. */
   readonly finishedMeanwhile: { readonly task: TaskState; readonly system?: BatchSystemName; readonly jobId?: string }[];
+  /**
+   * Tasks in flight when the runner died that this run's graph does not
+   * hold (it was started for other tasks): no runner would ever watch them.
+   */
+  readonly outside: { readonly task: TaskState; readonly system?: BatchSystemName; readonly jobId?: string }[];
 }
 
 const BATCH: ReadonlySet<string> = new Set(['htcondor', 'lsf', 'slurm', 'sge']);
@@ -110,9 +115,13 @@ export const planResume = (
   const attempts = new Map<number, number>();
   const interrupted: TaskState[] = [];
   const finishedMeanwhile: ResumePlan['finishedMeanwhile'][number][] = [];
+  const outside: ResumePlan['outside'][number][] = [];
   for (const task of found.state.tasks.values()) {
     const index = graph.byId.get(task.id);
-    if (index === undefined) continue;
+    if (index === undefined) {
+      if (isInFlight(task)) outside.push({ task, ...jobOf(found.run, task, parseJobIds) });
+      continue;
+    }
     const node = graph.nodes[index]!;
     const finishedAttempt = task.phase === 'failed' || task.phase === 'retrying' || task.phase === 'cancelled';
     attempts.set(index, finishedAttempt ? task.attempt : Math.max(0, task.attempt - 1));
@@ -128,7 +137,15 @@ export const planResume = (
     if (system && jobId && (task.phase === 'submitted' || task.phase === 'submitting')) adopted.set(index, { system, jobId });
     else if (inFlight) interrupted.push(task);
   }
-  return { run: found.run, previous: found.state, adopted, attempts, interrupted, finishedMeanwhile };
+  return { run: found.run, previous: found.state, adopted, attempts, interrupted, finishedMeanwhile, outside };
+};
+
+/** The batch job of a task in flight: journaled, or printed by its submit command after the runner died. */
+const jobOf = (run: RunDir, task: TaskState, parseJobIds: ParseJobIds): { system?: BatchSystemName; jobId?: string } => {
+  if (!task.system || !BATCH.has(task.system)) return {};
+  const system = task.system as BatchSystemName;
+  const jobId = task.phase === 'submitting' ? orphanedJobId(run, task, system, parseJobIds) : task.jobId;
+  return jobId ? { system, jobId } : { system };
 };
 
 /** Journal entries for the tasks whose jobs ended while no runner watched: the ids found since, and the success the outputs show. */

@@ -322,3 +322,27 @@ describe('the runner and b2 status after b2 kill', () => {
     expect(text).toContain('0 in flight, 0 pending, 0 failed, 0 retrying, 1 not run, 6 cancelled');
   }, 200_000);
 });
+
+describe('a takeover by a run of other tasks', () => {
+  it('leaves no task of the dead run in flight: the jobs it cannot watch are cancelled and journaled so', async () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const dir = gatedProject(4);
+    const first = startRunner(dir, fake);
+    await fake.waitFor((jobs) => jobs.filter((job) => job.state === 'running').length === 4, { timeoutMs: 90_000 });
+    await waitFor('every job id journaled', () => journaledJobs(dir).length === 4, 30_000);
+    first.child.kill('SIGKILL');
+    await first.exit;
+
+    // One of its tasks, on its own: the rerun takes over the dead run and watches that task's job.
+    const rerun = startRunner(dir, fake, ['Piece', '--k', '0']);
+    await waitFor('the rerun to take over', () => journalEntries(dir).some((e) => e.type === 'adopted'), 60_000);
+    writeFileSync(path.join(dir, 'go'), '');
+    expect(await rerun.exit).toBe(0);
+    const after = status(dir, fake);
+    expect(after.runner.kind).toBe('finished');
+    expect(after.tasks.filter((task) => ['running', 'submitting', 'submitted'].includes(task.phase))).toEqual([]);
+    await fake.waitFor((jobs) => (jobs.every((job) => job.state === 'completed' || job.state === 'removed') ? true : undefined), { timeoutMs: 30_000 });
+    await jobProcessesEnded(fake);
+  }, 200_000);
+});
