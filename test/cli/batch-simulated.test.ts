@@ -168,6 +168,30 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
     expect(jobs.filter((job) => !journaled.has(job.id))).toEqual([]);
   }, 120_000);
 
+  it('Ctrl-C to the runner’s process group while submit commands wait to answer leaves no job of the run', async () => {
+    const fake = cluster();
+    // Each submit command holds its answer 3 s after its job exists: the signal lands in that window.
+    fake.setFaults({ submitLatencyMs: 3000 });
+    const dir = makeProject({ 'pipeline.ts': leavesPipeline(6, { family: 'Piece', param: 'k', file: 'piece.txt' }) });
+    // A process group of its own, as a shell gives a foreground job.
+    const child = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', system, '--workers', '20', ...FAST], {
+      cwd: dir,
+      detached: true,
+      env: { ...process.env, ...fake.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await fake.waitFor((jobs) => (jobs.length >= 2 ? true : undefined), { timeoutMs: 40_000 });
+    expect(journalEntries(dir).filter((e) => e.type === 'submitted')).toEqual([]);
+    process.kill(-child.pid!, 'SIGINT');
+    expect({ code: await exit, output }).toMatchObject({ code: 130 });
+    await fake.waitFor((jobs) => (jobs.every((j) => j.state !== 'running' && j.state !== 'idle') ? true : undefined), { timeoutMs: 30_000 });
+    await jobProcessesEnded(fake);
+  }, 120_000);
+
   /** The example with leaves that take a minute, run in the background until its ten jobs run. */
   const startLongRun = async (fake: FakeCluster) => {
     const dir = makeProject({ 'pipeline.ts': averagePipeline({ body: 'const until = Date.now() + 60000; while (Date.now() < until);' }) });
