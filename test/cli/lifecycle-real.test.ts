@@ -15,7 +15,7 @@ import { parseSqueueOutput } from '../../src/batch/slurm.js';
 import { parseQstatXml } from '../../src/batch/sge.js';
 import type { JobStatus } from '../../src/batch/types.js';
 import { describeIfSge, describeIfSlurm } from '../helpers/clusters.js';
-import { B2_BIN, leavesPipeline, makeProject } from '../helpers/b2.js';
+import { B2_BIN, leavesPipeline, makeProject, runB2 } from '../helpers/b2.js';
 import { GATE_SCRIPT, gateSetting, journaledJobs, runTag, waitFor } from '../helpers/runs.js';
 
 interface System {
@@ -126,6 +126,32 @@ for (const system of [SLURM, SGE]) {
         return left.length === 0 || `left: ${JSON.stringify(left)}; b2 said: ${said}`;
       }, 60_000);
     }, 180_000);
+
+    it('b2 kill on a dead runner: the jobs are cancelled and journaled so, a second kill cancels nothing, the next run submits them again', async () => {
+      const dir = project(4);
+      const child = spawn(
+        process.execPath,
+        [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '50', '--no-progress', '--setting', 'poll_interval=0.5', ...gateSetting(dir)],
+        { cwd: dir, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } },
+      );
+      children.push(child);
+      const exit = new Promise((resolve) => child.on('exit', resolve));
+      await waitFor('four job ids journaled', () => journaledJobs(dir).length === 4, 90_000);
+      child.kill('SIGKILL');
+      await exit;
+
+      const kill = runB2(['kill'], { cwd: dir });
+      expect({ code: kill.code, stdout: kill.stdout }).toMatchObject({ code: 0, stdout: expect.stringContaining(`cancelling 4 ${system.name} job(s)`) });
+      const view = JSON.parse(runB2(['status', '--json'], { cwd: dir }).stdout) as { runner: { kind: string }; counts: Record<string, number> };
+      expect(view.runner.kind).toBe('finished');
+      expect(view.counts).toMatchObject({ cancelled: 4, submitted: 0 });
+      const again = runB2(['kill'], { cwd: dir });
+      expect({ code: again.code, stdout: again.stdout }).toMatchObject({ code: 0, stdout: expect.stringContaining('no jobs left to cancel') });
+
+      writeFileSync(path.join(dir, 'go'), '');
+      const rerun = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '50', '--setting', 'poll_interval=0.5', ...gateSetting(dir)], { cwd: dir, timeoutMs: 150_000 });
+      expect({ code: rerun.code, output: rerun.code === 0 ? '' : rerun.output }).toEqual({ code: 0, output: '' });
+    }, 240_000);
 
     it('a submit command that hangs past submit_timeout after its job was taken: the job is found, none is submitted twice', async () => {
       const dir = project(3);

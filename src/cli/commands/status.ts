@@ -13,7 +13,7 @@ import type { BatchSystemName, JobStatus } from '../../batch/types.js';
 import { ACTIVE_STATES, cancelJobs, cancelUnknownJobs, parseSubmittedJobIds, queryJobStates } from '../../executors/batch-control.js';
 import { JournalWriter, readJournal } from '../../journal/journal.js';
 import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';
-import { orphanedJobId } from '../../journal/resume.js';
+import { orphanedJobId, settleOrphanedSubmits } from '../../journal/resume.js';
 import { listRunIds, runDirAt, type RunDir } from '../../journal/run-dir.js';
 import { foldJournal, isInFlight, type RunState } from '../../journal/state.js';
 import { formatStatus, statusJson, type StatusView } from '../../report/status.js';
@@ -210,6 +210,13 @@ export const registerStatusCommands = (program: Command): void => {
         state = loadRun(stateDir, id);
       } else if (liveness.kind === 'elsewhere') {
         process.stdout.write(chalk.yellow(`the runner is on ${liveness.host} (pid ${liveness.pid}); cancelling its jobs from here\n`));
+      } else if (liveness.kind === 'dead') {
+        // A submit command the runner left may still be creating its job: its id is needed to cancel it.
+        const timeout = getSetting<number>('submit_timeout');
+        await settleOrphanedSubmits({ run, state }, parseSubmittedJobIds, timeout * 1000, (count) =>
+          process.stdout.write(`waiting up to ${timeout} s for ${count} submit command(s) the dead runner left running, to cancel their jobs too\n`),
+        );
+        state = loadRun(stateDir, id);
       }
       // Whatever the runner did, cancel what the journal still shows in flight.
       let cancelled = 0;
