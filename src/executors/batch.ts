@@ -423,13 +423,14 @@ export class BatchExecutor implements Executor {
       this.options.journal.append({ type: 'submit-failed', id: task.taskId, attempt: job.attempt, system, message: lastFailure });
       if (result.startError) break;
       // The scheduler may have taken the job before the command failed: ask before submitting again.
-      const resolved = await this.resolveSubmissions(system, [{ job, exitFile }]);
+      const resolved = await this.resolveSubmissions(system, [{ job, exitFile }], settle);
       if (resolved === undefined) {
         settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} is unknown`, detail: `${lastFailure}\nand the batch system could not be asked which jobs of the run exist` });
         return;
       }
-      if (resolved.length > 0) {
-        await this.accept(resolved, system, settle);
+      if (resolved.settled.size > 0) return;
+      if (resolved.found.length > 0) {
+        await this.accept(resolved.found, system, settle);
         return;
       }
       if (attempt < SUBMIT_ATTEMPTS) await sleep(1000 * 3 ** (attempt - 1));
@@ -491,16 +492,16 @@ export class BatchExecutor implements Executor {
     const failure = !parsed.ok && result.exitCode === 0 ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
     if (!result.startError) {
       // Some of the jobs it did not name may exist all the same: those are watched, not submitted again.
-      const resolved = await this.resolveSubmissions(system, rest);
+      const resolved = await this.resolveSubmissions(system, rest, settle);
       if (resolved === undefined) {
         for (const { job } of rest) {
           settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} is unknown`, detail: `${failure}\nand the batch system could not be asked which jobs of the run exist` });
         }
         return;
       }
-      await this.accept(resolved, system, settle);
-      const found = new Set(resolved.map((r) => r.job.index));
-      rest = rest.filter(({ job }) => !found.has(job.index));
+      await this.accept(resolved.found, system, settle);
+      const done = new Set([...resolved.found.map((r) => r.job.index), ...resolved.settled]);
+      rest = rest.filter(({ job }) => !done.has(job.index));
       if (rest.length === 0) return;
     }
     for (const { job } of rest) {
@@ -545,7 +546,11 @@ export class BatchExecutor implements Executor {
    * task is kept; any other such job of the task is cancelled, so that a task
    * never has two live jobs. Undefined when the system could not be asked.
    */
-  private async resolveSubmissions<T extends { job: TaskJob }>(system: BatchSystemName, pending: readonly T[]): Promise<(T & { jobId: string })[] | undefined> {
+  private async resolveSubmissions<T extends { job: TaskJob; exitFile: string }>(
+    system: BatchSystemName,
+    pending: readonly T[],
+    settle: (outcome: TaskOutcome) => void,
+  ): Promise<{ found: (T & { jobId: string })[]; settled: Set<number> } | undefined> {
     // A job may still appear after this answer (a request under way): the last look before leaving catches it.
     this.sweepNeeded = true;
     let query = await queryTaggedJobs(system, this.options.tag);
@@ -564,11 +569,20 @@ export class BatchExecutor implements Executor {
       byKey.set(status.taskKey, [...(byKey.get(status.taskKey) ?? []), status]);
     }
     const found: (T & { jobId: string })[] = [];
+    const settled = new Set<number>();
     const extra: string[] = [];
     for (const entry of pending) {
       // A live job first: that is the one to watch.
       const jobs = [...(byKey.get(taskKey(entry.job.task.taskId)) ?? [])].sort((a, b) => Number(ACTIVE_STATES.has(b.state)) - Number(ACTIVE_STATES.has(a.state)));
-      if (jobs.length === 0) continue;
+      if (jobs.length === 0) {
+        // Its job ran and left the queue before the question: its exit status says how it went.
+        const exitStatus = readExitStatus(entry.exitFile);
+        if (exitStatus === undefined) continue;
+        settled.add(entry.job.index);
+        this.options.emit(`the ${system} job of ${entry.job.task.toString()}, whose submit command gave no answer, already ran (exit status ${exitStatus})`);
+        settle(exitStatus === 0 ? { index: entry.job.index, ok: true } : { index: entry.job.index, ok: false, message: `the task exited with code ${exitStatus}`, exitCode: exitStatus });
+        continue;
+      }
       found.push({ ...entry, jobId: jobs[0]!.jobId });
       extra.push(...jobs.slice(1).filter((status) => ACTIVE_STATES.has(status.state)).map((status) => status.jobId));
     }
@@ -577,7 +591,7 @@ export class BatchExecutor implements Executor {
       this.options.emit(`cancelling ${extra.length} extra ${system} job(s) of tasks that already have one: ${extra.join(' ')}`);
       await this.kill(system, extra);
     }
-    return found;
+    return { found, settled };
   }
 
   private jobSpec(job: TaskJob, system: BatchSystemName): JobSpec {
