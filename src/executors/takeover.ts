@@ -6,21 +6,10 @@
  * journaled as it ended: succeeded when its job recorded exit status 0, else
  * cancelled; a later run of them submits what is not complete.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { BatchSystemName } from '../batch/types.js';
 import type { JournalEntry, JournalWriter } from '../journal/journal.js';
-import type { ResumePlan } from '../journal/resume.js';
+import { exitStatusIn, type ResumePlan } from '../journal/resume.js';
 import { cancelJobs } from './batch-control.js';
-
-const recordedExitStatus = (logDir: string): number | undefined => {
-  try {
-    const text = readFileSync(path.join(logDir, 'exit_status'), 'utf8').trim();
-    return text === '' ? undefined : Number(text);
-  } catch {
-    return undefined;
-  }
-};
 
 /** Cancels and journals the dead run's tasks outside this graph; what was done, for the user, or undefined. */
 export const closeTasksOutsideGraph = async (plan: Pick<ResumePlan, 'outside'>, journal: JournalWriter): Promise<string | undefined> => {
@@ -29,7 +18,7 @@ export const closeTasksOutsideGraph = async (plan: Pick<ResumePlan, 'outside'>, 
   const entries: JournalEntry[] = [];
   let succeeded = 0;
   for (const { task, system, jobId } of plan.outside) {
-    if (task.logDir && recordedExitStatus(task.logDir) === 0 && (jobId || task.phase === 'running')) {
+    if (task.logDir && exitStatusIn(task.logDir) === 0 && (jobId || task.phase === 'running')) {
       entries.push({ type: 'succeeded', id: task.id, attempt: task.attempt });
       succeeded++;
       continue;

@@ -58,6 +58,16 @@ const submitOutputOf = (run: RunDir, task: TaskState): { file: string; index: nu
 
 export const plannedFile = (run: RunDir): string => path.join(run.dir, 'planned.json');
 
+/** The exit status a job's wrapper recorded in the task's log folder (cleared before each submission), if any. */
+export const exitStatusIn = (logDir: string): number | undefined => {
+  try {
+    const text = readFileSync(path.join(logDir, 'exit_status'), 'utf8').trim();
+    return text === '' ? undefined : Number(text);
+  } catch {
+    return undefined;
+  }
+};
+
 /** The latest unfinished run of this pipeline whose runner is gone from this host. */
 export const findResumableRun = (stateDir: string, pipelineFile: string): { run: RunDir; state: RunState } | undefined => {
   const ids = listRunIds(stateDir);

@@ -3,7 +3,7 @@
  * that is live, finished or whose runner died. Both read the run's journal
  * only; neither interferes with a live runner beyond what it asks for.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import chalk from 'chalk';
@@ -13,7 +13,7 @@ import type { BatchSystemName, JobStatus } from '../../batch/types.js';
 import { ACTIVE_STATES, cancelJobs, cancelUnknownJobs, parseSubmittedJobIds, queryJobStates } from '../../executors/batch-control.js';
 import { JournalWriter, readJournal } from '../../journal/journal.js';
 import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';
-import { orphanedJobId, settleOrphanedSubmits } from '../../journal/resume.js';
+import { exitStatusIn, orphanedJobId, settleOrphanedSubmits } from '../../journal/resume.js';
 import { listRunIds, runDirAt, type RunDir } from '../../journal/run-dir.js';
 import { foldJournal, isInFlight, type RunState } from '../../journal/state.js';
 import { formatStatus, statusJson, type StatusView } from '../../report/status.js';
@@ -128,16 +128,6 @@ const recordKilled = (run: RunDir, state: RunState): void => {
   }
   journal.append({ type: 'run-finished', exitCode: EXIT.interrupted }, true);
   journal.close();
-};
-
-/** The exit status a job's wrapper recorded in its log folder, if any. */
-const exitStatusIn = (logDir: string): number | undefined => {
-  try {
-    const text = readFileSync(path.join(logDir, 'exit_status'), 'utf8').trim();
-    return text === '' ? undefined : Number(text);
-  } catch {
-    return undefined;
-  }
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
