@@ -157,7 +157,9 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       tag,
       journal,
       emit: (message) => infos.forEach((f) => f(message)),
-      ...(resume ? { adopted: resume.adopted, journaledJobIds: [...resume.previous.tasks.values()].flatMap((task) => task.jobIds) } : {}),
+      ...(resume
+        ? { adopted: resume.adopted, unresolved: resume.unresolved, journaledJobIds: [...resume.previous.tasks.values()].flatMap((task) => task.jobIds) }
+        : {}),
     });
     try {
       batch.checkSettings();

@@ -83,6 +83,8 @@ export interface BatchExecutorOptions {
   readonly adopted?: ReadonlyMap<number, AdoptedJob>;
   /** Every job id the run's journal already names (earlier runners of this run). */
   readonly journaledJobIds?: Iterable<string>;
+  /** Tasks (by node index) whose submission by a dead runner of this run never named a job: asked for before submitting. */
+  readonly unresolved?: ReadonlySet<number>;
 }
 
 export const exitFileFor = (logDir: string): string => path.join(logDir, 'exit_status');
@@ -143,6 +145,9 @@ export class BatchExecutor implements Executor {
   private readonly querying = new Set<BatchSystemName>();
   private readonly settingsFile: string;
   private readonly adoptable: Map<number, AdoptedJob>;
+  private readonly unresolved: Set<number>;
+  /** Started tasks of `unresolved`, asked for together in the next turn of the event loop. */
+  private readonly inherited: TaskJob[] = [];
   /** Every job id the journal names: a job of the run outside this set was left by a submission nobody heard back from. */
   private readonly knownJobIds: Set<string>;
   private readonly systemsUsed = new Set<BatchSystemName>();
@@ -154,6 +159,7 @@ export class BatchExecutor implements Executor {
     this.name = 'batch';
     this.settingsFile = options.run.settings;
     this.adoptable = new Map(options.adopted ?? []);
+    this.unresolved = new Set(options.unresolved ?? []);
     this.knownJobIds = new Set(options.journaledJobIds ?? []);
     writeFileAtomic(this.settingsFile, JSON.stringify(exportSettingsSnapshot()));
     this.checks = new CheckLoop(
@@ -203,6 +209,9 @@ export class BatchExecutor implements Executor {
       this.knownJobIds.add(adopted.jobId);
       this.systemsUsed.add(adopted.system);
       this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system: adopted.system, jobId: adopted.jobId }, true);
+    } else if (this.unresolved.delete(job.index)) {
+      this.inherited.push(job);
+      if (this.inherited.length === 1) setImmediate(() => void this.resolveInherited());
     } else {
       this.submitQueue.push(job);
       this.schedulePump();
@@ -223,6 +232,53 @@ export class BatchExecutor implements Executor {
       this.local.onOutcome = (outcome) => this.onOutcome(outcome);
     }
     return this.local;
+  }
+
+  /**
+   * Tasks whose submission by a dead runner never named a job: their jobs
+   * may exist. One query per system finds them; those found are watched, those
+   * that already ran are settled by their exit status, the others submitted.
+   */
+  private async resolveInherited(): Promise<void> {
+    const jobs = this.inherited.splice(0);
+    const handled = new Set<number>();
+    const settle = (outcome: TaskOutcome): void => {
+      handled.add(outcome.index);
+      this.onOutcome(outcome);
+    };
+    this.submitting++;
+    this.jobsSubmitting += jobs.length;
+    try {
+      const bySystem = new Map<BatchSystemName, TaskJob[]>();
+      for (const job of jobs) {
+        const system = this.systemFor(job.task) as BatchSystemName;
+        bySystem.set(system, [...(bySystem.get(system) ?? []), job]);
+      }
+      for (const [system, list] of bySystem) {
+        this.systemsUsed.add(system);
+        const entries = list.map((job) => ({ job, exitFile: exitFileFor(job.logs.dir) }));
+        const resolved = await this.resolveSubmissions(system, entries, settle);
+        if (resolved === undefined) {
+          for (const job of list) settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} by the previous runner is unknown`, detail: 'the batch system could not be asked which jobs of the run exist' });
+          continue;
+        }
+        for (const { job } of resolved.found) handled.add(job.index);
+        await this.accept(resolved.found, system, settle);
+        for (const job of list) {
+          if (handled.has(job.index)) continue;
+          handled.add(job.index);
+          // Stopped meanwhile: the queue was already emptied.
+          if (this.stopped) this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+          else this.submitQueue.push(job);
+        }
+      }
+    } catch (error) {
+      for (const job of jobs) if (!handled.has(job.index)) settle({ index: job.index, ok: false, ...failureOf(error) });
+    } finally {
+      this.submitting--;
+      this.jobsSubmitting -= jobs.length;
+      this.schedulePump();
+    }
   }
 
   /** Jobs started in the same turn of the event loop (the jobs a poll frees slots for) go out together. */

@@ -33,6 +33,12 @@ export interface ResumePlan {
   readonly attempts: Map<number, number>;
   /** Tasks that were running (locally, or with no job to adopt) when the runner died. */
   readonly interrupted: TaskState[];
+  /**
+   * Node indices of the interrupted tasks whose submit command never named a
+   * job: the scheduler may have taken it all the same, so the system is asked
+   * for it before the task is submitted again.
+   */
+  readonly unresolved: Set<number>;
   /** Tasks in flight when the runner died whose outputs are complete now: their jobs finished meanwhile. */
   readonly finishedMeanwhile: { readonly task: TaskState; readonly system?: BatchSystemName; readonly jobId?: string }[];
   /**
@@ -124,6 +130,7 @@ export const planResume = (
   const adopted = new Map<number, AdoptedJob>();
   const attempts = new Map<number, number>();
   const interrupted: TaskState[] = [];
+  const unresolved = new Set<number>();
   const finishedMeanwhile: ResumePlan['finishedMeanwhile'][number][] = [];
   const outside: ResumePlan['outside'][number][] = [];
   for (const task of found.state.tasks.values()) {
@@ -145,9 +152,12 @@ export const planResume = (
       continue;
     }
     if (system && jobId && (task.phase === 'submitted' || task.phase === 'submitting')) adopted.set(index, { system, jobId });
-    else if (inFlight) interrupted.push(task);
+    else if (inFlight) {
+      interrupted.push(task);
+      if (system && task.phase === 'submitting') unresolved.add(index);
+    }
   }
-  return { run: found.run, previous: found.state, adopted, attempts, interrupted, finishedMeanwhile, outside };
+  return { run: found.run, previous: found.state, adopted, attempts, interrupted, unresolved, finishedMeanwhile, outside };
 };
 
 /** The batch job of a task in flight: journaled, or printed by its submit command after the runner died. */

@@ -346,3 +346,27 @@ describe('a takeover by a run of other tasks', () => {
     await jobProcessesEnded(fake);
   }, 200_000);
 });
+
+describe('a rerun after a runner died with submissions unanswered', () => {
+  it('asks the system for their jobs before submitting them again: one job per task', async () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    // The submit commands answer 20 s after their jobs exist; the runner dies in between.
+    fake.setFaults({ submitLatencyMs: 20_000 });
+    const count = 6;
+    const dir = gatedProject(count);
+    const first = startRunner(dir, fake);
+    await fake.waitFor((jobs) => (jobs.length === count ? true : undefined), { timeoutMs: 90_000 });
+    first.child.kill('SIGKILL');
+    await first.exit;
+    expect(journaledJobs(dir)).toEqual([]);
+    fake.setFaults({});
+
+    // The rerun gives up waiting for those commands after 1 s: their outcome is unknown to it.
+    const rerun = startRunner(dir, fake, ['--setting', 'submit_timeout=1']);
+    await waitFor('the rerun to take over', () => journalEntries(dir).some((e) => e.type === 'adopted'), 60_000);
+    writeFileSync(path.join(dir, 'go'), '');
+    expect(await rerun.exit).toBe(0);
+    expectEachTaskSubmittedOnce(dir, fake, count);
+  }, 200_000);
+});
