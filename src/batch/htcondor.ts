@@ -26,6 +26,8 @@ export const HTCONDOR_SUBMIT_NAME = 'job.submit';
 
 /** The job attribute holding the run tag. */
 export const RUN_TAG_ATTRIBUTE = 'B2RunTag';
+/** The job attribute holding the task's key (task-key.ts). */
+export const TASK_KEY_ATTRIBUTE = 'B2TaskKey';
 /** The job attribute holding the walltime in seconds, named by the periodic_remove policy. */
 export const WALLTIME_ATTRIBUTE = 'B2WalltimeLimit';
 
@@ -91,7 +93,7 @@ const transferList = (paths: readonly string[]): string =>
 const keyId = (key: string): string => key.toLowerCase().replace(/^\+/, 'my.');
 
 // What b2 relies on: the tag that finds the run's jobs, and exactly one proc per submission.
-const RESERVED = new Set([keyId(`+${RUN_TAG_ATTRIBUTE}`), 'queue']);
+const RESERVED = new Set([keyId(`+${RUN_TAG_ATTRIBUTE}`), keyId(`+${TASK_KEY_ATTRIBUTE}`), 'queue']);
 
 type Entry = readonly [key: string, value: string];
 
@@ -105,6 +107,7 @@ const generatedEntries = (job: JobSpec): Entry[] => {
     ['universe', 'vanilla'],
     ['batch_name', literal('job name', job.jobName)],
     [`+${RUN_TAG_ATTRIBUTE}`, literal('run tag', classAdString(job.runTag))],
+    [`+${TASK_KEY_ATTRIBUTE}`, literal('task key', classAdString(job.taskKey))],
   ];
   if (resources.cpus !== undefined) entries.push(['request_cpus', String(resources.cpus)]);
   if (resources.memoryMb !== undefined) entries.push(['request_memory', String(resources.memoryMb)]);
@@ -226,6 +229,7 @@ const ATTRIBUTES = [
   'HoldReasonCode',
   'RemoveReason',
   RUN_TAG_ATTRIBUTE,
+  TASK_KEY_ATTRIBUTE,
 ].join(',');
 
 const tagConstraint = (runTag: string): string => `${RUN_TAG_ATTRIBUTE} == ${classAdString(runTag)}`;
@@ -260,12 +264,19 @@ interface JobAd {
   readonly HoldReasonCode?: unknown;
   readonly RemoveReason?: unknown;
   readonly B2RunTag?: unknown;
+  readonly B2TaskKey?: unknown;
 }
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 const withReason = (reason: string | undefined): { reason?: string } => (reason === undefined ? {} : { reason });
+
+/** The ad's status with the task key its job carries, if any. */
+const withTaskKey = (ad: JobAd, status: JobStatus | undefined): JobStatus | undefined => {
+  const key = str(ad.B2TaskKey);
+  return status === undefined || key === undefined ? status : { ...status, taskKey: key };
+};
 
 /** One job ad's status; undefined for an ad without ids or JobStatus. */
 export const adStatus = (ad: JobAd): JobStatus | undefined => {
@@ -318,7 +329,7 @@ const parseAds = (
   for (const ad of ads as JobAd[]) {
     if (typeof ad !== 'object' || ad === null) continue;
     if (ctx !== undefined && ad.B2RunTag !== ctx.runTag) continue;
-    const status = adStatus(ad);
+    const status = withTaskKey(ad, adStatus(ad));
     if (status !== undefined) statuses.set(status.jobId, status);
   }
   return ok(statuses);
@@ -349,6 +360,9 @@ export const createHtcondorAdapter = (): BatchAdapter => ({
     parseSubmitIds: parseCondorSubmitIds,
   },
   statusCommand: (ctx, bin) =>
+    command(bin, 'condor_q', ['-json', '-attributes', ATTRIBUTES, '-constraint', tagConstraint(ctx.runTag)]),
+  // The live query already asks by tag.
+  taggedJobsCommand: (ctx, bin) =>
     command(bin, 'condor_q', ['-json', '-attributes', ATTRIBUTES, '-constraint', tagConstraint(ctx.runTag)]),
   parseStatusOutput: parseCondorQOutput,
   historyCommands: (jobIds, ctx, bin) => chunk(jobIds).map((ids) => historyCommand(ids, ctx, bin)),

@@ -22,6 +22,7 @@ import {
   unreadableOutput,
   wholeMinutes,
 } from './resources.js';
+import { parseTaggedText, taggedText } from './task-key.js';
 import type { BatchAdapter, BinaryLookup, Command, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
 
 /**
@@ -120,7 +121,7 @@ const generatedOptions = (job: JobSpec, unit: LsfMemoryUnit): Option[] => {
   const resources = checkResources(job.resources);
   const options: Option[] = [
     ['J', lsfJobName(job.jobName)],
-    [TAG_OPTION, job.runTag],
+    [TAG_OPTION, taggedText(job.runTag, job.taskKey)],
     ['oo', logPath('stdout path', job.stdoutPath)],
     ['eo', logPath('stderr path', job.stderrPath)],
     // Two argv elements: "-env all" as one is not an option bsub knows.
@@ -245,9 +246,10 @@ export const parseBjobsOutput = (
   if (!Array.isArray(records)) return fail(unreadableOutput('bjobs -json', 'RECORDS is not a list', stdout));
   for (const record of records as BjobsRecord[]) {
     if (typeof record !== 'object' || record === null) continue;
-    if (ctx !== undefined && text(record.JOB_DESCRIPTION) !== ctx.runTag) continue;
+    const tagged = parseTaggedText(text(record.JOB_DESCRIPTION));
+    if (ctx !== undefined && tagged.runTag !== ctx.runTag) continue;
     const status = recordStatus(record);
-    if (status !== undefined) statuses.set(status.jobId, status);
+    if (status !== undefined) statuses.set(status.jobId, tagged.taskKey === undefined ? status : { ...status, taskKey: tagged.taskKey });
   }
   return ok(statuses);
 };
@@ -270,6 +272,8 @@ export const createLsfAdapter = (options: LsfAdapterOptions = {}): LsfAdapter =>
   submitCommand: (job, bin) => command(bin, 'bsub', bsubArguments(job, options), job.taskFileDir),
   parseSubmitOutput: parseBsubOutput,
   statusCommand: (ctx, bin) => bjobsCommand(ctx.jobIds, ctx, bin),
+  // Every job of the user; the parser keeps those whose description carries the tag.
+  taggedJobsCommand: (ctx, bin) => bjobsCommand([], ctx, bin),
   statusCommands: (ctx, bin) => chunk(ctx.jobIds).map((ids) => bjobsCommand(ids, ctx, bin)),
   parseStatusOutput: parseBjobsOutput,
   // bkill's "Job has already finished" / "No matching job found" lines need no attention.

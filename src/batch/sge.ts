@@ -95,10 +95,16 @@ export const sgeState = (code: string): JobState => {
 // The b2- prefix takes care of the digit; everything unusual becomes _.
 const nameSafe = (text: string): string => text.replace(/[^A-Za-z0-9_.-]/g, '_');
 
-/** The job name carrying the run tag. */
-export const sgeJobName = (runTag: string, jobName: string): string => `b2-${nameSafe(runTag)}-${nameSafe(jobName)}`;
+/** The job name carrying the run tag and the task key (hex): `b2-<tag>-<key>-<job name>`. */
+export const sgeJobName = (runTag: string, taskKey: string, jobName: string): string => `b2-${nameSafe(runTag)}-${nameSafe(taskKey)}-${nameSafe(jobName)}`;
 
 const namePrefix = (runTag: string): string => `b2-${nameSafe(runTag)}-`;
+
+/** The task key in a job name of the run (after the prefix); none in names of an older b2. */
+const taskKeyIn = (name: string, runTag: string): { taskKey?: string } => {
+  const match = /^([0-9a-f]{12})-/.exec(name.slice(namePrefix(runTag).length));
+  return match === null ? {} : { taskKey: match[1]! };
+};
 
 type Option = readonly [key: string, value: string | true];
 
@@ -147,7 +153,7 @@ const generatedOptions = (job: JobSpec, parallelEnvironment: string): { options:
   const resources = checkResources(job.resources);
   const options: Option[] = [
     ['C', ''],
-    ['N', sgeJobName(job.runTag, job.jobName)],
+    ['N', sgeJobName(job.runTag, job.taskKey, job.jobName)],
     ['o', '/dev/null'],
     ['e', '/dev/null'],
     ['wd', '/'],
@@ -295,8 +301,9 @@ export const parseQstatXml = (
     const jobId = xmlChild(element, 'JB_job_number');
     const native = xmlChild(element, 'state');
     if (jobId === undefined || native === undefined) continue;
-    if (ctx !== undefined && !(xmlChild(element, 'JB_name') ?? '').startsWith(namePrefix(ctx.runTag))) continue;
-    statuses.set(jobId, { jobId, state: sgeState(native), native });
+    const name = xmlChild(element, 'JB_name') ?? '';
+    if (ctx !== undefined && !name.startsWith(namePrefix(ctx.runTag))) continue;
+    statuses.set(jobId, { jobId, state: sgeState(native), native, ...(ctx === undefined ? {} : taskKeyIn(name, ctx.runTag)) });
   }
   return ok(statuses);
 };
@@ -389,6 +396,8 @@ export const createSgeAdapter = (options: SgeAdapterOptions = {}): SgeAdapter =>
   submitCommand: (job, bin) => command(bin, 'qsub', [...qsubOptions(job, options), scriptPath(job)], job.taskFileDir),
   parseSubmitOutput: parseQsubOutput,
   statusCommand: (ctx, bin) => command(bin, 'qstat', ['-xml', '-u', ctx.user]),
+  // The live query already lists every job of the user; the parser keeps the run's.
+  taggedJobsCommand: (ctx, bin) => command(bin, 'qstat', ['-xml', '-u', ctx.user]),
   parseStatusOutput: parseQstatXml,
   // One scan of the accounting file for the whole run, however many jobs are asked about.
   historyCommands: (jobIds, ctx, bin) => (jobIds.length === 0 ? [] : [command(bin, 'qacct', ['-j', `${namePrefix(ctx.runTag)}*`])]),

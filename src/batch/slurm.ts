@@ -23,6 +23,7 @@ import {
   rejectLineBreaks,
   submitFailed,
 } from './resources.js';
+import { parseTaggedText, taggedText } from './task-key.js';
 import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
 
 /** Where finished jobs are looked up once squeue has forgotten them. */
@@ -145,7 +146,7 @@ const logOptions = (job: JobSpec): SbatchOption[] =>
 
 const generatedOptions = (job: JobSpec): SbatchOption[] => {
   const resources = checkResources(job.resources);
-  const options: SbatchOption[] = [...logOptions(job), ['job-name', job.jobName], [TAG_OPTION, job.runTag]];
+  const options: SbatchOption[] = [...logOptions(job), ['job-name', job.jobName], [TAG_OPTION, taggedText(job.runTag, job.taskKey)]];
   if (resources.cpus !== undefined) options.push(['cpus-per-task', String(resources.cpus)]);
   if (resources.memoryMb !== undefined) options.push(['mem', `${resources.memoryMb}M`]);
   if (resources.walltimeSeconds !== undefined) options.push(['time', slurmTime(resources.walltimeSeconds)]);
@@ -251,8 +252,10 @@ export const parseSqueueOutput = (
     const match = SQUEUE_LINE.exec(line.trim());
     if (match === null) continue;
     const [, jobId = '', native = '', reason = '', comment = ''] = match;
-    if (ctx !== undefined && comment !== ctx.runTag) continue;
-    statuses.set(jobId, { jobId, state: slurmStateWithReason(native, reason), native, ...withReason(reason) });
+    const tagged = parseTaggedText(comment);
+    if (ctx !== undefined && tagged.runTag !== ctx.runTag) continue;
+    const key = tagged.taskKey === undefined ? {} : { taskKey: tagged.taskKey };
+    statuses.set(jobId, { jobId, state: slurmStateWithReason(native, reason), native, ...withReason(reason), ...key });
   }
   return ok(statuses);
 };
@@ -316,7 +319,7 @@ export const parseScontrolOutput = (
     const jobId = scontrolField(record, 'JobId');
     const native = scontrolField(record, 'JobState');
     if (jobId === undefined || native === undefined) continue;
-    if (ctx !== undefined && scontrolField(record, 'Comment') !== ctx.runTag) continue;
+    if (ctx !== undefined && parseTaggedText(scontrolField(record, 'Comment') ?? '').runTag !== ctx.runTag) continue;
     statuses.set(jobId, {
       jobId,
       state: slurmStateWithReason(native, scontrolField(record, 'Reason') ?? ''),
@@ -376,6 +379,8 @@ export const createSlurmAdapter = (options: SlurmAdapterOptions = {}): SlurmAdap
     submitCommand: (job, bin) => command(bin, 'sbatch', [...sbatchOptions(job), scriptPath(job)], job.taskFileDir),
     parseSubmitOutput: parseSbatchOutput,
     statusCommand: (ctx, bin) => squeueCommand(ctx.jobIds, ctx, bin),
+    // Every job of the user; the parser keeps those whose comment carries the tag.
+    taggedJobsCommand: (ctx, bin) => squeueCommand([], ctx, bin),
     statusCommands: (ctx, bin) => chunk(ctx.jobIds).map((ids) => squeueCommand(ids, ctx, bin)),
     parseStatusOutput: parseSqueueOutput,
     historyCommands: (jobIds, _ctx, bin) => historyCommands(history, jobIds, bin),

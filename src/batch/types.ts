@@ -34,6 +34,8 @@ export interface JobStatus {
   readonly reason?: string;
   /** The signal that ended the job, when the system reports one (Slurm `ExitCode=0:9`, HTCondor `ExitSignal`). */
   readonly signal?: number;
+  /** The key of the task the job was submitted for (see task-key.ts), when the output shows it. */
+  readonly taskKey?: string;
 }
 
 /** A command to run: argv[0] is the binary (already mapped through the `batch_commands` setting). */
@@ -67,6 +69,8 @@ export interface JobSpec {
   readonly taskId: string;
   /** Tag shared by every job of one `b2 run`, used to query all of them in one call. */
   readonly runTag: string;
+  /** The task's key (task-key.ts), carried by the job next to the run tag. */
+  readonly taskKey: string;
   /** Display name (setting `job_name`, default: the task family). */
   readonly jobName: string;
   /** The bash wrapper rendered from templates/ (absolute). */
@@ -126,6 +130,12 @@ export interface BatchAdapter {
   readonly grouped?: GroupedSubmission;
   /** One command covering every job in `ctx` (live queue). */
   statusCommand(ctx: QueryContext, bin: BinaryLookup): Command;
+  /**
+   * One command listing the live jobs carrying `ctx.runTag`, whatever their
+   * ids (by tag, or every job of the user), parsed by parseStatusOutput with
+   * `ctx`: which jobs of the run exist, and for which task.
+   */
+  taggedJobsCommand(ctx: QueryContext, bin: BinaryLookup): Command;
   /**
    * The same live query split into several commands to stay within argv
    * limits, for systems queried by job id (LSF, Slurm). When present, the

@@ -7,6 +7,7 @@ import chalk from 'chalk';
 import type { BatchSystemName } from '../batch/types.js';
 import { parseSubmittedJobIds } from '../executors/batch-control.js';
 import { BatchExecutor } from '../executors/batch.js';
+import { closeTasksOutsideGraph } from '../executors/takeover.js';
 import type { Executor } from '../executors/executor.js';
 import { InProcessExecutor } from '../executors/in-process.js';
 import { PoolExecutor } from '../executors/pool.js';
@@ -168,6 +169,8 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       process.stderr.write(`  interrupted and started again: ${names}${resume.interrupted.length > 5 ? ` and ${resume.interrupted.length - 5} more` : ''}\n`);
     }
     for (const entry of finishedMeanwhileEntries(resume)) journal.append(entry);
+    const outside = await closeTasksOutsideGraph(resume, journal);
+    if (outside) process.stderr.write(`  ${outside}\n`);
     journal.append({ type: 'adopted', fromRun: run.runId, jobs: resume.adopted.size }, true);
   }
 
@@ -184,7 +187,9 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       tag,
       journal,
       emit: (message) => infos.forEach((f) => f(message)),
-      ...(resume ? { adopted: resume.adopted } : {}),
+      ...(resume
+        ? { adopted: resume.adopted, unresolved: resume.unresolved, journaledJobIds: [...resume.previous.tasks.values()].flatMap((task) => task.jobIds) }
+        : {}),
     });
     try {
       batch.checkSettings();

@@ -107,6 +107,36 @@ export const queryJobStates = async (system: BatchSystemName, jobIds: readonly s
   return { states };
 };
 
+/**
+ * Every job the system lists with the run tag, whatever its id, with the key
+ * of its task: one query. It answers what became of a submission whose
+ * outcome is unknown, and which jobs of the run the journal does not know.
+ */
+export const queryTaggedJobs = async (system: BatchSystemName, runTag: string): Promise<JobQuery> => {
+  const adapter = await adapterFor(system);
+  const ctx: QueryContext = { runTag, jobIds: [], user: os.userInfo().username };
+  const result = await runCommand(adapter.taggedJobsCommand(ctx, binaryLookup()), getSetting<number>('status_query_timeout') * 1000);
+  const parsed = adapter.parseStatusOutput(result.stdout, result.stderr, result.exitCode, ctx);
+  if (result.timedOut || result.startError || !parsed.ok) {
+    return { states: new Map(), error: parsed.ok ? describeCommandFailure(result) : `${parsed.error.message}\n${describeCommandFailure(result)}` };
+  }
+  return { states: parsed.value };
+};
+
+/**
+ * The jobs of a run that are still queued or running but that no journal
+ * entry names (`known`): left by a submit command that was killed, timed
+ * out or lost its answer. Cancelled, so that nothing of the run is left
+ * behind. Undefined when the system could not be asked.
+ */
+export const cancelUnknownJobs = async (system: BatchSystemName, runTag: string, known: ReadonlySet<string>): Promise<{ cancelled: string[] } | { error: string }> => {
+  const query = await queryTaggedJobs(system, runTag);
+  if (query.error !== undefined) return { error: query.error };
+  const unknown = [...query.states.values()].filter((status) => ACTIVE_STATES.has(status.state) && !known.has(status.jobId)).map((status) => status.jobId);
+  if (unknown.length > 0) await cancelJobs(system, unknown);
+  return { cancelled: unknown };
+};
+
 export const cancelJobs = async (system: BatchSystemName, jobIds: readonly string[]): Promise<CommandResult[]> => {
   const adapter = await adapterFor(system);
   const timeout = getSetting<number>('submit_timeout') * 1000;

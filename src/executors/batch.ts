@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError, errorMessage, isUserError } from '../errors.js';
 import { detectBatchSystem, gridEngineProbeCommand, isGridEngineHelp } from '../batch/registry.js';
+import { taskKey } from '../batch/task-key.js';
 import type { BatchAdapter, BatchSystemName, GroupedSubmission, JobFile, JobSpec, JobStatus } from '../batch/types.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
@@ -23,7 +24,7 @@ import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { lastLines } from '../report/tail.js';
 import { renderJobWrapper } from '../wrapper/wrapper.js';
 import { describeCommandFailure, runCommand, runCommandSync } from './commands.js';
-import { ACTIVE_STATES, adapterFor, binaryLookup, cancelJobs, plainAdapter, queryJobStates } from './batch-control.js';
+import { ACTIVE_STATES, adapterFor, binaryLookup, cancelJobs, cancelUnknownJobs, plainAdapter, queryJobStates, queryTaggedJobs } from './batch-control.js';
 import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitingInQueue } from './batch-judge.js';
 import { CheckLoop } from './check-loop.js';
 import { preflightJob } from './preflight.js';
@@ -39,6 +40,8 @@ const SUBMIT_ATTEMPTS = 3;
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
 const MAX_QUERY_BACKOFF_MS = 5 * 60_000;
+// Tries at asking which jobs a submission of unknown outcome left, before giving up on it.
+const RESOLVE_ATTEMPTS = 3;
 
 /**
  * What a job needs to find its task: the pipeline, and the refs that lead to
@@ -70,6 +73,8 @@ export interface TrackedJob {
   queue?: JobStatus;
   /** The exit file's status, read once per poll. */
   exitStatus?: number | undefined;
+  /** Submitted by an earlier runner of the run, and watched by this one. */
+  adopted?: boolean;
 }
 
 export interface BatchExecutorOptions {
@@ -82,6 +87,10 @@ export interface BatchExecutorOptions {
   readonly emit: (message: string) => void;
   /** Jobs of a dead runner of this run to watch instead of submitting (by node index). */
   readonly adopted?: ReadonlyMap<number, AdoptedJob>;
+  /** Every job id the run's journal already names (earlier runners of this run). */
+  readonly journaledJobIds?: Iterable<string>;
+  /** Tasks (by node index) whose submission by a dead runner of this run never named a job: asked for before submitting. */
+  readonly unresolved?: ReadonlySet<number>;
 }
 
 export const exitFileFor = (logDir: string): string => path.join(logDir, 'exit_status');
@@ -142,12 +151,22 @@ export class BatchExecutor implements Executor {
   private readonly querying = new Set<BatchSystemName>();
   private readonly settingsFile: string;
   private readonly adoptable: Map<number, AdoptedJob>;
+  private readonly unresolved: Set<number>;
+  /** Started tasks of `unresolved`, asked for together in the next turn of the event loop. */
+  private readonly inherited: TaskJob[] = [];
+  /** Every job id the journal names: a job of the run outside this set was left by a submission nobody heard back from. */
+  private readonly knownJobIds: Set<string>;
+  private readonly systemsUsed = new Set<BatchSystemName>();
+  /** A submission's outcome stayed unknown, or the run was cancelled: look for jobs nobody knows before leaving. */
+  private sweepNeeded = false;
 
   constructor(private readonly options: BatchExecutorOptions) {
     this.capacity = Math.max(1, options.workers);
     this.name = 'batch';
     this.settingsFile = options.run.settings;
     this.adoptable = new Map(options.adopted ?? []);
+    this.unresolved = new Set(options.unresolved ?? []);
+    this.knownJobIds = new Set(options.journaledJobIds ?? []);
     writeFileAtomic(this.settingsFile, JSON.stringify(exportSettingsSnapshot()));
     this.checks = new CheckLoop(
       () => this.poll(),
@@ -191,8 +210,14 @@ export class BatchExecutor implements Executor {
         jobId: adopted.jobId,
         submittedAt: Date.now(),
         exitFile: exitFileFor(job.logs.dir),
+        adopted: true,
       });
+      this.knownJobIds.add(adopted.jobId);
+      this.systemsUsed.add(adopted.system);
       this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system: adopted.system, jobId: adopted.jobId }, true);
+    } else if (this.unresolved.delete(job.index)) {
+      this.inherited.push(job);
+      if (this.inherited.length === 1) setImmediate(() => void this.resolveInherited());
     } else {
       this.submitQueue.push(job);
       this.schedulePump();
@@ -213,6 +238,53 @@ export class BatchExecutor implements Executor {
       this.local.onOutcome = (outcome) => this.onOutcome(outcome);
     }
     return this.local;
+  }
+
+  /**
+   * Tasks whose submission by a dead runner never named a job: their jobs
+   * may exist. One query per system finds them; those found are watched, those
+   * that already ran are settled by their exit status, the others submitted.
+   */
+  private async resolveInherited(): Promise<void> {
+    const jobs = this.inherited.splice(0);
+    const handled = new Set<number>();
+    const settle = (outcome: TaskOutcome): void => {
+      handled.add(outcome.index);
+      this.onOutcome(outcome);
+    };
+    this.submitting++;
+    this.jobsSubmitting += jobs.length;
+    try {
+      const bySystem = new Map<BatchSystemName, TaskJob[]>();
+      for (const job of jobs) {
+        const system = this.systemFor(job.task) as BatchSystemName;
+        bySystem.set(system, [...(bySystem.get(system) ?? []), job]);
+      }
+      for (const [system, list] of bySystem) {
+        this.systemsUsed.add(system);
+        const entries = list.map((job) => ({ job, exitFile: exitFileFor(job.logs.dir) }));
+        const resolved = await this.resolveSubmissions(system, entries, settle);
+        if (resolved === undefined) {
+          for (const job of list) settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} by the previous runner is unknown`, detail: 'the batch system could not be asked which jobs of the run exist' });
+          continue;
+        }
+        for (const { job } of resolved.found) handled.add(job.index);
+        await this.accept(resolved.found, system, settle);
+        for (const job of list) {
+          if (handled.has(job.index)) continue;
+          handled.add(job.index);
+          // Stopped meanwhile: the queue was already emptied.
+          if (this.stopped) this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+          else this.submitQueue.push(job);
+        }
+      }
+    } catch (error) {
+      for (const job of jobs) if (!handled.has(job.index)) settle({ index: job.index, ok: false, ...failureOf(error) });
+    } finally {
+      this.submitting--;
+      this.jobsSubmitting -= jobs.length;
+      this.schedulePump();
+    }
   }
 
   /** Jobs started in the same turn of the event loop (the jobs a poll frees slots for) go out together. */
@@ -404,6 +476,7 @@ export class BatchExecutor implements Executor {
     this.submitDir();
     const submitCommand = adapter.submitCommand(spec, binaryLookup(task));
     const timeout = getSetting<number>('submit_timeout', { task }) * 1000;
+    this.systemsUsed.add(system);
     let lastFailure = '';
     for (let attempt = 1; attempt <= SUBMIT_ATTEMPTS && !this.stopped; attempt++) {
       this.options.journal.append({ type: 'submit-intent', id: task.taskId, attempt: job.attempt, system }, true);
@@ -416,6 +489,17 @@ export class BatchExecutor implements Executor {
       lastFailure = parsed && !parsed.ok ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
       this.options.journal.append({ type: 'submit-failed', id: task.taskId, attempt: job.attempt, system, message: lastFailure });
       if (result.startError) break;
+      // The scheduler may have taken the job before the command failed: ask before submitting again.
+      const resolved = await this.resolveSubmissions(system, [{ job, exitFile }], settle);
+      if (resolved === undefined) {
+        settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} is unknown`, detail: `${lastFailure}\nand the batch system could not be asked which jobs of the run exist` });
+        return;
+      }
+      if (resolved.settled.size > 0) return;
+      if (resolved.found.length > 0) {
+        await this.accept(resolved.found, system, settle);
+        return;
+      }
       if (attempt < SUBMIT_ATTEMPTS) await sleep(1000 * 3 ** (attempt - 1));
     }
     settle({
@@ -436,6 +520,7 @@ export class BatchExecutor implements Executor {
     const system = this.systemFor(jobs[0]!.task) as BatchSystemName;
     const adapter = await adapterFor(system);
     const grouped = adapter.grouped as GroupedSubmission;
+    this.systemsUsed.add(system);
     const prepared: { job: TaskJob; spec: JobSpec; exitFile: string }[] = [];
     for (const job of jobs) {
       try {
@@ -469,9 +554,23 @@ export class BatchExecutor implements Executor {
       system,
       settle,
     );
-    const rest = prepared.slice(ids.length);
+    let rest = prepared.slice(ids.length);
     if (rest.length === 0) return;
     const failure = !parsed.ok && result.exitCode === 0 ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
+    if (!result.startError) {
+      // Some of the jobs it did not name may exist all the same: those are watched, not submitted again.
+      const resolved = await this.resolveSubmissions(system, rest, settle);
+      if (resolved === undefined) {
+        for (const { job } of rest) {
+          settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} is unknown`, detail: `${failure}\nand the batch system could not be asked which jobs of the run exist` });
+        }
+        return;
+      }
+      await this.accept(resolved.found, system, settle);
+      const done = new Set([...resolved.found.map((r) => r.job.index), ...resolved.settled]);
+      rest = rest.filter(({ job }) => !done.has(job.index));
+      if (rest.length === 0) return;
+    }
     for (const { job } of rest) {
       journal.append({ type: 'submit-failed', id: job.task.taskId, attempt: job.attempt, system, message: failure });
       this.alone.add(job.index);
@@ -490,9 +589,10 @@ export class BatchExecutor implements Executor {
     system: BatchSystemName,
     settle: (outcome: TaskOutcome) => void,
   ): Promise<void> {
-    jobs.forEach(({ job, jobId }, index) =>
-      this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system, jobId }, index === jobs.length - 1),
-    );
+    jobs.forEach(({ job, jobId }, index) => {
+      this.knownJobIds.add(jobId);
+      this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system, jobId }, index === jobs.length - 1);
+    });
     if (this.stopped) {
       // Cancelled while the submit command ran: do not leave the jobs behind.
       if (jobs.length > 0) await this.kill(system, jobs.map((j) => j.jobId));
@@ -504,6 +604,61 @@ export class BatchExecutor implements Executor {
       this.alone.delete(job.index);
       this.tracked.set(job.index, { job, system, jobId, submittedAt: now, exitFile });
     }
+  }
+
+  /**
+   * Submissions whose outcome is unknown (the command failed, timed out or
+   * was killed, perhaps after the scheduler took the job): the jobs of the
+   * run that carry their tasks' keys and no journal entry names. One per
+   * task is kept; any other such job of the task is cancelled, so that a task
+   * never has two live jobs. Undefined when the system could not be asked.
+   */
+  private async resolveSubmissions<T extends { job: TaskJob; exitFile: string }>(
+    system: BatchSystemName,
+    pending: readonly T[],
+    settle: (outcome: TaskOutcome) => void,
+  ): Promise<{ found: (T & { jobId: string })[]; settled: Set<number> } | undefined> {
+    // A job may still appear after this answer (a request under way): the last look before leaving catches it.
+    this.sweepNeeded = true;
+    let query = await queryTaggedJobs(system, this.options.tag);
+    for (let attempt = 2; query.error !== undefined && attempt <= RESOLVE_ATTEMPTS; attempt++) {
+      await sleep(1000 * 2 ** attempt);
+      query = await queryTaggedJobs(system, this.options.tag);
+    }
+    if (query.error !== undefined) {
+      this.sweepNeeded = true;
+      this.options.emit(`could not ask ${system} which jobs of the run exist:\n${query.error}`);
+      return undefined;
+    }
+    const byKey = new Map<string, JobStatus[]>();
+    for (const status of query.states.values()) {
+      if (status.taskKey === undefined || this.knownJobIds.has(status.jobId)) continue;
+      byKey.set(status.taskKey, [...(byKey.get(status.taskKey) ?? []), status]);
+    }
+    const found: (T & { jobId: string })[] = [];
+    const settled = new Set<number>();
+    const extra: string[] = [];
+    for (const entry of pending) {
+      // A live job first: that is the one to watch.
+      const jobs = [...(byKey.get(taskKey(entry.job.task.taskId)) ?? [])].sort((a, b) => Number(ACTIVE_STATES.has(b.state)) - Number(ACTIVE_STATES.has(a.state)));
+      if (jobs.length === 0) {
+        // Its job ran and left the queue before the question: its exit status says how it went.
+        const exitStatus = readExitStatus(entry.exitFile);
+        if (exitStatus === undefined) continue;
+        settled.add(entry.job.index);
+        this.options.emit(`the ${system} job of ${entry.job.task.toString()}, whose submit command gave no answer, already ran (exit status ${exitStatus})`);
+        settle(exitStatus === 0 ? { index: entry.job.index, ok: true } : { index: entry.job.index, ok: false, message: `the task exited with code ${exitStatus}`, exitCode: exitStatus });
+        continue;
+      }
+      found.push({ ...entry, jobId: jobs[0]!.jobId });
+      extra.push(...jobs.slice(1).filter((status) => ACTIVE_STATES.has(status.state)).map((status) => status.jobId));
+    }
+    if (found.length > 0) this.options.emit(`found ${found.length} ${system} job(s) whose submit command gave no answer: ${found.map((f) => f.jobId).join(' ')}; watching them instead of submitting again`);
+    if (extra.length > 0) {
+      this.options.emit(`cancelling ${extra.length} extra ${system} job(s) of tasks that already have one: ${extra.join(' ')}`);
+      await this.kill(system, extra);
+    }
+    return { found, settled };
   }
 
   private jobSpec(job: TaskJob, system: BatchSystemName): JobSpec {
@@ -525,6 +680,7 @@ export class BatchExecutor implements Executor {
     return {
       taskId: task.taskId,
       runTag: this.options.tag,
+      taskKey: taskKey(task.taskId),
       jobName: optional<string>('job_name') ?? task.taskFamily,
       wrapperPath: path.join(taskFileDir(task), 'executable_wrapper.sh'),
       taskFileDir: taskFileDir(task),
@@ -570,7 +726,7 @@ export class BatchExecutor implements Executor {
     const lostGraceMs = getSetting<number>('lost_job_grace') * 1000;
     for (const tracked of [...this.tracked.values()]) {
       // As read at the start of this check: a file that appeared since counts at the next one.
-      if (!nothingToJudge(tracked)) await this.judge(tracked, lostGraceMs);
+      if (!nothingToJudge(tracked) && !this.awaitingQueue(tracked)) await this.judge(tracked, lostGraceMs);
     }
     // Jobs held back to go out together: the queue may have moved on.
     if (this.submitQueue.length > 0) this.schedulePump();
@@ -625,6 +781,15 @@ export class BatchExecutor implements Executor {
     }
   }
 
+  /**
+   * An adopted job that a signal ended, not yet seen by the queue: only the
+   * queue can say whether someone removed it while no runner watched (then it
+   * is submitted again) or it failed.
+   */
+  private awaitingQueue(tracked: TrackedJob): boolean {
+    return tracked.adopted === true && (tracked.exitStatus ?? 0) > 128 && tracked.queue === undefined && tracked.missingSince === undefined;
+  }
+
   private async judge(tracked: TrackedJob, lostGraceMs: number): Promise<void> {
     const exitStatus = tracked.exitStatus;
     const verdict = judgeJob({
@@ -643,6 +808,13 @@ export class BatchExecutor implements Executor {
     this.tracked.delete(tracked.job.index);
     if (verdict.kind === 'succeeded') {
       this.onOutcome({ index: tracked.job.index, ok: true });
+      return;
+    }
+    if (verdict.reason === 'cancelled' && tracked.adopted && !this.stopped) {
+      // Removed (condor_rm, scancel, ...) while no runner watched it: the task did not fail, it was stopped.
+      this.options.emit(`${tracked.system} job ${tracked.jobId} of ${tracked.job.task.toString()} was cancelled while no runner watched it: submitting it again`);
+      this.submitQueue.push(tracked.job);
+      this.schedulePump();
       return;
     }
     // Held jobs stay in the system; a "lost" or ended job might linger somewhere: never leave one behind.
@@ -680,6 +852,7 @@ export class BatchExecutor implements Executor {
 
   async cancelAll(): Promise<void> {
     this.stopped = true;
+    this.sweepNeeded = true;
     this.checks.stop();
     for (const job of this.submitQueue.splice(0)) this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
     const localDone = this.local?.cancelAll();
@@ -714,7 +887,21 @@ export class BatchExecutor implements Executor {
   async close(): Promise<void> {
     this.stopped = true;
     this.checks.stop();
+    if (this.sweepNeeded) await this.cancelUnknownJobs();
     await this.local?.close();
+  }
+
+  /** One query by run tag per system: jobs of the run that no journal entry names are cancelled. */
+  private async cancelUnknownJobs(): Promise<void> {
+    this.sweepNeeded = false;
+    for (const system of this.systemsUsed) {
+      const swept = await cancelUnknownJobs(system, this.options.tag, this.knownJobIds);
+      if ('error' in swept) {
+        this.options.emit(`could not ask ${system} for jobs of the run that a submit command left unnamed; b2 kill ${this.options.run.runId} cancels them:\n${swept.error}`);
+      } else if (swept.cancelled.length > 0) {
+        this.options.emit(`cancelled ${swept.cancelled.length} ${system} job(s) of the run that no submit command named: ${swept.cancelled.join(' ')}`);
+      }
+    }
   }
 }
 

@@ -2,6 +2,12 @@
  * The one place that runs batch-system commands (sbatch, condor_q, ...),
  * always with a timeout and never through a shell. Adapters only build the
  * argv; this runs it and hands back what it printed.
+ *
+ * Each command runs in a process group (and session) of its own: Ctrl-C in
+ * a terminal signals the runner's whole group, and an sbatch killed after the
+ * controller accepted its job leaves a job nobody knows. Out of that group,
+ * the command finishes, its job id arrives, and the stopping runner cancels
+ * that job. A timeout ends the command's whole group.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -33,11 +39,10 @@ export const runCommand = async (command: Command, timeoutMs: number, options: R
   // A descriptor, not a stream: the child writes the file itself, even after this process died.
   // execa takes a descriptor number for stdout at run time; its types list numbers only for other fds.
   const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
-  const result = await execa(file!, args, {
+  const child = execa(file!, args, {
     ...(stdoutFd === undefined ? {} : { stdout: stdoutFd as unknown as 'inherit' }),
     reject: false,
-    timeout: timeoutMs,
-    forceKillAfterDelay: 2000,
+    detached: true,
     stdin: command.stdin === undefined ? 'ignore' : 'pipe',
     ...(command.stdin === undefined ? {} : { input: command.stdin }),
     ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
@@ -45,11 +50,27 @@ export const runCommand = async (command: Command, timeoutMs: number, options: R
     // No exit hook per command: a submit command must finish even if b2 exits (its job id
     // lands in stdoutFile), and Ctrl-C is handled by cancelling the run's jobs.
     cleanup: false,
-  }).finally(() => {
+  });
+  let timedOut = false;
+  const timers: NodeJS.Timeout[] = [];
+  if (child.pid !== undefined) {
+    const group = child.pid;
+    timers.push(
+      setTimeout(() => {
+        timedOut = true;
+        signalGroup(group, 'SIGTERM');
+        // Whatever of the group outlives its leader is killed too, also after the result is in.
+        timers.push(setTimeout(() => signalGroup(group, 'SIGKILL'), FORCE_KILL_AFTER_MS).unref());
+      }, timeoutMs),
+    );
+  }
+  const result = await child.finally(() => {
+    if (!timedOut) for (const timer of timers) clearTimeout(timer);
     if (stdoutFd !== undefined) closeSync(stdoutFd);
   });
+  // Killed by a signal is not "could not start": the command may have done its work.
   const startError =
-    result.failed && result.exitCode === undefined && !result.timedOut
+    result.failed && result.exitCode === undefined && result.signal === undefined && !timedOut
       ? (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
         ? `${file} was not found on PATH`
         : result.shortMessage
@@ -59,9 +80,20 @@ export const runCommand = async (command: Command, timeoutMs: number, options: R
     stdout: options.stdoutFile !== undefined ? readIfThere(options.stdoutFile) : typeof result.stdout === 'string' ? result.stdout : '',
     stderr: typeof result.stderr === 'string' ? result.stderr : '',
     exitCode: result.exitCode ?? -1,
-    timedOut: result.timedOut,
+    timedOut,
     ...(startError === undefined ? {} : { startError }),
   };
+};
+
+const FORCE_KILL_AFTER_MS = 2000;
+
+// The group may be gone already (the command ended as its time ran out).
+const signalGroup = (pgid: number, signal: NodeJS.Signals): void => {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // nothing left to signal
+  }
 };
 
 /** Nextflow-style failure text: the command, its exit status, its output. */

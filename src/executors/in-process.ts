@@ -1,27 +1,55 @@
 /**
  * `--test` mode: tasks run one after another inside the runner, printing to
  * the terminal (b2luigi's test mode) — for debugging with a plain debugger.
+ *
+ * A task that calls process.exit would end the runner with it, its journal
+ * showing the task in flight forever: while a task runs, process.exit throws
+ * instead, and the task fails alone, as it would in a worker process.
  */
 import { errorMessage } from '../errors.js';
 import type { Executor, TaskJob, TaskOutcome } from './executor.js';
 import { runTask } from './run-task.js';
 import { taskErrorText } from './error-text.js';
 
+/** What a task's call to process.exit becomes. */
+class TaskCalledExit extends Error {
+  constructor(code: string | number | null | undefined) {
+    super(`the task called process.exit(${code ?? ''})`);
+    this.name = 'TaskCalledExit';
+  }
+}
+
 export class InProcessExecutor implements Executor {
   readonly name = 'test';
   readonly capacity = 1;
   onOutcome: (outcome: TaskOutcome) => void = () => {};
+  private readonly exit = process.exit;
 
   start(job: TaskJob): void {
-    runTask(job.task).then(
-      () => this.onOutcome({ index: job.index, ok: true }),
-      (error: unknown) => {
-        process.stderr.write(`${taskErrorText(error)}\n`);
-        this.onOutcome({ index: job.index, ok: false, message: errorMessage(error) });
-      },
-    );
+    process.exit = ((code?: string | number | null) => {
+      throw new TaskCalledExit(code);
+    }) as typeof process.exit;
+    runTask(job.task)
+      .finally(() => this.restoreExit())
+      .then(
+        () => this.onOutcome({ index: job.index, ok: true }),
+        (error: unknown) => {
+          process.stderr.write(`${taskErrorText(error)}\n`);
+          this.onOutcome({ index: job.index, ok: false, message: errorMessage(error) });
+        },
+      );
   }
 
-  async cancelAll(): Promise<void> {}
-  async close(): Promise<void> {}
+  private restoreExit(): void {
+    process.exit = this.exit;
+  }
+
+  // The runner may have to exit at once (a second Ctrl-C) while a task still runs.
+  async cancelAll(): Promise<void> {
+    this.restoreExit();
+  }
+
+  async close(): Promise<void> {
+    this.restoreExit();
+  }
 }

@@ -34,8 +34,19 @@ export interface ResumePlan {
   readonly attempts: Map<number, number>;
   /** Tasks that were running (locally, or with no job to adopt) when the runner died. */
   readonly interrupted: TaskState[];
+  /**
+   * Node indices of the interrupted tasks whose submit command never named a
+   * job: the scheduler may have taken it all the same, so the system is asked
+   * for it before the task is submitted again.
+   */
+  readonly unresolved: Set<number>;
   /** Tasks in flight when the runner died whose outputs are complete now: their jobs finished meanwhile. */
   readonly finishedMeanwhile: { readonly task: TaskState; readonly system?: BatchSystemName; readonly jobId?: string }[];
+  /**
+   * Tasks in flight when the runner died that this run's graph does not
+   * hold (it was started for other tasks): no runner would ever watch them.
+   */
+  readonly outside: { readonly task: TaskState; readonly system?: BatchSystemName; readonly jobId?: string }[];
 }
 
 const BATCH: ReadonlySet<string> = new Set(['htcondor', 'lsf', 'slurm', 'sge']);
@@ -53,6 +64,16 @@ const submitOutputOf = (run: RunDir, task: TaskState): { file: string; index: nu
     : { file: submitOutputFile(run, task.id, task.attempt), index: 0 };
 
 export const plannedFile = (run: RunDir): string => path.join(run.dir, 'planned.json');
+
+/** The exit status a job's wrapper recorded in the task's log folder (cleared before each submission), if any. */
+export const exitStatusIn = (logDir: string): number | undefined => {
+  try {
+    const text = readFileSync(path.join(logDir, 'exit_status'), 'utf8').trim();
+    return /^\d{1,3}$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * The latest unfinished run of this pipeline whose runner is gone from this
@@ -112,10 +133,15 @@ export const planResume = (
   const adopted = new Map<number, AdoptedJob>();
   const attempts = new Map<number, number>();
   const interrupted: TaskState[] = [];
+  const unresolved = new Set<number>();
   const finishedMeanwhile: ResumePlan['finishedMeanwhile'][number][] = [];
+  const outside: ResumePlan['outside'][number][] = [];
   for (const task of found.state.tasks.values()) {
     const index = graph.byId.get(task.id);
-    if (index === undefined) continue;
+    if (index === undefined) {
+      if (isInFlight(task)) outside.push({ task, ...jobOf(found.run, task, parseJobIds) });
+      continue;
+    }
     const node = graph.nodes[index]!;
     const finishedAttempt = task.phase === 'failed' || task.phase === 'retrying' || task.phase === 'cancelled';
     attempts.set(index, finishedAttempt ? task.attempt : Math.max(0, task.attempt - 1));
@@ -129,9 +155,20 @@ export const planResume = (
       continue;
     }
     if (system && jobId && (task.phase === 'submitted' || task.phase === 'submitting')) adopted.set(index, { system, jobId });
-    else if (inFlight) interrupted.push(task);
+    else if (inFlight) {
+      interrupted.push(task);
+      if (system && task.phase === 'submitting') unresolved.add(index);
+    }
   }
-  return { run: found.run, previous: found.state, adopted, attempts, interrupted, finishedMeanwhile };
+  return { run: found.run, previous: found.state, adopted, attempts, interrupted, unresolved, finishedMeanwhile, outside };
+};
+
+/** The batch job of a task in flight: journaled, or printed by its submit command after the runner died. */
+const jobOf = (run: RunDir, task: TaskState, parseJobIds: ParseJobIds): { system?: BatchSystemName; jobId?: string } => {
+  if (!task.system || !BATCH.has(task.system)) return {};
+  const system = task.system as BatchSystemName;
+  const jobId = task.phase === 'submitting' ? orphanedJobId(run, task, system, parseJobIds) : task.jobId;
+  return jobId ? { system, jobId } : { system };
 };
 
 /** Journal entries for the tasks whose jobs ended while no runner watched: the ids found since, and the success the outputs show. */

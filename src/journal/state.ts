@@ -124,7 +124,10 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
   return started ? { ...state, started } : state;
 };
 
-/** Counts per phase, plus tasks not started yet. */
+/**
+ * Counts per phase, plus tasks not started yet: pending while the run goes
+ * on, not run once it is over (as the runner's summary counts them).
+ */
 export const phaseCounts = (state: RunState): Record<TaskPhase | 'pending', number> => {
   const counts: Record<TaskPhase | 'pending', number> = {
     pending: 0,
@@ -139,6 +142,8 @@ export const phaseCounts = (state: RunState): Record<TaskPhase | 'pending', numb
   };
   for (const task of state.tasks.values()) counts[task.phase]++;
   const known = state.tasks.size;
-  counts.pending = Math.max(0, (state.started?.toRun ?? known) - known);
+  const unstarted = Math.max(0, (state.started?.toRun ?? known) - known);
+  if (state.finished) counts['not-run'] += unstarted;
+  else counts.pending = unstarted;
   return counts;
 };

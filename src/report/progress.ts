@@ -175,10 +175,10 @@ export const formatSummary = (graph: TaskGraph, schedule: Schedule, failures: re
     else if (status === 'cancelled') row.cancelled!++;
     else row.notRun!++;
   }
-  const header = ['task', 'complete before', 'ran', 'failed', 'not run'];
+  const header = ['task', 'complete before', 'ran', 'failed', 'not run', 'cancelled'];
   const rows = [...families.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([family, c]) => [family, String(c.complete), String(c.ran), String(c.failed), String(c.notRun! + c.cancelled!)]);
+    .map(([family, c]) => [family, String(c.complete), String(c.ran), String(c.failed), String(c.notRun), String(c.cancelled)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (cells: string[]): string =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
@@ -206,12 +206,14 @@ export const formatSummary = (graph: TaskGraph, schedule: Schedule, failures: re
     }
   }
   const failedCount = schedule.count('failed') + schedule.count('missing-external');
-  const notRun = schedule.count('not-run') + schedule.count('waiting') + schedule.count('ready') + schedule.count('cancelled');
+  // Counted as `b2 status` counts them: cancelled (stopped in flight) apart from never started.
+  const cancelled = schedule.count('cancelled');
+  const notRun = schedule.count('not-run') + schedule.count('waiting') + schedule.count('ready');
   lines.push('');
-  if (failedCount === 0 && notRun === 0) {
+  if (failedCount === 0 && notRun === 0 && cancelled === 0) {
     lines.push(chalk.green(`✓ ${schedule.count('succeeded')} task(s) ran, ${schedule.count('complete')} were complete already.`));
   } else {
-    lines.push(chalk.red(`✗ ${failedCount} failed, ${notRun} not run, ${schedule.count('succeeded')} ran, ${schedule.count('complete')} complete before.`));
+    lines.push(chalk.red(`✗ ${failedCount} failed, ${cancelled} cancelled, ${notRun} not run, ${schedule.count('succeeded')} ran, ${schedule.count('complete')} complete before.`));
   }
   return lines.join('\n');
 };

@@ -42,6 +42,7 @@ export const wrappedBin: BinaryLookup = (name) => ['/opt/site/bin/wrap', name];
 export const jobSpec = (overrides: Partial<JobSpec> = {}): JobSpec => ({
   taskId: 'Average_3_1f0a8e2c4d',
   runTag: 'b2-run-1',
+  taskKey: '0123456789ab',
   jobName: 'Average',
   wrapperPath: '/data/tasks/n=3/Average/job_wrapper.sh',
   taskFileDir: '/data/tasks/n=3/Average',

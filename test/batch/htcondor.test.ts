@@ -28,11 +28,12 @@ const BASE = [
   'universe = vanilla',
   'batch_name = Average',
   '+B2RunTag = "b2-run-1"',
+  '+B2TaskKey = "0123456789ab"',
 ];
 
 const description = (...lines: string[]): string => [...HEADER, ...lines, 'queue 1'].join('\n') + '\n';
 
-const ATTRIBUTES = 'ClusterId,ProcId,JobStatus,ExitCode,ExitBySignal,ExitSignal,HoldReason,HoldReasonCode,RemoveReason,B2RunTag';
+const ATTRIBUTES = 'ClusterId,ProcId,JobStatus,ExitCode,ExitBySignal,ExitSignal,HoldReason,HoldReasonCode,RemoveReason,B2RunTag,B2TaskKey';
 
 describe('HTCondor submit description', () => {
   it('sets the logs, the wrapper as executable, the batch name and the run tag, then queues one job', () => {

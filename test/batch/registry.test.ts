@@ -29,6 +29,7 @@ describe('createAdapter', () => {
     const spec = {
       taskId: 'T',
       runTag: 't',
+      taskKey: '0123456789ab',
       jobName: 'T',
       wrapperPath: '/w.sh',
       taskFileDir: '/d',

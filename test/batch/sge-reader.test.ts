@@ -72,7 +72,7 @@ describe('Grid Engine submission of hostile values (no daemon)', () => {
       const job = hostileJob(value, dir);
       const argv = adapter.submitCommand(job, bin).argv;
       const [script] = adapter.submitFiles(job);
-      expect(argv).toEqual([...GENERATED.slice(0, 5), sgeJobName(value, value), ...GENERATED.slice(5), queueFor(value), script!.path]);
+      expect(argv).toEqual([...GENERATED.slice(0, 5), sgeJobName(value, '0123456789ab', value), ...GENERATED.slice(5), queueFor(value), script!.path]);
       expect(script!.content).not.toMatch(/^#\$/m);
     }
   });
@@ -123,7 +123,7 @@ describeIfSge('Grid Engine submission of hostile values through the real qsub', 
         ['cwd', '/'],
         ['stderr_path_list', 'NONE:NONE:/dev/null'],
         ['notify', 'FALSE'],
-        ['job_name', sgeJobName(value, value)],
+        ['job_name', sgeJobName(value, '0123456789ab', value)],
         ['stdout_path_list', 'NONE:NONE:/dev/null'],
         ['jobshare', '0'],
         ['shell_list', 'NONE:/bin/bash'],

@@ -18,7 +18,7 @@ import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, 
 const WRAPPER = '/data/tasks/n=3/Average/job_wrapper.sh';
 const SCRIPT = '/data/tasks/n=3/Average/sge_job.sh';
 
-const BASE_OPTIONS = ['-terse', '-C', '', '-N', 'b2-b2-run-1-Average', '-o', '/dev/null', '-e', '/dev/null', '-wd', '/', '-S', '/bin/bash'];
+const BASE_OPTIONS = ['-terse', '-C', '', '-N', 'b2-b2-run-1-0123456789ab-Average', '-o', '/dev/null', '-e', '/dev/null', '-wd', '/', '-S', '/bin/bash'];
 
 describe('Grid Engine script and options', () => {
   it('passes every option as qsub argv with paths that carry no value, and has the script open the logs and exec the wrapper', () => {
@@ -30,7 +30,7 @@ describe('Grid Engine script and options', () => {
         '# b2 batch script for Grid Engine, rendered by src/batch/sge.ts. Its options',
         "# are on qsub's command line, with -C '' so that qsub reads no option line",
         "# here (such a line ends at '#'). Submitted from this folder with:",
-        `# qsub -terse -C '' -N b2-b2-run-1-Average -o /dev/null -e /dev/null -wd / -S /bin/bash ${SCRIPT}`,
+        `# qsub -terse -C '' -N b2-b2-run-1-0123456789ab-Average -o /dev/null -e /dev/null -wd / -S /bin/bash ${SCRIPT}`,
         '# Grid Engine expands $VAR in the paths it opens: its own streams go to',
         '# /dev/null, and the task\'s log files, quoted for bash, are opened here.',
         'exec >>/data/logs/n=3/Average/stdout 2>>/data/logs/n=3/Average/stderr',
@@ -84,7 +84,7 @@ describe('Grid Engine script and options', () => {
       '-C',
       '',
       '-N',
-      'b2-b2-run-1-Average',
+      'b2-b2-run-1-0123456789ab-Average',
       '-o',
       '/dev/null',
       '-e',
@@ -128,8 +128,8 @@ describe('Grid Engine script and options', () => {
   });
 
   it('keeps job names within Grid Engine’s rules', () => {
-    expect(sgeJobName('2026-11-24T16:34:00', 'Average(n=3) *x*')).toBe('b2-2026-11-24T16_34_00-Average_n_3___x_');
-    expect(qsubOptions(jobSpec({ jobName: '3 jobs/1 @host' }))).toContain('b2-b2-run-1-3_jobs_1__host');
+    expect(sgeJobName('2026-11-24T16:34:00', '0123456789ab', 'Average(n=3) *x*')).toBe('b2-2026-11-24T16_34_00-0123456789ab-Average_n_3___x_');
+    expect(qsubOptions(jobSpec({ jobName: '3 jobs/1 @host' }))).toContain('b2-b2-run-1-0123456789ab-3_jobs_1__host');
   });
 
   it.each([
@@ -163,7 +163,7 @@ describe('Grid Engine options accepted by a real qsub', () => {
 
   it('read the name, shell, parallel environment and resources as given', () => {
     const options = qsubOptions(job);
-    expect(options.join(' ')).toContain('-N b2-e2e-tag-Fam_ok ');
+    expect(options.join(' ')).toContain('-N b2-e2e-tag-0123456789ab-Fam_ok ');
     expect(options.join(' ')).toContain(' -S /bin/bash -pe smp 2 -l h_vmem=250M');
     const { stdout } = capture('sge', 'qstat-j-b2-script');
     expect(stdout).toMatch(/^job_name: +b2-e2e-tag-Fam_ok$/m);

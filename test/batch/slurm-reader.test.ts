@@ -71,7 +71,7 @@ describe('Slurm submission of hostile values (no daemon)', () => {
       const argv = adapter.submitCommand(job, bin).argv;
       const [script] = adapter.submitFiles(job);
       expect(argv.filter((arg) => arg === `--job-name=${value}`)).toHaveLength(1);
-      expect(argv.filter((arg) => arg === `--comment=${value}`)).toHaveLength(1);
+      expect(argv.filter((arg) => arg === `--comment=${value}.0123456789ab`)).toHaveLength(1);
       expect(argv.filter((arg) => arg === `--partition=${queueFor(value)}`)).toHaveLength(1);
       const logs = value.includes('\\') ? ['/dev/null', '/dev/null'] : [slurmPath(job.stdoutPath), slurmPath(job.stderrPath)];
       expect(argv).toContain(`--output=${logs[0]}`);
@@ -121,7 +121,7 @@ describeIfSlurm('Slurm submission of hostile values through the real sbatch', ()
       const result = spawnSync(sbatch, ['-v', '--test-only', ...args], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
       const logs = value.includes('\\') ? ['/dev/null', '/dev/null'] : [slurmPath(job.stdoutPath), slurmPath(job.stderrPath)];
       const expected = new Map([
-        ['comment', value],
+        ['comment', `${value}.0123456789ab`],
         ['error', logs[1]!],
         ['job-name', value],
         ['output', logs[0]!],

@@ -23,7 +23,7 @@ const BASE_OPTIONS = [
   '--output=/data/logs/n=3/Average/stdout',
   '--error=/data/logs/n=3/Average/stderr',
   '--job-name=Average',
-  '--comment=b2-run-1',
+  '--comment=b2-run-1.0123456789ab',
 ];
 
 describe('Slurm batch script and options', () => {
@@ -84,7 +84,7 @@ describe('Slurm batch script and options', () => {
       `--output=${dir.replace('%', '%%')}/stdout`,
       `--error=${dir.replace('%', '%%')}/stderr`,
       "--job-name=x\\' --array=1-3 #",
-      '--comment=b2-run-1',
+      '--comment=b2-run-1.0123456789ab',
     ]);
     const text = renderSlurmScript(job);
     expect(text).not.toMatch(/^#SBATCH/m);

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
-import { averagePipeline, B2_BIN, flakyPipeline, makeProject, probePipeline, runB2, STACK_LINE } from '../helpers/b2.js';
+import { averagePipeline, B2_BIN, flakyPipeline, leavesPipeline, makeProject, probePipeline, runB2, STACK_LINE } from '../helpers/b2.js';
 import { jobProcessesEnded, journalEntries, waitFor } from '../helpers/runs.js';
 
 // exampleSubmits: submit commands for the example: HTCondor takes the ten leaves in one, LSF one per job.
@@ -154,6 +154,45 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('the job is lost: gone from the queue and its history');
   });
+
+  it('resolves a submit that timed out after its job was created by the run tag and task id: one job per task, all tracked', () => {
+    const fake = cluster();
+    // The command prints the id 8 s after the job exists; b2 gives up on it after 3 s, time enough
+    // for a simulated command to start even on a loaded machine and launch its job.
+    fake.setFaults({ submitLatencyMs: 8000 });
+    const dir = makeProject({ 'pipeline.ts': leavesPipeline(24, { family: 'Piece', param: 'k', file: 'piece.txt' }) });
+    const result = run(dir, fake, ['--setting', 'submit_timeout=3']);
+    expect({ code: result.code, output: result.code === 0 ? '' : result.output }).toEqual({ code: 0, output: '' });
+    // One job per task; each journaled, unless it had run and left the queue when b2 asked (its exit status settled the task).
+    const jobs = fake.jobs();
+    expect(jobs).toHaveLength(24);
+    const journaled = new Set(journalEntries(dir).flatMap((e) => (e.type === 'submitted' ? [e.jobId] : [])));
+    expect(jobs.filter((job) => !journaled.has(job.id) && job.state !== 'completed')).toEqual([]);
+  }, 120_000);
+
+  it('Ctrl-C to the runner’s process group while submit commands wait to answer leaves no job of the run', async () => {
+    const fake = cluster();
+    // Each submit command holds its answer 3 s after its job exists: the signal lands in that window.
+    fake.setFaults({ submitLatencyMs: 3000 });
+    const dir = makeProject({ 'pipeline.ts': leavesPipeline(6, { family: 'Piece', param: 'k', file: 'piece.txt' }) });
+    // A process group of its own, as a shell gives a foreground job.
+    const child = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', system, '--workers', '20', ...FAST], {
+      cwd: dir,
+      detached: true,
+      env: { ...process.env, ...fake.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await fake.waitFor((jobs) => (jobs.length >= 2 ? true : undefined), { timeoutMs: 40_000 });
+    expect(journalEntries(dir).filter((e) => e.type === 'submitted')).toEqual([]);
+    process.kill(-child.pid!, 'SIGINT');
+    expect({ code: await exit, output }).toMatchObject({ code: 130 });
+    await fake.waitFor((jobs) => (jobs.every((j) => j.state !== 'running' && j.state !== 'idle') ? true : undefined), { timeoutMs: 30_000 });
+    await jobProcessesEnded(fake);
+  }, 120_000);
 
   /** The example with leaves that take a minute, run in the background until its ten jobs run. */
   const startLongRun = async (fake: FakeCluster) => {

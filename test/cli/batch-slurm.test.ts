@@ -2,6 +2,7 @@
  * `b2 run --batch` on the real single-node Slurm of scripts/slurm-up.sh:
  * the shared end-to-end suite of test/helpers/real-batch.ts.
  */
+import { parseTaggedText } from '../../src/batch/task-key.js';
 import { describeIfSlurm } from '../helpers/clusters.js';
 import { client, describeRealBatch, type RealSystem } from '../helpers/real-batch.js';
 
@@ -22,12 +23,12 @@ const SLURM: RealSystem = {
   jobIdVariable: 'SLURM_JOB_ID',
   // Slurm's smallest limit is a minute, enforced by a check that runs about every 30 s.
   walltime: { setting: '60', runTimeoutMs: 210_000 },
-  // b2 puts the run tag in the comment; squeue -t all still lists finished jobs (MinJobAge of slurm-up.sh).
+  // b2 puts the run tag (and the task key) in the comment; squeue -t all still lists finished jobs (MinJobAge of slurm-up.sh).
   jobsTagged: (tag) =>
     client(['squeue', '-h', '-t', 'all', '-o', '%i|%k'])
       .split('\n')
       .map((line) => line.trim().split('|'))
-      .filter(([id, comment]) => id && comment === tag)
+      .filter(([id, comment]) => id && parseTaggedText(comment ?? '').runTag === tag)
       .map(([id]) => id!),
   // sbatch --hold: pending with reason JobHeldUser until scontrol release.
   held: { setting: 'slurm_settings={"hold": true}', reason: 'JobHeldUser' },

@@ -3,7 +3,7 @@
  * live run and on one whose runner was killed, and `b2 kill` cancelling its jobs.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
@@ -46,7 +46,7 @@ const status = (dir: string, fake: FakeCluster, args: string[] = []) => {
     runId: string;
     runner: { kind: string };
     counts: Record<string, number>;
-    tasks: Array<{ id: string; phase: string; jobId?: string; queue?: { state: string } }>;
+    tasks: Array<{ id: string; phase: string; jobId?: string; jobIds: string[]; queue?: { state: string } }>;
   };
 };
 
@@ -236,4 +236,138 @@ describe('a rerun after the runner was killed with kill -9', () => {
     await rerunAfterAdoption(dir, fake, 240_000);
     expectEachTaskSubmittedOnce(dir, fake, count);
   }, 480_000);
+});
+
+describe('cancelled jobs after the runner died', () => {
+  const runAgain = (dir: string, fake: FakeCluster) =>
+    runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', ...FAST, ...gateSetting(dir)], { cwd: dir, env: fake.env });
+  const rmCalls = (fake: FakeCluster): number => fake.calls().filter((call) => call.cmd === 'condor_rm').length;
+
+  /** A gated run of `count` jobs, all running, whose runner is then killed with kill -9. */
+  const deadRunWithJobsRunning = async (count: number): Promise<{ dir: string; fake: FakeCluster }> => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const dir = gatedProject(count);
+    const first = startRunner(dir, fake);
+    await fake.waitFor((jobs) => jobs.filter((job) => job.state === 'running').length === count, { timeoutMs: 90_000 });
+    await waitFor('every job id journaled', () => journaledJobs(dir).length === count, 30_000);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    return { dir, fake };
+  };
+
+  it('b2 kill records them: status shows them cancelled, a second kill cancels nothing, the next run submits them again', async () => {
+    const { dir, fake } = await deadRunWithJobsRunning(6);
+    const kill = runB2(['kill'], { cwd: dir, env: fake.env });
+    expect({ code: kill.code, stdout: kill.stdout }).toMatchObject({ code: 0, stdout: expect.stringContaining('cancelling 6 htcondor job(s)') });
+    await fake.waitFor((jobs) => (jobs.every((job) => job.state === 'removed') ? true : undefined), { timeoutMs: 30_000 });
+    await jobProcessesEnded(fake);
+
+    const after = status(dir, fake);
+    expect(after.runner.kind).toBe('finished');
+    expect(after.counts).toMatchObject({ cancelled: 6, submitted: 0, submitting: 0, running: 0 });
+    const removals = rmCalls(fake);
+    const again = runB2(['kill'], { cwd: dir, env: fake.env });
+    expect({ code: again.code, stdout: again.stdout }).toMatchObject({ code: 0, stdout: expect.stringContaining('no jobs left to cancel') });
+    expect(rmCalls(fake)).toBe(removals);
+
+    writeFileSync(path.join(dir, 'go'), '');
+    const rerun = runAgain(dir, fake);
+    expect({ code: rerun.code, output: rerun.code === 0 ? '' : rerun.output }).toEqual({ code: 0, output: '' });
+    for (let k = 0; k < 6; k++) expect(readFileSync(path.join(dir, `k=${k}`, 'piece.txt'), 'utf8')).toBe(String(k));
+  }, 200_000);
+
+  it('a job removed by hand (condor_rm) while no runner watched is submitted again by the next run', async () => {
+    const { dir, fake } = await deadRunWithJobsRunning(3);
+    const removed = journaledJobs(dir)[0]!;
+    const rm = spawnSync(path.join(fake.binDir, 'condor_rm'), [removed.jobId], { env: { ...process.env, ...fake.env }, encoding: 'utf8' });
+    expect(rm.status).toBe(0);
+    await fake.waitFor((jobs) => (jobs.find((job) => job.id === removed.jobId)?.state === 'removed' ? true : undefined), { timeoutMs: 30_000 });
+
+    writeFileSync(path.join(dir, 'go'), '');
+    const rerun = runAgain(dir, fake);
+    expect({ code: rerun.code, output: rerun.code === 0 ? '' : rerun.output }).toEqual({ code: 0, output: '' });
+    expect(rerun.stderr).toContain(`htcondor job ${removed.jobId} of Piece(k=`);
+    const task = status(dir, fake).tasks.find((t) => t.id === removed.taskId);
+    expect(task?.phase).toBe('succeeded');
+    // The removed job and its replacement (the adopted one is journaled again by the rerun).
+    expect(new Set(task?.jobIds).size).toBe(2);
+    for (let k = 0; k < 3; k++) expect(readFileSync(path.join(dir, `k=${k}`, 'piece.txt'), 'utf8')).toBe(String(k));
+  }, 200_000);
+});
+
+describe('the runner and b2 status after b2 kill', () => {
+  it('count the same: cancelled jobs apart from tasks that never started', async () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const dir = gatedProject(6);
+    const child = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', '--no-progress', ...FAST, ...gateSetting(dir)], {
+      cwd: dir,
+      env: { ...process.env, ...fake.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    children.push(child);
+    let stdout = '';
+    child.stdout!.on('data', (data) => (stdout += data));
+    const exit = new Promise((resolve) => child.on('exit', resolve));
+    await fake.waitFor((jobs) => jobs.filter((job) => job.state === 'running').length === 6, { timeoutMs: 90_000 });
+    await waitFor('every job id journaled', () => journaledJobs(dir).length === 6, 30_000);
+    expect(runB2(['kill'], { cwd: dir, env: fake.env }).code).toBe(0);
+    expect(await exit).toBe(130);
+
+    // Six leaves cancelled in flight; their wrapper task never started.
+    expect(stdout).toContain('✗ 0 failed, 6 cancelled, 1 not run, 0 ran, 0 complete before.');
+    const after = status(dir, fake);
+    expect(after.counts).toMatchObject({ cancelled: 6, 'not-run': 1, pending: 0, submitted: 0 });
+    const text = runB2(['status'], { cwd: dir, env: fake.env }).stdout;
+    expect(text).toContain('0 in flight, 0 pending, 0 failed, 0 retrying, 1 not run, 6 cancelled');
+  }, 200_000);
+});
+
+describe('a takeover by a run of other tasks', () => {
+  it('leaves no task of the dead run in flight: the jobs it cannot watch are cancelled and journaled so', async () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    const dir = gatedProject(4);
+    const first = startRunner(dir, fake);
+    await fake.waitFor((jobs) => jobs.filter((job) => job.state === 'running').length === 4, { timeoutMs: 90_000 });
+    await waitFor('every job id journaled', () => journaledJobs(dir).length === 4, 30_000);
+    first.child.kill('SIGKILL');
+    await first.exit;
+
+    // One of its tasks, on its own: the rerun takes over the dead run and watches that task's job.
+    const rerun = startRunner(dir, fake, ['Piece', '--k', '0']);
+    await waitFor('the rerun to take over', () => journalEntries(dir).some((e) => e.type === 'adopted'), 60_000);
+    writeFileSync(path.join(dir, 'go'), '');
+    expect(await rerun.exit).toBe(0);
+    const after = status(dir, fake);
+    expect(after.runner.kind).toBe('finished');
+    expect(after.tasks.filter((task) => ['running', 'submitting', 'submitted'].includes(task.phase))).toEqual([]);
+    await fake.waitFor((jobs) => (jobs.every((job) => job.state === 'completed' || job.state === 'removed') ? true : undefined), { timeoutMs: 30_000 });
+    await jobProcessesEnded(fake);
+  }, 200_000);
+});
+
+describe('a rerun after a runner died with submissions unanswered', () => {
+  it('asks the system for their jobs before submitting them again: one job per task', async () => {
+    const fake = createFakeCluster();
+    clusters.push(fake);
+    // The submit commands answer 20 s after their jobs exist; the runner dies in between.
+    fake.setFaults({ submitLatencyMs: 20_000 });
+    const count = 6;
+    const dir = gatedProject(count);
+    const first = startRunner(dir, fake);
+    await fake.waitFor((jobs) => (jobs.length === count ? true : undefined), { timeoutMs: 90_000 });
+    first.child.kill('SIGKILL');
+    await first.exit;
+    expect(journaledJobs(dir)).toEqual([]);
+    fake.setFaults({});
+
+    // The rerun gives up waiting for those commands after 1 s: their outcome is unknown to it.
+    const rerun = startRunner(dir, fake, ['--setting', 'submit_timeout=1']);
+    await waitFor('the rerun to take over', () => journalEntries(dir).some((e) => e.type === 'adopted'), 60_000);
+    writeFileSync(path.join(dir, 'go'), '');
+    expect(await rerun.exit).toBe(0);
+    expectEachTaskSubmittedOnce(dir, fake, count);
+  }, 200_000);
 });

@@ -45,6 +45,7 @@ afterAll(() => {
 const spec = (overrides: Partial<JobSpec> = {}): JobSpec => ({
   taskId: 'Fuzz_1_abc',
   runTag: 'b2-fuzz-run',
+  taskKey: '0123456789ab',
   jobName: 'Fuzz',
   wrapperPath: '/data/tasks/Fuzz/job.sh',
   taskFileDir: '/data/tasks/Fuzz',
@@ -162,7 +163,7 @@ describe('LSF bsub arguments', () => {
       const args = bsubArguments(spec({ jobName: value, runTag: value }));
       // Brackets would make a job array: they become underscores, nothing else changes.
       expect(optionValue(args, '-J')).toBe(value.replace(/[[\]]/g, '_'));
-      expect(optionValue(args, '-Jd')).toBe(value);
+      expect(optionValue(args, '-Jd')).toBe(`${value}.0123456789ab`);
     }
     for (const segment of SEGMENTS) {
       const stdoutPath = `/data/logs/${segment}/Fuzz/stdout`;
@@ -317,7 +318,7 @@ describe('end to end through the simulators', () => {
     const records = (JSON.parse(b.stdout) as { RECORDS: Array<{ JOBID: string; JOB_NAME: string; JOB_DESCRIPTION: string; STAT: string }> }).RECORDS.sort(
       (x, y) => Number(x.JOBID) - Number(y.JOBID),
     );
-    expect(records.map((r) => [r.JOB_NAME, r.JOB_DESCRIPTION, r.STAT])).toEqual(jobs.map((job) => [job.jobName.replace(/[[\]]/g, '_'), job.runTag, 'DONE']));
+    expect(records.map((r) => [r.JOB_NAME, r.JOB_DESCRIPTION, r.STAT])).toEqual(jobs.map((job) => [job.jobName.replace(/[[\]]/g, '_'), `${job.runTag}.${job.taskKey}`, 'DONE']));
     jobs.forEach((job, i) => expectReported(job, values[i]!));
     expect(existsSync(canary)).toBe(false);
   });

@@ -10,10 +10,10 @@ import chalk from 'chalk';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import type { BatchSystemName, JobStatus } from '../../batch/types.js';
-import { ACTIVE_STATES, cancelJobs, parseSubmittedJobIds, queryJobStates } from '../../executors/batch-control.js';
+import { ACTIVE_STATES, cancelJobs, cancelUnknownJobs, parseSubmittedJobIds, queryJobStates } from '../../executors/batch-control.js';
 import { JournalWriter, readJournal } from '../../journal/journal.js';
 import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';
-import { orphanedJobId } from '../../journal/resume.js';
+import { exitStatusIn, orphanedJobId, settleOrphanedSubmits } from '../../journal/resume.js';
 import { listRunIds, listRunIdsOf, runDirAt, type RunDir } from '../../journal/run-dir.js';
 import { foldJournal, isInFlight, type RunState } from '../../journal/state.js';
 import { formatStatus, statusJson, type StatusView } from '../../report/status.js';
@@ -116,6 +116,48 @@ const refresh = async (run: RunDir, state: RunState): Promise<{ states: Map<stri
   return { states, errors };
 };
 
+/** Jobs carrying the run's tag in the systems it used that the journal does not name: cancelled. */
+const cancelUnknown = async (state: RunState, inFlight: ReadonlyMap<BatchSystemName, string[]>): Promise<{ cancelled: number; failed: boolean }> => {
+  const tag = state.started?.tag;
+  if (!tag) return { cancelled: 0, failed: false };
+  const known = new Set([...state.tasks.values()].flatMap((task) => task.jobIds));
+  for (const ids of inFlight.values()) for (const jobId of ids) known.add(jobId);
+  const systems = new Set([...state.tasks.values()].flatMap((task) => (task.system && BATCH_SYSTEMS.has(task.system) ? [task.system as BatchSystemName] : [])));
+  let cancelled = 0;
+  let failed = false;
+  for (const system of systems) {
+    const swept = await cancelUnknownJobs(system, tag, known);
+    if ('error' in swept) {
+      failed = true;
+      process.stderr.write(chalk.red(`could not ask ${system} for jobs of the run that no journal entry names:\n${swept.error}\n`));
+    } else if (swept.cancelled.length > 0) {
+      process.stdout.write(`cancelling ${swept.cancelled.length} ${system} job(s) that no journal entry names: ${swept.cancelled.join(' ')}\n`);
+      cancelled += swept.cancelled.length;
+    }
+  }
+  return { cancelled, failed };
+};
+
+/**
+ * The end of a run whose runner is dead, as its runner would have written
+ * it: every task in flight cancelled (or succeeded, when its job recorded
+ * exit status 0 meanwhile), and the run finished as interrupted. `b2 status`
+ * then shows no job in flight, a second kill has nothing to cancel, and the
+ * next `b2 run` starts afresh, submitting what is not complete.
+ */
+const recordKilled = (run: RunDir, state: RunState): void => {
+  if (state.finished) return;
+  const journal = new JournalWriter(run.journal);
+  for (const task of state.tasks.values()) {
+    if (!isInFlight(task)) continue;
+    const ended = task.logDir ? exitStatusIn(task.logDir) : undefined;
+    if (ended === 0 && task.jobId) journal.append({ type: 'succeeded', id: task.id, attempt: task.attempt });
+    else journal.append({ type: 'cancelled', id: task.id, attempt: task.attempt, ...(task.jobId ? { jobId: task.jobId } : {}) });
+  }
+  journal.append({ type: 'run-finished', exitCode: EXIT.interrupted }, true);
+  journal.close();
+};
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const registerStatusCommands = (program: Command): void => {
@@ -191,11 +233,19 @@ export const registerStatusCommands = (program: Command): void => {
         state = loadRun(stateDir, id);
       } else if (liveness.kind === 'elsewhere') {
         process.stdout.write(chalk.yellow(`the runner is on ${liveness.host} (pid ${liveness.pid}); cancelling its jobs from here\n`));
+      } else if (liveness.kind === 'dead') {
+        // A submit command the runner left may still be creating its job: its id is needed to cancel it.
+        const timeout = getSetting<number>('submit_timeout');
+        await settleOrphanedSubmits({ run, state }, parseSubmittedJobIds, timeout * 1000, (count) =>
+          process.stdout.write(`waiting up to ${timeout} s for ${count} submit command(s) the dead runner left running, to cancel their jobs too\n`),
+        );
+        state = loadRun(stateDir, id);
       }
       // Whatever the runner did, cancel what the journal still shows in flight.
       let cancelled = 0;
       let failed = false;
-      for (const [system, ids] of jobsBySystem(run, state)) {
+      const inFlight = jobsBySystem(run, state);
+      for (const [system, ids] of inFlight) {
         const query = await queryJobStates(system, ids, state.started?.tag ?? '');
         const active = query.error ? ids : ids.filter((jobId) => {
           const s = query.states.get(jobId);
@@ -212,7 +262,15 @@ export const registerStatusCommands = (program: Command): void => {
         }
         cancelled += active.length;
       }
+      if (liveness.kind === 'dead' || liveness.kind === 'elsewhere') {
+        // A submit command cut short may have left a job that no journal entry names.
+        const swept = await cancelUnknown(state, inFlight);
+        cancelled += swept.cancelled;
+        failed ||= swept.failed;
+      }
       process.stdout.write(cancelled ? `cancelled ${cancelled} job(s) of run ${id}\n` : `run ${id}: no jobs left to cancel\n`);
+      // No runner will record it: the journal says what became of the tasks, and that the run is over.
+      if (liveness.kind === 'dead' && !failed) recordKilled(run, loadRun(stateDir, id));
       process.exitCode = failed ? EXIT.failed : EXIT.ok;
     });
   commonOptions(kill);
