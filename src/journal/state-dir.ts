@@ -46,3 +46,15 @@ export const usableStateDir = (dir: string, given: { readonly value: string; rea
     hint: 'Point state_dir at a folder you can write to (e.g. --setting state_dir=.b2/runs), or fix the permissions of that one.',
   });
 };
+
+/**
+ * `dir` for reading runs (b2 status, b2 kill): nothing is created, but a
+ * file where the runs folder should be is a setting to fix, not a bug.
+ */
+export const readableStateDir = (dir: string): string => {
+  const found = statSync(dir, { throwIfNoEntry: false });
+  if (found === undefined || found.isDirectory()) return dir;
+  throw new UserError('bad-state-dir', `The runs folder ${dir} is a file, so it holds no run journals.`, {
+    hint: 'Point state_dir (or --state-dir) at the folder of the runs, by default .b2/runs next to the pipeline.',
+  });
+};

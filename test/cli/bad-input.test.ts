@@ -186,6 +186,19 @@ describe('bad settings: exit 2, naming the setting, its value, where it came fro
     expect(readdirSync(dir).filter((name) => name !== '.b2').sort()).toEqual(['p.ts', 'state-file']);
   });
 
+  it.each([
+    ['status', ['status', '--setting', 'state_dir=state-file']],
+    ['status', ['status', '--state-dir', 'state-file']],
+    ['kill', ['kill', '--setting', 'state_dir=state-file']],
+  ])('b2 %s with a runs folder that is a file', (_command, args) => {
+    const dir = makeProject({ 'p.ts': averagePipeline(), 'state-file': 'not a folder\n' });
+    const result = runB2(args, { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.output).not.toMatch(STACK_LINE);
+    expect(result.stderr).toContain(`The runs folder ${path.join(dir, 'state-file')} is a file, so it holds no run journals.`);
+    expect(result.stderr).toMatch(/hint: +Point state_dir \(or --state-dir\) at the folder of the runs/);
+  });
+
   it('state_dir a folder this user cannot write to', () => {
     const dir = makeProject({ 'p.ts': averagePipeline() });
     const locked = path.join(dir, 'locked');

@@ -15,6 +15,7 @@ import { JournalWriter, readJournal } from '../../journal/journal.js';
 import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';
 import { exitStatusIn, orphanedJobId, settleOrphanedSubmits } from '../../journal/resume.js';
 import { listRunIds, listRunIdsOf, runDirAt, type RunDir } from '../../journal/run-dir.js';
+import { readableStateDir } from '../../journal/state-dir.js';
 import { foldJournal, isInFlight, type RunState } from '../../journal/state.js';
 import { formatStatus, statusJson, type StatusView } from '../../report/status.js';
 import { statusExitCode } from '../../report/status-code.js';
@@ -58,7 +59,10 @@ const selectableRuns = (stateDir: string, selection: PipelineSelection): string[
 };
 
 /** The state folder: --state-dir, else the setting next to the pipeline (or here), else the nearest .b2/runs above. */
-const locateStateDir = async (options: LocateFlags, selection: PipelineSelection): Promise<string> => {
+const locateStateDir = async (options: LocateFlags, selection: PipelineSelection): Promise<string> =>
+  readableStateDir(await findStateDir(options, selection));
+
+const findStateDir = async (options: LocateFlags, selection: PipelineSelection): Promise<string> => {
   if (options.stateDir) return path.resolve(options.stateDir);
   const base = selection.dir;
   await initSettings({ cwd: process.cwd(), env: process.env, flags: settingFlags(options), pipelineDir: base });
