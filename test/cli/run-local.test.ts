@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { averagePipeline, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
+import { averagePipeline, B2_BIN, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
 import { journalEntries } from '../helpers/runs.js';
 
 describe('b2 run (local workers)', () => {
@@ -97,6 +98,29 @@ describe('b2 run (local workers)', () => {
     for (const route of ['all', 'output']) expect(existsSync(path.join(dir, `route=${route}`, 'data.txt'))).toBe(false);
     const again = runB2(['run', 'pipeline.ts', '--dry-run'], { cwd: dir });
     expect(again.code).toBe(1);
+  });
+
+  it('a log folder this user may not write to (EACCES) fails that task with the path and the cause; the others run', () => {
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    // Root writes anywhere: b2 then runs as nobody, who owns the project but not one task's log folder.
+    const asRoot = process.getuid?.() === 0;
+    const NOBODY = 65534;
+    const locked = path.join(dir, 'logs', 'some_parameter=3', 'MyNumberTask');
+    mkdirSync(locked, { recursive: true });
+    if (asRoot) for (const folder of [dir, path.join(dir, 'logs')]) chownSync(folder, NOBODY, NOBODY);
+    const result = spawnSync(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '-w', '2'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', HOME: dir },
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    const output = `${result.stdout}${result.stderr}`;
+    expect(result.status).toBe(1);
+    expect(output).not.toMatch(STACK_LINE);
+    expect(result.stdout).toContain(`cannot write its log file ${path.join(locked, 'stdout')}: permission denied (EACCES)`);
+    expect(existsSync(path.join(dir, 'some_parameter=3', 'number.txt'))).toBe(false);
+    expect(readFileSync(path.join(dir, 'some_parameter=4', 'number.txt'), 'utf8')).toBe('16');
+    expect(journalEntries(dir).at(-1)).toMatchObject({ type: 'run-finished', exitCode: 1 });
   });
 
   it('a log that cannot be written (a full disk) fails that task with the path and the cause; the others run, the journal is closed', () => {
