@@ -7,8 +7,8 @@
  */
 import os from 'node:os';
 import { UserError } from '../errors.js';
-import { createAdapter, parseSlurmAccountingProbe, probeSlurmAccountingCommand, type AdapterOptions } from '../batch/registry.js';
-import type { BatchAdapter, BatchSystemName, JobStatus, QueryContext } from '../batch/types.js';
+import { createAdapter, parseSlurmAccountingProbe, probeSlurmAccountingCommand, type AdapterOptions } from '../batch/systems/registry.js';
+import type { BatchAdapter, BatchSystemName, JobStatus, QueryContext } from '../batch/systems/contract.js';
 import { getSetting } from '../settings/index.js';
 import { describeCommandFailure, runCommand, type CommandResult } from './commands.js';
 

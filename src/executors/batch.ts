@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { UserError, errorMessage, isUserError } from '../errors.js';
-import { detectBatchSystem, gridEngineProbeCommand, isGridEngineHelp } from '../batch/registry.js';
+import { detectBatchSystem, gridEngineProbeCommand, isGridEngineHelp } from '../batch/systems/registry.js';
 import { taskKey } from '../batch/task-key.js';
-import type { BatchAdapter, BatchSystemName, GroupedSubmission, JobFile, JobSpec, JobStatus } from '../batch/types.js';
+import type { BatchAdapter, BatchSystemName, GroupedSubmission, JobFile, JobSpec, JobStatus } from '../batch/systems/contract.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import type { LoadedPipeline } from '../pipeline/load.js';

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import type { BatchSystemName } from '../batch/types.js';
+import type { BatchSystemName } from '../batch/systems/contract.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { readJournal, type JournalEntry } from './journal.js';
 import { runnerLiveness, type Liveness } from './liveness.js';

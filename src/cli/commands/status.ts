@@ -9,7 +9,7 @@ import path from 'node:path';
 import chalk from 'chalk';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import type { BatchSystemName, JobStatus } from '../../batch/types.js';
+import type { BatchSystemName, JobStatus } from '../../batch/systems/contract.js';
 import { ACTIVE_STATES, cancelJobs, cancelUnknownJobs, parseSubmittedJobIds, queryJobStates } from '../../executors/batch-control.js';
 import { JournalWriter, readJournal } from '../../journal/journal.js';
 import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';

@@ -9,9 +9,9 @@
  * accounting database, and it leaves the job name, which users see in
  * `squeue`, to the `job_name` setting.
  */
-import { ok, fail, type Failure, type Result } from '../errors.js';
-import { shellJoin, shellQuote } from '../wrapper/quote.js';
-import { loadTemplate, renderTemplate } from '../wrapper/render.js';
+import { ok, fail, type Failure, type Result } from '../../errors.js';
+import { shellJoin, shellQuote } from '../../wrapper/quote.js';
+import { loadTemplate, renderTemplate } from '../../wrapper/render.js';
 import {
   badSettings,
   checkOptionKey,
@@ -23,8 +23,8 @@ import {
   rejectLineBreaks,
   submitFailed,
 } from './resources.js';
-import { parseTaggedText, taggedText } from './task-key.js';
-import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
+import { parseTaggedText, taggedText } from '../task-key.js';
+import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 /** Where finished jobs are looked up once squeue has forgotten them. */
 export type SlurmHistoryMode =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { batchSystemName, createAdapter, detectBatchSystem } from '../../src/batch/registry.js';
+import { batchSystemName, createAdapter, detectBatchSystem } from '../../../src/batch/systems/registry.js';
 
 describe('createAdapter', () => {
   it.each([

@@ -2,13 +2,13 @@
  * Batch system names, their aliases, the adapter for each, and the choice
  * `batch_system = auto` makes from the binaries on PATH.
  */
-import { ok, fail, type Failure, type Result } from '../errors.js';
-import { closest } from '../util/closest.js';
+import { ok, fail, type Failure, type Result } from '../../errors.js';
+import { closest } from '../../util/closest.js';
 import { createHtcondorAdapter } from './htcondor.js';
 import { createLsfAdapter, type LsfAdapterOptions } from './lsf.js';
 import { createSgeAdapter, type SgeAdapterOptions } from './sge.js';
 import { createSlurmAdapter, type SlurmAdapterOptions } from './slurm.js';
-import type { BatchAdapter, BatchSystemName } from './types.js';
+import type { BatchAdapter, BatchSystemName } from './contract.js';
 
 export { gridEngineProbeCommand, isGridEngineHelp } from './sge.js';
 export { probeSlurmAccountingCommand, parseSlurmAccountingProbe } from './slurm.js';

@@ -11,9 +11,9 @@
  * Never `qsub -b y`: it passes the command through a shell a second time.
  * No `-V` either: the job wrapper sets up the environment.
  */
-import { ok, fail, type Failure, type Result } from '../errors.js';
-import { shellJoin, shellQuote } from '../wrapper/quote.js';
-import { loadTemplate, renderTemplate } from '../wrapper/render.js';
+import { ok, fail, type Failure, type Result } from '../../errors.js';
+import { shellJoin, shellQuote } from '../../wrapper/quote.js';
+import { loadTemplate, renderTemplate } from '../../wrapper/render.js';
 import {
   badSettings,
   checkOptionKey,
@@ -26,7 +26,7 @@ import {
   submitFailed,
   unreadableOutput,
 } from './resources.js';
-import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
+import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 export interface SgeAdapterOptions {
   /** The parallel environment for multi-core jobs (`-pe <name> <cpus>`); sites name it differently. Default 'smp'. */
