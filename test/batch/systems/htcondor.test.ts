@@ -264,9 +264,9 @@ describe('condor_q', () => {
   const adapter = createHtcondorAdapter();
 
   it('asks once for every job carrying the run tag', () => {
-    expect(adapter.statusCommand(context(['101.0']), bin)).toEqual({
-      argv: ['condor_q', '-json', '-attributes', ATTRIBUTES, '-constraint', 'B2RunTag == "b2-run-1"'],
-    });
+    expect(adapter.statusCommands(context(['101.0']), bin)).toEqual([
+      { argv: ['condor_q', '-json', '-attributes', ATTRIBUTES, '-constraint', 'B2RunTag == "b2-run-1"'] },
+    ]);
   });
 
   it('reads idle, running, held, removed, transferring and suspended jobs', () => {

@@ -19,7 +19,7 @@ import { jobSpec } from './helpers.js';
 const V8_AT_START = '\n#\n# Fatal process OOM in Failed to reserve virtual memory for CodeRange\n#\n\nexecutable_wrapper.sh: line 108:  2261 Trace/breakpoint trap   (core dumped)\n';
 
 describe('a job that dies under an address-space limit', () => {
-  const underVmem = jobSpec({ resources: { cpus: 2, memoryMb: 600 }, sgeMemoryResource: 'h_vmem' });
+  const underVmem = jobSpec({ resources: { cpus: 2, memoryMb: 600 }, systemOptions: { sge_memory_resource: 'h_vmem' } });
 
   it('is reported as exceeding its memory limit when killed by SIGTRAP or when V8 says it ran out of memory', () => {
     for (const [status, stderr] of [

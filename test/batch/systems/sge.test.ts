@@ -42,7 +42,7 @@ describe('Grid Engine script and options', () => {
   });
 
   it('maps resources: a parallel environment for several cpus, mem_free per slot, h_rt and the queue', () => {
-    expect(qsubOptions(jobSpec({ resources: { cpus: 4, memoryMb: 8000, walltimeSeconds: 93784, queue: 'long.q' } }), { parallelEnvironment: 'threads' })).toEqual([
+    expect(qsubOptions(jobSpec({ resources: { cpus: 4, memoryMb: 8000, walltimeSeconds: 93784, queue: 'long.q' }, systemOptions: { sge_parallel_environment: 'threads' } }))).toEqual([
       ...BASE_OPTIONS,
       '-pe',
       'threads',
@@ -57,14 +57,14 @@ describe('Grid Engine script and options', () => {
   });
 
   it('asks for memory as the resource sge_memory_resource names', () => {
-    expect(qsubOptions(jobSpec({ resources: { memoryMb: 300 }, sgeMemoryResource: 'h_vmem' })).slice(-2)).toEqual(['-l', 'h_vmem=300M']);
-    const error = thrownBy(() => qsubOptions(jobSpec({ resources: { memoryMb: 300 }, sgeMemoryResource: 'h_vmem=1G' })));
+    expect(qsubOptions(jobSpec({ resources: { memoryMb: 300 }, systemOptions: { sge_memory_resource: 'h_vmem' } })).slice(-2)).toEqual(['-l', 'h_vmem=300M']);
+    const error = thrownBy(() => qsubOptions(jobSpec({ resources: { memoryMb: 300 }, systemOptions: { sge_memory_resource: 'h_vmem=1G' } })));
     expect(error).toMatchObject({ reason: 'bad-batch-settings', message: expect.stringContaining('sge_memory_resource "h_vmem=1G"') });
   });
 
   it('names the address-space limit a job runs under, if any', () => {
     expect(sgeAddressSpaceLimit(jobSpec({ resources: { memoryMb: 300 } }))).toBeUndefined();
-    expect(sgeAddressSpaceLimit(jobSpec({ resources: { cpus: 2, memoryMb: 300 }, sgeMemoryResource: 'h_vmem' }))).toBe('h_vmem=150M');
+    expect(sgeAddressSpaceLimit(jobSpec({ resources: { cpus: 2, memoryMb: 300 }, systemOptions: { sge_memory_resource: 'h_vmem' } }))).toBe('h_vmem=150M');
     expect(sgeAddressSpaceLimit(jobSpec({ systemSettings: { l: 'scratch=1G,s_vmem=2G' } }))).toBe('s_vmem=2G');
   });
 
@@ -158,7 +158,7 @@ describe('Grid Engine options accepted by a real qsub', () => {
     stdoutPath: `${dir}/stdout`,
     stderrPath: `${dir}/stderr`,
     resources: { cpus: 2, memoryMb: 500 },
-    sgeMemoryResource: 'h_vmem',
+    systemOptions: { sge_memory_resource: 'h_vmem' },
   });
 
   it('read the name, shell, parallel environment and resources as given', () => {
@@ -244,7 +244,7 @@ describe('Grid Engine live queue', () => {
   const adapter = createSgeAdapter();
 
   it('asks qstat for the user’s jobs as XML', () => {
-    expect(adapter.statusCommand(context(['21']), bin)).toEqual({ argv: ['qstat', '-xml', '-u', 'alice'] });
+    expect(adapter.statusCommands(context(['21']), bin)).toEqual([{ argv: ['qstat', '-xml', '-u', 'alice'] }]);
   });
 
   it('reads running, pending, held and error states of the captured run', () => {

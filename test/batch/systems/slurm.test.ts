@@ -240,13 +240,13 @@ describe('Slurm live queue', () => {
   const adapter = createSlurmAdapter();
 
   it('asks squeue for every state of the run’s ids in one command', () => {
-    expect(adapter.statusCommand(context(['3', '4', '5']), bin)).toEqual({
-      argv: ['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-j', '3,4,5'],
-    });
+    expect(adapter.statusCommands(context(['3', '4', '5']), bin)).toEqual([
+      { argv: ['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-j', '3,4,5'] },
+    ]);
   });
 
   it('asks for the user’s jobs when it has no ids', () => {
-    expect(adapter.statusCommand(context([]), bin).argv).toEqual(['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-u', 'alice']);
+    expect(adapter.taggedJobsCommand(context([]), bin).argv).toEqual(['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-u', 'alice']);
     expect(adapter.statusCommands(context([]), bin)).toEqual([]);
   });
 
