@@ -10,11 +10,12 @@ import { closest } from '../../util/closest.js';
 import type { BatchAdapter, BatchSystem, BinaryLookup, Command, SystemSetting } from './contract.js';
 import { HTCONDOR } from './htcondor.js';
 import { LSF } from './lsf.js';
+import { PBS } from './pbs.js';
 import { SGE } from './sge.js';
 import { SLURM } from './slurm.js';
 
 // In the order `batch_system = auto` tries them: b2luigi's (LSF, HTCondor, Slurm), then the qsub systems.
-const SYSTEMS = [LSF, HTCONDOR, SLURM, SGE] as const;
+const SYSTEMS = [LSF, HTCONDOR, SLURM, SGE, PBS] as const;
 
 export type BatchSystemName = (typeof SYSTEMS)[number]['name'];
 
