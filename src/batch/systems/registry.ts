@@ -33,7 +33,7 @@ export const BATCH_SYSTEM_ALIASES: readonly string[] = [...BY_NAME.keys()];
 export const batchSystemName = (name: string): BatchSystemName | undefined => BY_NAME.get(name.trim().toLowerCase())?.name;
 
 
-/** A system's description, by name or alias. */
+/** A system's description, by its name (`batchSystemName` gives it for an alias). */
 export const batchSystem = (name: BatchSystemName): BatchSystem<BatchSystemName> => BY_NAME.get(name)!;
 
 /** The settings of each system alone (`lsf_memory_unit`, ...), for the settings table. */

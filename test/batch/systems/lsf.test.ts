@@ -57,6 +57,11 @@ describe('bsub command line', () => {
     expect(args[args.indexOf('-M') + 1]).toBe(limit);
   });
 
+  it('refuses a memory unit LSF does not know, naming the ones it does', () => {
+    const error = thrownBy(() => bsubArguments(jobSpec({ resources: { memoryMb: 1536 }, systemOptions: { lsf_memory_unit: 'TB' } })));
+    expect(error).toMatchObject({ reason: 'bad-batch-settings', message: 'lsf_memory_unit "TB" is not a memory unit', hint: expect.stringContaining('with-unit, KB, MB, GB') });
+  });
+
   it.each([
     [60, '0:01'],
     [61, '0:02'],

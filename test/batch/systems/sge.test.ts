@@ -62,6 +62,12 @@ describe('Grid Engine script and options', () => {
     expect(error).toMatchObject({ reason: 'bad-batch-settings', message: expect.stringContaining('sge_memory_resource "h_vmem=1G"') });
   });
 
+  it('refuses a parallel environment name qsub would read as more than one word', () => {
+    const error = thrownBy(() => qsubOptions(jobSpec({ resources: { cpus: 2 }, systemOptions: { sge_parallel_environment: 'smp 4' } })));
+    expect(error).toMatchObject({ reason: 'bad-batch-settings', message: 'sge_parallel_environment "smp 4" is not a Grid Engine parallel environment name' });
+    expect(qsubOptions(jobSpec({ systemOptions: { sge_parallel_environment: 'smp 4' } }))).not.toContain('-pe');
+  });
+
   it('names the address-space limit a job runs under, if any', () => {
     expect(sgeAddressSpaceLimit(jobSpec({ resources: { memoryMb: 300 } }))).toBeUndefined();
     expect(sgeAddressSpaceLimit(jobSpec({ resources: { cpus: 2, memoryMb: 300 }, systemOptions: { sge_memory_resource: 'h_vmem' } }))).toBe('h_vmem=150M');
