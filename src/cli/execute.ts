@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import chalk from 'chalk';
-import type { BatchSystemName } from '../batch/types.js';
+import type { BatchSystemName } from '../batch/systems/registry.js';
 import { parseSubmittedJobIds } from '../executors/batch-control.js';
 import { BatchExecutor } from '../executors/batch.js';
 import { closeTasksOutsideGraph } from '../executors/takeover.js';

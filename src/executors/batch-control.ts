@@ -7,8 +7,8 @@
  */
 import os from 'node:os';
 import { UserError } from '../errors.js';
-import { createAdapter, parseSlurmAccountingProbe, probeSlurmAccountingCommand, type AdapterOptions } from '../batch/registry.js';
-import type { BatchAdapter, BatchSystemName, JobStatus, QueryContext } from '../batch/types.js';
+import { createAdapter, setupCommand, type BatchSystemName } from '../batch/systems/registry.js';
+import type { BatchAdapter, JobStatus, QueryContext } from '../batch/systems/contract.js';
 import { getSetting } from '../settings/index.js';
 import { describeCommandFailure, runCommand, type CommandResult } from './commands.js';
 
@@ -22,8 +22,8 @@ export const binaryLookup = (task?: object): ((name: string) => readonly string[
   };
 };
 
-const unwrap = (system: string, options: AdapterOptions = {}): BatchAdapter => {
-  const created = createAdapter(system, options);
+const unwrap = (system: string, setup?: CommandResult): BatchAdapter => {
+  const created = createAdapter(system, setup);
   if (!created.ok) throw UserError.from(created.error);
   return created.value;
 };
@@ -44,14 +44,14 @@ export const parseSubmittedJobIds = (system: BatchSystemName, stdout: string): r
 
 const adapters = new Map<BatchSystemName, Promise<BatchAdapter>>();
 
-/** The adapter for queries too: Slurm's history source (sacct, sacct -c, scontrol) is probed once. */
+/** The adapter for queries too: a system's setup command (Slurm's history source) is run once. */
 export const adapterFor = (system: BatchSystemName): Promise<BatchAdapter> => {
   let adapter = adapters.get(system);
   if (!adapter) {
     adapter = (async () => {
-      if (system !== 'slurm') return unwrap(system);
-      const probe = await runCommand(probeSlurmAccountingCommand(binaryLookup()), getSetting<number>('status_query_timeout') * 1000);
-      return unwrap(system, { slurm: { history: parseSlurmAccountingProbe(probe.stdout, probe.stderr, probe.exitCode) } });
+      const setup = setupCommand(system, binaryLookup());
+      if (setup === undefined) return unwrap(system);
+      return unwrap(system, await runCommand(setup, getSetting<number>('status_query_timeout') * 1000));
     })();
     adapters.set(system, adapter);
   }
@@ -79,7 +79,7 @@ export const queryJobStates = async (system: BatchSystemName, jobIds: readonly s
   const bin = binaryLookup();
   const timeout = getSetting<number>('status_query_timeout') * 1000;
   const states = new Map<string, JobStatus>();
-  for (const command of adapter.statusCommands?.(ctx, bin) ?? [adapter.statusCommand(ctx, bin)]) {
+  for (const command of adapter.statusCommands(ctx, bin)) {
     const live = await runCommand(command, timeout);
     const parsed = adapter.parseStatusOutput(live.stdout, live.stderr, live.exitCode, ctx);
     if (live.timedOut || live.startError || !parsed.ok) {

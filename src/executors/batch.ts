@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { UserError, errorMessage, isUserError } from '../errors.js';
-import { detectBatchSystem, gridEngineProbeCommand, isGridEngineHelp } from '../batch/registry.js';
+import { BATCH_SYSTEM_NAMES, batchSystemName, detectBatchSystem, detectedBinaries, systemOptionKeys, type BatchSystemName } from '../batch/systems/registry.js';
 import { taskKey } from '../batch/task-key.js';
-import type { BatchAdapter, BatchSystemName, GroupedSubmission, JobFile, JobSpec, JobStatus } from '../batch/types.js';
+import type { BatchAdapter, GroupedSubmission, JobFile, JobSpec, JobStatus } from '../batch/systems/contract.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
@@ -179,15 +179,12 @@ export class BatchExecutor implements Executor {
   /** `batch_system` for this task; `auto` picks the system whose submit command is on PATH. */
   systemFor(task: Task): BatchSystemName | 'local' {
     const setting = getSetting<string>('batch_system', { task });
-    if (setting !== 'auto') return setting as BatchSystemName | 'local';
-    this.autoSystem ??= detectBatchSystem(which, () => {
-      const probe = runCommandSync(gridEngineProbeCommand(binaryLookup()), 10_000);
-      return isGridEngineHelp(probe.stdout);
-    });
+    if (setting !== 'auto') return batchSystemName(setting) ?? 'local';
+    this.autoSystem ??= detectBatchSystem(which, (probe) => runCommandSync(probe(binaryLookup()), 10_000).stdout);
     if (this.autoSystem === 'local') {
       // Silently running hundreds of "jobs" on a login node is worse than stopping.
-      throw new UserError('no-batch-system', 'batch_system is auto, but no batch system was found: none of bsub, condor_submit, sbatch or a Grid Engine qsub is on PATH.', {
-        hint: 'Run on a submit host, set batch_system to htcondor, lsf, slurm or sge (with batch_commands if the binaries live elsewhere), or run without --batch.',
+      throw new UserError('no-batch-system', `batch_system is auto, but no batch system was found: none of ${detectedBinaries()} is on PATH.`, {
+        hint: `Run on a submit host, set batch_system to one of ${BATCH_SYSTEM_NAMES.join(', ')} (with batch_commands if the binaries live elsewhere), or run without --batch.`,
       });
     }
     return this.autoSystem;
@@ -697,7 +694,7 @@ export class BatchExecutor implements Executor {
       systemSettings: getSetting<Record<string, string | number | boolean>>(`${system}_settings`, { task }),
       transferFiles: [...transfer, ...(envScript && transfer.length > 0 ? [resolveFromPipeline(envScript)] : [])],
       ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
-      ...(system === 'sge' ? { sgeMemoryResource: getSetting<string>('sge_memory_resource', { task }) } : {}),
+      systemOptions: Object.fromEntries(systemOptionKeys(system).map((key) => [key, getSetting<string>(key, { task })])),
     };
   }
 

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import type { BatchSystemName } from '../batch/types.js';
+import { BATCH_SYSTEM_NAMES, type BatchSystemName } from '../batch/systems/registry.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { readJournal, type JournalEntry } from './journal.js';
 import { runnerLiveness, type Liveness } from './liveness.js';
@@ -49,7 +49,7 @@ export interface ResumePlan {
   readonly outside: { readonly task: TaskState; readonly system?: BatchSystemName; readonly jobId?: string }[];
 }
 
-const BATCH: ReadonlySet<string> = new Set(['htcondor', 'lsf', 'slurm', 'sge']);
+const BATCH: ReadonlySet<string> = new Set(BATCH_SYSTEM_NAMES);
 
 export const submitOutputFile = (run: RunDir, taskId: string, attempt: number): string =>
   path.join(run.dir, 'submit', `${taskId}.${attempt}.out`);

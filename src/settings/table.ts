@@ -6,6 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BATCH_SYSTEM_ALIASES, systemSettings } from '../batch/systems/registry.js';
 
 export type SettingType =
   | { readonly kind: 'string' }
@@ -78,7 +79,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'retries', type: { kind: 'integer', min: 0 }, default: value(0), description: 'extra attempts for a failed task (can be set per task)' },
   {
     key: 'batch_system',
-    type: { kind: 'enum', values: ['auto', 'local', 'htcondor', 'lsf', 'slurm', 'sge'] },
+    type: { kind: 'enum', values: ['auto', 'local', ...BATCH_SYSTEM_ALIASES] },
     default: value('auto'),
     description: 'where --batch sends a task; auto picks by which submit command is on PATH',
   },
@@ -102,17 +103,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'cpus', type: { kind: 'integer', min: 1 }, description: 'CPUs per job' },
   { key: 'memory', type: { kind: 'memory' }, description: 'memory per job: megabytes, or a size such as "2GB"' },
   { key: 'walltime', type: POSITIVE_DURATION, description: 'run-time limit per job: seconds, "HH:MM:SS", "90m", "2h"; a job exceeding it is reported as timed out' },
-  { key: 'htcondor_settings', type: OBJECT, default: value({}), description: 'extra submit-description lines; they override generated ones' },
   { key: 'transfer_files', type: STRING_LIST, default: value([]), description: 'HTCondor: absolute paths transferred to the job (needs working_dir ".")' },
-  { key: 'lsf_settings', type: OBJECT, default: value({}), description: 'extra bsub options: {"R": "rusage[mem=2000]"} gives -R rusage[mem=2000]' },
-  { key: 'slurm_settings', type: OBJECT, default: value({}), description: 'extra sbatch options: {"export": "NONE"} gives --export=NONE' },
-  { key: 'sge_settings', type: OBJECT, default: value({}), description: 'extra qsub options: {"l": "h_vmem=2G"} gives -l h_vmem=2G' },
-  {
-    key: 'sge_memory_resource',
-    type: STRING,
-    default: value('mem_free'),
-    description: 'Grid Engine resource that memory is requested as, per slot (-l mem_free=…); h_vmem limits address space, under which Node may not start',
-  },
+  // `<system>_settings` and the settings of one system alone, for every system of the registry.
+  ...systemSettings().flatMap(({ system, settingsDescription, own }): SettingDefinition[] => [
+    { key: `${system}_settings`, type: OBJECT, default: value({}), description: settingsDescription },
+    ...own.map(({ key, type, default: fallback, description }) => ({ key, type, default: value(fallback), description })),
+  ]),
   { key: 'batch_commands', type: { kind: 'command-map' }, default: value({}), description: 'replace batch binaries, e.g. {"sbatch": "/opt/slurm/bin/sbatch"}' },
   // Talking to the batch system
   { key: 'poll_interval', type: POSITIVE_DURATION, default: value(10), description: 'seconds between status queries (one query per batch system for all jobs)' },

@@ -445,3 +445,25 @@ describe('--batch on the HTCondor simulator: several jobs per condor_submit', ()
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+
+describe('--batch on the simulators: systems by their aliases and their own settings', () => {
+  it('runs on HTCondor when it is named by its alias condor', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': leavesPipeline(2, { family: 'Piece', param: 'k', file: 'piece.txt' }) });
+    const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'condor', ...FAST], { cwd: dir, env: fake.env });
+    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    expect(fake.calls().filter((c) => c.cmd === 'condor_submit').length).toBeGreaterThan(0);
+  });
+
+  it('gives LSF memory in the unit lsf_memory_unit names, as the site’s LSF_UNIT_FOR_LIMITS reads it', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': leavesPipeline(1, { family: 'Piece', param: 'k', file: 'piece.txt' }) });
+    const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'lsf', '--setting', 'memory=2GB', '--setting', 'lsf_memory_unit=KB', ...FAST], {
+      cwd: dir,
+      env: fake.env,
+    });
+    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    const [bsub] = fake.calls().filter((c) => c.cmd === 'bsub');
+    expect(bsub!.argv[bsub!.argv.indexOf('-M') + 1]).toBe(String(2048 * 1024));
+  });
+});

@@ -179,9 +179,9 @@ describe('b2 settings', () => {
 
   it('rejects a bad value from a dedicated flag or a task method, naming where it came from', () => {
     const { ana } = project();
-    const flag = runB2(['settings', '--batch-system', 'pbs'], { cwd: ana });
+    const flag = runB2(['settings', '--batch-system', 'kubernetes'], { cwd: ana });
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toContain('Bad value for setting batch_system (from flag --batch-system): "pbs" is not one of "auto"');
+    expect(flag.stderr).toContain('Bad value for setting batch_system (from flag --batch-system): "kubernetes" is not one of "auto"');
 
     const dir = project_({
       'p.ts': `import { Task } from 'b2';\nexport class T extends Task { memory() { return 'plenty'; } }\nexport default new T();\n`,

@@ -31,7 +31,7 @@ describe('condor_submit', () => {
 
     await until(() => jsonQ('condor_q', ['-attributes', 'JobStatus']).some((a) => a.JobStatus === 2), 10_000, 'running');
     file(cluster, 'go', '');
-    await cluster.waitFor((jobs) => jobs[0].state === 'completed');
+    await cluster.waitFor((jobs) => jobs[0]?.state === 'completed');
     expect(read(cluster, 'o.1.0')).toBe(`out one|two words|${cluster.dir}\n`);
     expect(read(cluster, 'e.1.0')).toBe('err line\n');
 
@@ -140,7 +140,7 @@ describe('condor_q and condor_history', () => {
         ']\n',
     );
     const all = JSON.parse(run(cluster, 'condor_q', ['-json']).stdout) as Array<Record<string, unknown>>;
-    const keys = Object.keys(all[0]);
+    const keys = Object.keys(all[0]!);
     expect(keys).toEqual([...keys].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
     expect(all[0]).toMatchObject({ Owner: expect.any(String), Cmd: path.join(cluster.dir, 'sleep.sh'), Iwd: cluster.dir, QDate: expect.any(Number), EnteredCurrentStatus: expect.any(Number) });
     expect(all[0]).not.toHaveProperty('ExitCode');
@@ -177,7 +177,7 @@ describe('condor_q and condor_history', () => {
     submit('executable = exit.sh\narguments = 3\nqueue\n');
     await cluster.waitFor((jobs) => jobs[0]?.state === 'completed');
     submit('executable = exit.sh\narguments = 0\nqueue\n');
-    await cluster.waitFor((jobs) => jobs.length === 2 && jobs[1].state === 'completed');
+    await cluster.waitFor((jobs) => jobs.length === 2 && jobs[1]?.state === 'completed');
     // Still in condor_q for the linger period, then only in history.
     await until(() => run(cluster, 'condor_q', ['-json']).stdout === '', 15_000, 'queue to drain');
     const hist = jsonQ('condor_history', ['-attributes', 'ClusterId,JobStatus,ExitCode,ExitBySignal']);

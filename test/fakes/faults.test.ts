@@ -99,7 +99,7 @@ describe('held jobs', () => {
     cluster.setFaults({ hold: { count: 1 } });
     run(cluster, 'condor_submit', [sub]);
     run(cluster, 'condor_submit', [sub]);
-    await cluster.waitFor((jobs) => jobs.length === 2 && jobs[0].state === 'held' && jobs[1].state === 'completed');
+    await cluster.waitFor((jobs) => jobs.length === 2 && jobs[0]?.state === 'held' && jobs[1]?.state === 'completed');
     const [ad] = JSON.parse(run(cluster, 'condor_q', ['1.0', '-json', '-attributes', 'JobStatus,HoldReason,HoldReasonCode']).stdout);
     expect(ad).toEqual({ HoldReason: expect.stringMatching(/^via condor_hold \(by user .+\)$/), HoldReasonCode: 1, JobStatus: 5 });
     expect(read(cluster, 'job.log')).toMatch(/012 \(001\.000\.000\) [\d: -]+ Job was held\.\n\tvia condor_hold \(by user .+\)\n\tCode 1 Subcode 0\n\.\.\.\n/);
@@ -110,11 +110,11 @@ describe('held jobs', () => {
     cluster.setFaults({ hold: { afterMs: 1000, reason: 'Error from slot1@node: Job has gone over memory limit', code: 34, subCode: 0 } });
     run(cluster, 'condor_submit', [sub]);
     const job = await cluster.waitFor((jobs) => jobs.find((j) => j.state === 'running' && j.pid));
-    await cluster.waitFor((jobs) => jobs[0].state === 'held');
+    await cluster.waitFor((jobs) => jobs[0]?.state === 'held');
     await until(() => !groupAlive(job.pid!), 15_000, 'held job to be killed');
     expect(read(cluster, 'job.log')).toContain('Job was held.\n\tError from slot1@node: Job has gone over memory limit\n\tCode 34 Subcode 0\n...\n');
     expect(run(cluster, 'condor_rm', ['1.0']).stdout).toBe('Job 1.0 marked for removal\n');
-    await cluster.waitFor((jobs) => jobs[0].state === 'removed');
+    await cluster.waitFor((jobs) => jobs[0]?.state === 'removed');
   });
 
   it('suspends LSF jobs: PSUSP instead of running, USUSP while running', async () => {
@@ -122,7 +122,7 @@ describe('held jobs', () => {
     run(cluster, 'bsub', ['sleep', '60']);
     cluster.setFaults({ hold: { afterMs: 200 } });
     run(cluster, 'bsub', ['sleep', '60']);
-    await cluster.waitFor((jobs) => jobs.length === 2 && jobs[0].native === 'PSUSP' && jobs[1].native === 'USUSP');
+    await cluster.waitFor((jobs) => jobs.length === 2 && jobs[0]?.native === 'PSUSP' && jobs[1]?.native === 'USUSP');
     expect(run(cluster, 'bjobs', ['-noheader', '-o', "jobid stat pend_reason delimiter='|'"]).stdout).toBe('1|PSUSP|The job was suspended by the user while pending\n2|USUSP|-\n');
     expect(run(cluster, 'bkill', ['1', '2']).stdout).toBe('Job <1> is being terminated\nJob <2> is being terminated\n');
     await cluster.waitFor((jobs) => jobs.every((j) => j.native === 'EXIT' && j.state === 'removed'));
@@ -156,7 +156,7 @@ describe('scheduling switches', () => {
     run(cluster, 'bsub', ['/bin/true']);
     expect(run(cluster, 'condor_q', ['-af', 'JobStatus']).stdout).toBe('1\n');
     expect(run(cluster, 'bjobs', ['-noheader', '-o', 'stat pend_reason']).stdout).toBe('PEND New job is waiting for scheduling\n');
-    await cluster.waitFor((jobs) => jobs.length === 2 && jobs[0].state === 'completed' && jobs[1].native === 'DONE');
+    await cluster.waitFor((jobs) => jobs.length === 2 && jobs[0]?.state === 'completed' && jobs[1]?.native === 'DONE');
     for (const job of cluster.jobs()) {
       const queued = JSON.parse(read(cluster, path.relative(cluster.dir, path.join(job.dir, 'job.json'))));
       const started = Number(read(cluster, path.relative(cluster.dir, path.join(job.dir, 'started'))));
@@ -180,7 +180,7 @@ describe('scheduling switches', () => {
     // Each job holds its slot from its `started` marker until its `exit` marker.
     const marker = (dir: string, name: string) => Number(read(cluster, path.relative(cluster.dir, path.join(dir, name))).split(' ')[name === 'exit' ? 1 : 0]);
     const spans = cluster.jobs().map((j) => [marker(j.dir, 'started'), marker(j.dir, 'exit')]);
-    const overlap = Math.max(...spans.map(([s]) => spans.filter(([a, b]) => a <= s && s < b).length));
+    const overlap = Math.max(...spans.map(([s]) => spans.filter(([a, b]) => a! <= s! && s! < b!).length));
     expect(overlap).toBe(2);
   });
 });
@@ -232,7 +232,7 @@ describe('call log and setup', () => {
       file(other, 'bg.sub', 'executable = bg.sh\nqueue\n');
       run(other, 'condor_submit', ['bg.sub']);
       run(other, 'bsub', ['sleep', '60']);
-      await other.waitFor((jobs) => jobs.length === 2 && jobs[0].state === 'completed' && jobs[1].state === 'running');
+      await other.waitFor((jobs) => jobs.length === 2 && jobs[0]?.state === 'completed' && jobs[1]?.state === 'running');
       // bash -c execs sleep a moment after the job starts.
       const left = await until(() => {
         const procs = other.runningProcesses();

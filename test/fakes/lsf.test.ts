@@ -96,7 +96,7 @@ describe('bjobs', () => {
     const [header, row] = table.stdout.split('\n');
     expect(header).toBe('JOBID   USER    STAT  QUEUE      FROM_HOST   EXEC_HOST   JOB_NAME   SUBMIT_TIME');
     expect(row).toMatch(/^1 {7}\S+ +RUN {3}normal {5}\S+ +\S+ +\*_job_name [A-Z][a-z]{2} [ \d]\d \d\d:\d\d$/);
-    expect(row.slice(57, 68)).toBe('*_job_name ');
+    expect(row!.slice(57, 68)).toBe('*_job_name ');
     expect(bjobs('-w', '-noheader').stdout).toMatch(/^1 {7}.* a_rather_long_job_name [A-Z][a-z]{2} [ \d]\d \d\d:\d\d\n$/);
   });
 

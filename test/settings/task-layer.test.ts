@@ -3,6 +3,10 @@ import { param } from '../../src/pipeline/params.js';
 import { Task } from '../../src/pipeline/task.js';
 import { explainSetting, getSetting, resetSettings, setSetting, takeSettingsWarnings } from '../../src/settings/index.js';
 import { init, tempDir } from './helpers.js';
+import { BATCH_SYSTEM_ALIASES } from '../../src/batch/systems/registry.js';
+
+// What batch_system may be: every name and alias of the registry.
+const BATCH_SYSTEM_CHOICES = ['auto', 'local', ...BATCH_SYSTEM_ALIASES].map((name) => JSON.stringify(name)).join(', ');
 
 beforeEach(async () => {
   resetSettings();
@@ -139,13 +143,13 @@ describe('settings given by the task', () => {
       get memory(): string {
         return 'lots';
       }
-      batch_system = 'pbs';
+      batch_system = 'kubernetes';
     }
     const task = new Wrong();
     expect(() => getSetting('workers', { task })).toThrow(/workers \(from task Wrong \(method workers\)\): "many" is not an integer ≥ 1/);
     expect(() => getSetting('memory', { task })).toThrow(/memory \(from task Wrong \(getter memory\)\): "lots" is not megabytes/);
     expect(() => getSetting('batch_system', { task })).toThrow(
-      /batch_system \(from task Wrong \(attribute batch_system\)\): "pbs" is not one of "auto", "local", "htcondor", "lsf", "slurm", "sge"/,
+      `batch_system (from task Wrong (attribute batch_system)): "kubernetes" is not one of ${BATCH_SYSTEM_CHOICES}`,
     );
   });
 

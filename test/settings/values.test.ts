@@ -13,6 +13,10 @@ import {
 } from '../../src/settings/index.js';
 import { coerce } from '../../src/settings/values.js';
 import { init, tempDir, writeFile } from './helpers.js';
+import { BATCH_SYSTEM_ALIASES } from '../../src/batch/systems/registry.js';
+
+// What batch_system may be: every name and alias of the registry.
+const BATCH_SYSTEM_CHOICES = ['auto', 'local', ...BATCH_SYSTEM_ALIASES].map((name) => JSON.stringify(name)).join(', ');
 
 beforeEach(() => resetSettings());
 
@@ -165,7 +169,7 @@ describe('type errors name the key, the value, the source and the expected type'
   it.each([
     [{ env: { B2_WORKERS: 'many' } }, 'Bad value for setting workers (from env B2_WORKERS): "many" is not an integer ≥ 1.'],
     [{ env: { B2_RETRIES: '-1' } }, 'Bad value for setting retries (from env B2_RETRIES): -1 is not an integer ≥ 0.'],
-    [{ flags: { batch_system: 'pbs' } }, 'Bad value for setting batch_system (from flag --setting batch_system=pbs): "pbs" is not one of "auto", "local", "htcondor", "lsf", "slurm", "sge".'],
+    [{ flags: { batch_system: 'kubernetes' } }, `Bad value for setting batch_system (from flag --setting batch_system=kubernetes): "kubernetes" is not one of ${BATCH_SYSTEM_CHOICES}.`],
     [{ flags: { executable: 'node b2' } }, 'Bad value for setting executable (from flag --setting executable=node b2): "node b2" is not a list of strings.'],
     [{ flags: { executable: ['node', 3] } }, 'Bad value for setting executable (from flag --setting executable=["node",3], at executable[1]): 3 is not a string; executable must be a list of strings.'],
     [{ flags: { env: { A: 1 } } }, 'Bad value for setting env (from flag --setting env={"A":1}, at env.A): 1 is not a string; env must be an object of strings.'],

@@ -9,7 +9,8 @@ import path from 'node:path';
 import chalk from 'chalk';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import type { BatchSystemName, JobStatus } from '../../batch/types.js';
+import type { JobStatus } from '../../batch/systems/contract.js';
+import { BATCH_SYSTEM_NAMES, type BatchSystemName } from '../../batch/systems/registry.js';
 import { ACTIVE_STATES, cancelJobs, cancelUnknownJobs, parseSubmittedJobIds, queryJobStates } from '../../executors/batch-control.js';
 import { JournalWriter, readJournal } from '../../journal/journal.js';
 import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';
@@ -29,7 +30,7 @@ interface LocateFlags extends CommonFlags {
   readonly stateDir?: string;
 }
 
-const BATCH_SYSTEMS: ReadonlySet<string> = new Set(['htcondor', 'lsf', 'slurm', 'sge']);
+const BATCH_SYSTEMS: ReadonlySet<string> = new Set(BATCH_SYSTEM_NAMES);
 
 /** What `-p` names: a pipeline file (its runs only), or a folder (every run found from there). */
 type PipelineSelection = { readonly file: string; readonly dir: string } | { readonly file?: undefined; readonly dir: string };

@@ -7,12 +7,12 @@
  * The run tag travels in the job description (`-Jd`), which `bjobs -o
  * job_description` prints back; the job name stays the `job_name` setting.
  */
-import { ok, fail, type Failure, type Result } from '../errors.js';
-import { shellQuote } from '../wrapper/quote.js';
-import { MAX_ARG_BYTES } from '../wrapper/wrapper.js';
+import { ok, fail, type Failure, type Result } from '../../errors.js';
+import { shellQuote } from '../../wrapper/quote.js';
+import { MAX_ARG_BYTES } from '../../wrapper/wrapper.js';
+import { mergeOptions, systemOption, type Option, type OptionSyntax } from './options.js';
 import {
   badSettings,
-  checkOptionKey,
   checkResources,
   chunk,
   command,
@@ -22,21 +22,20 @@ import {
   unreadableOutput,
   wholeMinutes,
 } from './resources.js';
-import { parseTaggedText, taggedText } from './task-key.js';
-import type { BatchAdapter, BinaryLookup, Command, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
+import { parseTaggedText, taggedText } from '../task-key.js';
+import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 /**
- * How `-M` is written. LSF reads a bare number in KB unless the site sets
- * LSF_UNIT_FOR_LIMITS, which b2 cannot see; a number with a unit (`2048MB`,
- * LSF 10.1.0.2 and later) means the same everywhere, and an older LSF rejects
- * it loudly instead of misreading it. Hence the default 'with-unit'; older
- * sites choose the bare unit their LSF_UNIT_FOR_LIMITS says.
+ * How `-M` is written (setting `lsf_memory_unit`). LSF reads a bare number
+ * in KB unless the site sets LSF_UNIT_FOR_LIMITS, which b2 cannot see; a
+ * number with a unit (`2048MB`, LSF 10.1.0.2 and later) means the same
+ * everywhere, and an older LSF rejects it loudly instead of misreading it.
+ * Hence the default 'with-unit'; older sites choose the bare unit their
+ * LSF_UNIT_FOR_LIMITS says.
  */
-export type LsfMemoryUnit = 'with-unit' | 'KB' | 'MB' | 'GB';
-
-export interface LsfAdapterOptions {
-  readonly memoryUnit?: LsfMemoryUnit;
-}
+export const LSF_MEMORY_UNITS = ['with-unit', 'KB', 'MB', 'GB'] as const;
+export type LsfMemoryUnit = (typeof LSF_MEMORY_UNITS)[number];
+const MEMORY_UNIT_SETTING = 'lsf_memory_unit';
 
 /** LSF job states, as in the LSF documentation "About job states". */
 export const LSF_STATES: Readonly<Record<string, JobState>> = {
@@ -72,8 +71,6 @@ export const lsfState = (stat: string, exitReason = ''): JobState => {
 
 // The tag must stay what b2 set, or the run would lose track of its jobs.
 const TAG_OPTION = 'Jd';
-
-type Option = readonly [option: string, value: string | true];
 
 const memoryLimit = (memoryMb: number, unit: LsfMemoryUnit): string => {
   switch (unit) {
@@ -138,23 +135,23 @@ const generatedOptions = (job: JobSpec, unit: LsfMemoryUnit): Option[] => {
   return options;
 };
 
-const mergeSettings = (generated: Option[], settings: JobSpec['systemSettings']): Option[] => {
-  const merged = new Map<string, Option>(generated.map((option) => [option[0], option]));
-  for (const [key, value] of Object.entries(settings)) {
-    checkOptionKey('lsf_settings', key);
-    if (key === TAG_OPTION) {
-      throw badSettings('lsf_settings must not set "Jd": b2 puts the run tag in the job description', 'remove the Jd entry');
-    }
-    if (value === false) merged.delete(key);
-    else merged.set(key, [key, value === true ? true : String(value)]);
-  }
-  return [...merged.values()];
+const LSF_SYNTAX: OptionSyntax = {
+  setting: 'lsf_settings',
+  reserved: (name) =>
+    name === TAG_OPTION ? { message: 'lsf_settings must not set "Jd": b2 puts the run tag in the job description', hint: 'remove the Jd entry' } : undefined,
+};
+
+// The settings table allows only the listed units; a spec built elsewhere is checked here.
+const memoryUnit = (job: JobSpec): LsfMemoryUnit => {
+  const unit = systemOption(job, MEMORY_UNIT_SETTING, 'with-unit');
+  if ((LSF_MEMORY_UNITS as readonly string[]).includes(unit)) return unit as LsfMemoryUnit;
+  throw badSettings(`lsf_memory_unit ${JSON.stringify(unit)} is not a memory unit`, `use one of ${LSF_MEMORY_UNITS.join(', ')}, as LSF_UNIT_FOR_LIMITS in lsf.conf says`);
 };
 
 /** The bsub argv after the binary. */
-export const bsubArguments = (job: JobSpec, options: LsfAdapterOptions = {}): string[] => {
+export const bsubArguments = (job: JobSpec): string[] => {
   const args: string[] = [];
-  for (const [option, value] of mergeSettings(generatedOptions(job, options.memoryUnit ?? 'with-unit'), job.systemSettings)) {
+  for (const [option, value] of mergeOptions(generatedOptions(job, memoryUnit(job)), job.systemSettings, LSF_SYNTAX)) {
     args.push(`-${option}`);
     if (value !== true) {
       rejectLineBreaks(`bsub option -${option}`, value);
@@ -256,22 +253,15 @@ export const parseBjobsOutput = (
 
 // ---------------------------------------------------------------- adapter
 
-export interface LsfAdapter extends BatchAdapter {
-  readonly name: 'lsf';
-  statusCommands(ctx: QueryContext, bin: BinaryLookup): Command[];
-}
-
-export const createLsfAdapter = (options: LsfAdapterOptions = {}): LsfAdapter => ({
+export const createLsfAdapter = (): BatchAdapter => ({
   name: 'lsf',
-  detectBinary: 'bsub',
   // Everything is on the command line; building it here too lets a value bsub cannot take stop the run before anything is submitted.
   submitFiles: (job) => {
-    bsubArguments(job, options);
+    bsubArguments(job);
     return [];
   },
-  submitCommand: (job, bin) => command(bin, 'bsub', bsubArguments(job, options), job.taskFileDir),
+  submitCommand: (job, bin) => command(bin, 'bsub', bsubArguments(job), job.taskFileDir),
   parseSubmitOutput: parseBsubOutput,
-  statusCommand: (ctx, bin) => bjobsCommand(ctx.jobIds, ctx, bin),
   // Every job of the user; the parser keeps those whose description carries the tag.
   taggedJobsCommand: (ctx, bin) => bjobsCommand([], ctx, bin),
   statusCommands: (ctx, bin) => chunk(ctx.jobIds).map((ids) => bjobsCommand(ids, ctx, bin)),
@@ -279,3 +269,19 @@ export const createLsfAdapter = (options: LsfAdapterOptions = {}): LsfAdapter =>
   // bkill's "Job has already finished" / "No matching job found" lines need no attention.
   killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'bkill', ids)),
 });
+
+export const LSF: BatchSystem<'lsf'> = {
+  name: 'lsf',
+  aliases: [],
+  detection: { binary: 'bsub', described: 'bsub' },
+  settingsDescription: 'extra bsub options: {"R": "rusage[mem=2000]"} gives -R rusage[mem=2000]',
+  settings: [
+    {
+      key: MEMORY_UNIT_SETTING,
+      type: { kind: 'enum', values: LSF_MEMORY_UNITS },
+      default: 'with-unit',
+      description: 'how bsub -M gives memory: with-unit ("2048MB", LSF 10.1.0.2 on), or a bare number in the unit LSF_UNIT_FOR_LIMITS sets (KB when unset)',
+    },
+  ],
+  create: createLsfAdapter,
+};

@@ -9,17 +9,17 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { explainSgeExit } from '../../src/batch/sge.js';
-import { describeIfSge } from '../helpers/clusters.js';
-import { makeProject, runB2 } from '../helpers/b2.js';
-import { journaledJobs } from '../helpers/runs.js';
+import { explainSgeExit } from '../../../src/batch/systems/sge.js';
+import { describeIfSge } from '../../helpers/clusters.js';
+import { makeProject, runB2 } from '../../helpers/b2.js';
+import { journaledJobs } from '../../helpers/runs.js';
 import { jobSpec } from './helpers.js';
 
 // What V8 printed in such a job on this machine's Grid Engine (memory 300, h_vmem).
 const V8_AT_START = '\n#\n# Fatal process OOM in Failed to reserve virtual memory for CodeRange\n#\n\nexecutable_wrapper.sh: line 108:  2261 Trace/breakpoint trap   (core dumped)\n';
 
 describe('a job that dies under an address-space limit', () => {
-  const underVmem = jobSpec({ resources: { cpus: 2, memoryMb: 600 }, sgeMemoryResource: 'h_vmem' });
+  const underVmem = jobSpec({ resources: { cpus: 2, memoryMb: 600 }, systemOptions: { sge_memory_resource: 'h_vmem' } });
 
   it('is reported as exceeding its memory limit when killed by SIGTRAP or when V8 says it ran out of memory', () => {
     for (const [status, stderr] of [

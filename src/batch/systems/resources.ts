@@ -4,8 +4,8 @@
  * is written to, argv batching, and the Failures for command output that
  * says something went wrong.
  */
-import { UserError, type Failure } from '../errors.js';
-import type { BinaryLookup, Command, Resources } from './types.js';
+import { UserError, type Failure } from '../../errors.js';
+import type { BinaryLookup, Command, Resources } from './contract.js';
 
 /** Ids per status, history or kill command: far below any argv limit, small enough for a quick answer. */
 export const IDS_PER_COMMAND = 500;

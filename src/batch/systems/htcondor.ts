@@ -17,10 +17,11 @@
  * (HTCondor's default reason quotes the expression, and PeriodicRemoveReason
  * replaces it where supported; both name the attribute).
  */
-import { ok, fail, type Failure, type Result } from '../errors.js';
-import { loadTemplate, renderTemplate } from '../wrapper/render.js';
+import { ok, fail, type Failure, type Result } from '../../errors.js';
+import { loadTemplate, renderTemplate } from '../../wrapper/render.js';
+import { mergeOptions, type OptionSyntax } from './options.js';
 import { badSettings, checkResources, chunk, command, queryFailed, rejectLineBreaks, submitFailed, unreadableOutput } from './resources.js';
-import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
+import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 export const HTCONDOR_SUBMIT_NAME = 'job.submit';
 
@@ -134,24 +135,25 @@ const settingText = (key: string, value: string | number | boolean): string => {
   return text;
 };
 
-/** Generated commands, each replaced in place by a setting with the same key; new settings follow. */
-const mergeSettings = (generated: Entry[], settings: JobSpec['systemSettings']): Entry[] => {
-  const merged = new Map<string, Entry>(generated.map((entry) => [keyId(entry[0]), entry]));
-  for (const [key, value] of Object.entries(settings)) {
+const HTCONDOR_SYNTAX: OptionSyntax = {
+  setting: 'htcondor_settings',
+  checkKey: (key) => {
     if (!/^(?:\+|MY\.)?[A-Za-z_][A-Za-z0-9_.]*$/i.test(key)) {
       throw badSettings(`htcondor_settings key ${JSON.stringify(key)} is not a submit command`);
     }
-    if (RESERVED.has(keyId(key))) {
-      throw badSettings(
-        `htcondor_settings must not set "${key}"`,
-        `b2 submits one job per task and finds the jobs of a run by ${RUN_TAG_ATTRIBUTE}`,
-      );
-    }
-    // Values are written as given: settings are HTCondor syntax ($(Cluster), expressions, ...).
-    merged.set(keyId(key), [key, settingText(key, value)]);
-  }
-  return [...merged.values()];
+  },
+  reserved: (key) =>
+    RESERVED.has(keyId(key))
+      ? { message: `htcondor_settings must not set "${key}"`, hint: `b2 submits one job per task and finds the jobs of a run by ${RUN_TAG_ATTRIBUTE}` }
+      : undefined,
+  identity: ([key]) => keyId(key),
+  // Values are written as given: settings are HTCondor syntax ($(Cluster), expressions, ...); false is False, not a removal.
+  fromSetting: (key, value) => [[key, settingText(key, value)]],
 };
+
+/** Generated commands, each replaced in place by a setting with the same key; new settings follow. */
+const mergeSettings = (generated: Entry[], settings: JobSpec['systemSettings']): Entry[] =>
+  mergeOptions(generated, settings, HTCONDOR_SYNTAX).map(([key, value]): Entry => [key, value === true ? 'True' : value]);
 
 const commandLines = (entries: readonly Entry[]): string => entries.map(([key, value]) => `${key} = ${value}`).join('\n');
 
@@ -347,7 +349,6 @@ const submitPath = (job: JobSpec): string => `${job.taskFileDir}/${HTCONDOR_SUBM
 
 export const createHtcondorAdapter = (): BatchAdapter => ({
   name: 'htcondor',
-  detectBinary: 'condor_submit',
   submitFiles: (job: JobSpec): JobFile[] => [{ path: submitPath(job), content: renderSubmitDescription(job) }],
   submitCommand: (job, bin) => command(bin, 'condor_submit', [HTCONDOR_SUBMIT_NAME], job.taskFileDir),
   parseSubmitOutput: parseCondorSubmitOutput,
@@ -359,8 +360,7 @@ export const createHtcondorAdapter = (): BatchAdapter => ({
     }),
     parseSubmitIds: parseCondorSubmitIds,
   },
-  statusCommand: (ctx, bin) =>
-    command(bin, 'condor_q', ['-json', '-attributes', ATTRIBUTES, '-constraint', tagConstraint(ctx.runTag)]),
+  statusCommands: (ctx, bin) => [command(bin, 'condor_q', ['-json', '-attributes', ATTRIBUTES, '-constraint', tagConstraint(ctx.runTag)])],
   // The live query already asks by tag.
   taggedJobsCommand: (ctx, bin) =>
     command(bin, 'condor_q', ['-json', '-attributes', ATTRIBUTES, '-constraint', tagConstraint(ctx.runTag)]),
@@ -369,3 +369,12 @@ export const createHtcondorAdapter = (): BatchAdapter => ({
   parseHistoryOutput: parseCondorHistoryOutput,
   killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'condor_rm', ids)),
 });
+
+export const HTCONDOR: BatchSystem<'htcondor'> = {
+  name: 'htcondor',
+  aliases: ['condor'],
+  detection: { binary: 'condor_submit', described: 'condor_submit' },
+  settingsDescription: 'extra submit-description lines; they override generated ones',
+  settings: [],
+  create: createHtcondorAdapter,
+};

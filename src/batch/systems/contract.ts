@@ -5,9 +5,7 @@
  * the commands they build (with timeouts), so each adapter can be tested with
  * captured output alone.
  */
-import type { Result, Failure } from '../errors.js';
-
-export type BatchSystemName = 'htcondor' | 'lsf' | 'slurm' | 'sge';
+import type { Result, Failure } from '../../errors.js';
 
 /**
  * What b2 needs to know about a job, whatever the system calls it.
@@ -84,13 +82,13 @@ export interface JobSpec {
   /** Absolute working directory of the job. */
   readonly workingDir: string;
   readonly resources: Resources;
-  /** The merged per-system dict (`htcondor_settings`, `lsf_settings`, `slurm_settings`, `sge_settings`). */
+  /** The merged per-system dict (`<system>_settings`: `htcondor_settings`, `lsf_settings`, ...). */
   readonly systemSettings: Readonly<Record<string, string | number | boolean>>;
+  /** The values of the settings the system declares as its own (`BatchSystem.settings`), by key. */
+  readonly systemOptions?: Readonly<Record<string, string>>;
   /** HTCondor `transfer_files` (absolute paths), plus the env_script when set. */
   readonly transferFiles: readonly string[];
   readonly envScript?: string;
-  /** Grid Engine: the `-l` resource `memory` is asked for as (setting `sge_memory_resource`). */
-  readonly sgeMemoryResource?: string;
 }
 
 /** Context of a status query: all jobs of one run, by tag and by id. */
@@ -113,9 +111,8 @@ export interface GroupedSubmission {
 }
 
 export interface BatchAdapter {
-  readonly name: BatchSystemName;
-  /** The binary whose presence on PATH makes `batch_system = auto` pick this system. */
-  readonly detectBinary: string;
+  /** The system's name in the registry. */
+  readonly name: string;
   /** Files to write before submitting (the wrapper itself is written by the executor). */
   submitFiles(job: JobSpec): JobFile[];
   submitCommand(job: JobSpec, bin: BinaryLookup): Command;
@@ -128,21 +125,19 @@ export interface BatchAdapter {
    * others submit one command per job.
    */
   readonly grouped?: GroupedSubmission;
-  /** One command covering every job in `ctx` (live queue). */
-  statusCommand(ctx: QueryContext, bin: BinaryLookup): Command;
+  /**
+   * The live-queue query for every job in `ctx`, as few commands as argv
+   * limits allow (one for systems queried by tag or by user). The runner
+   * runs each, parses each output and merges the maps; a Failure from any of
+   * them fails that poll.
+   */
+  statusCommands(ctx: QueryContext, bin: BinaryLookup): Command[];
   /**
    * One command listing the live jobs carrying `ctx.runTag`, whatever their
    * ids (by tag, or every job of the user), parsed by parseStatusOutput with
    * `ctx`: which jobs of the run exist, and for which task.
    */
   taggedJobsCommand(ctx: QueryContext, bin: BinaryLookup): Command;
-  /**
-   * The same live query split into several commands to stay within argv
-   * limits, for systems queried by job id (LSF, Slurm). When present, the
-   * runner runs each one, parses each output and merges the maps; a Failure
-   * from any of them fails that poll.
-   */
-  statusCommands?(ctx: QueryContext, bin: BinaryLookup): Command[];
   /**
    * Parse the live-queue output. A job absent from the map is not in the
    * live queue (finished, or never known); the runner then asks history.
@@ -168,4 +163,54 @@ export interface BatchAdapter {
   explainExit?(job: JobSpec, exitStatus: number, stderrTail: string): string | undefined;
   /** Kill commands for these jobs, batched to stay within argv limits. */
   killCommands(jobIds: readonly string[], bin: BinaryLookup): Command[];
+}
+
+/** A setting of one system alone, read by its adapter from `JobSpec.systemOptions`. */
+export interface SystemSetting {
+  readonly key: string;
+  readonly type: { readonly kind: 'string' } | { readonly kind: 'enum'; readonly values: readonly string[] };
+  readonly default: string;
+  readonly description: string;
+}
+
+/** How `batch_system = auto` recognises a system from the submit host. */
+export interface Detection {
+  /** The submit binary whose presence on PATH points to the system. */
+  readonly binary: string;
+  /**
+   * For a binary several systems call their own (`qsub`): a command whose
+   * output tells them apart, and the test of that output.
+   */
+  readonly probe?: {
+    readonly command: (bin: BinaryLookup) => Command;
+    readonly recognises: (stdout: string) => boolean;
+  };
+  /** How the "nothing found" message names what was looked for, e.g. "a Grid Engine qsub". */
+  readonly described: string;
+}
+
+/**
+ * One batch system as the registry knows it: its names, how it is
+ * detected, the settings it reads, and how its adapter is made.
+ */
+export interface BatchSystem<Name extends string = string> {
+  readonly name: Name;
+  /** Other names sites and users call it by. */
+  readonly aliases: readonly string[];
+  readonly detection: Detection;
+  /** What `<name>_settings` holds, for the settings table. */
+  readonly settingsDescription: string;
+  /** Settings of this system alone (e.g. the LSF memory unit). */
+  readonly settings: readonly SystemSetting[];
+  /**
+   * Asked once per process before an adapter for status queries is made,
+   * when the system's setup decides how to query it (Slurm: where finished
+   * jobs are found); `read` gives what `create` takes.
+   */
+  readonly setup?: {
+    readonly command: (bin: BinaryLookup) => Command;
+    read(stdout: string, stderr: string, exitCode: number): unknown;
+  };
+  /** The adapter; `setup` the value `setup.read` gave, when the system has one and it was run. */
+  create(setup?: unknown): BatchAdapter;
 }

@@ -9,12 +9,12 @@
  * accounting database, and it leaves the job name, which users see in
  * `squeue`, to the `job_name` setting.
  */
-import { ok, fail, type Failure, type Result } from '../errors.js';
-import { shellJoin, shellQuote } from '../wrapper/quote.js';
-import { loadTemplate, renderTemplate } from '../wrapper/render.js';
+import { ok, fail, type Failure, type Result } from '../../errors.js';
+import { shellJoin, shellQuote } from '../../wrapper/quote.js';
+import { loadTemplate, renderTemplate } from '../../wrapper/render.js';
+import { mergeOptions, type Option, type OptionSyntax } from './options.js';
 import {
   badSettings,
-  checkOptionKey,
   checkResources,
   chunk,
   clockTime,
@@ -23,8 +23,8 @@ import {
   rejectLineBreaks,
   submitFailed,
 } from './resources.js';
-import { parseTaggedText, taggedText } from './task-key.js';
-import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
+import { parseTaggedText, taggedText } from '../task-key.js';
+import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 /** Where finished jobs are looked up once squeue has forgotten them. */
 export type SlurmHistoryMode =
@@ -122,7 +122,7 @@ export const slurmTime = (seconds: number): string => {
   return `${days}-${rest}`;
 };
 
-type SbatchOption = readonly [option: string, value: string | true];
+type SbatchOption = Option;
 
 // Slurm drops every backslash from an --output/--error path and then reads no
 // %-pattern in it (Slurm 22.05: the job fails with JobLaunchFailure when the
@@ -154,22 +154,13 @@ const generatedOptions = (job: JobSpec): SbatchOption[] => {
   return options;
 };
 
-/** Generated options, each replaced in place by a setting of the same option; new settings follow; `false` removes. */
-const mergeSettings = (generated: SbatchOption[], settings: JobSpec['systemSettings']): SbatchOption[] => {
-  const merged = new Map<string, SbatchOption>(generated.map((option) => [option[0], option]));
-  for (const [key, value] of Object.entries(settings)) {
-    checkOptionKey('slurm_settings', key);
-    const option = LONG_NAMES[key] ?? key;
-    if (option === TAG_OPTION) {
-      throw badSettings(
-        `slurm_settings must not set "${key}": b2 uses --comment to find the jobs of a run`,
-        'remove the comment entry; b2 sets it to the run tag',
-      );
-    }
-    if (value === false) merged.delete(option);
-    else merged.set(option, [option, value === true ? true : String(value)]);
-  }
-  return [...merged.values()];
+const SLURM_SYNTAX: OptionSyntax = {
+  setting: 'slurm_settings',
+  optionName: (key) => LONG_NAMES[key] ?? key,
+  reserved: (option, key) =>
+    option === TAG_OPTION
+      ? { message: `slurm_settings must not set "${key}": b2 uses --comment to find the jobs of a run`, hint: 'remove the comment entry; b2 sets it to the run tag' }
+      : undefined,
 };
 
 /**
@@ -190,7 +181,7 @@ const optionArgs = ([option, value]: SbatchOption): string[] => {
  * takes a backslash for an escape even inside single quotes, so that a
  * value like `x\' --array=1-3 #` would add options of its own.
  */
-export const sbatchOptions = (job: JobSpec): string[] => ['--parsable', ...mergeSettings(generatedOptions(job), job.systemSettings).flatMap(optionArgs)];
+export const sbatchOptions = (job: JobSpec): string[] => ['--parsable', ...mergeOptions(generatedOptions(job), job.systemSettings, SLURM_SYNTAX).flatMap(optionArgs)];
 
 // `>` truncates, as Slurm's own --output does by default.
 const logRedirect = (job: JobSpec): string =>
@@ -364,21 +355,17 @@ export const parseSlurmAccountingProbe = (_stdout: string, stderr: string, exitC
 // ---------------------------------------------------------------- adapter
 
 export interface SlurmAdapter extends BatchAdapter {
-  readonly name: 'slurm';
   readonly history: SlurmHistoryMode;
-  statusCommands(ctx: QueryContext, bin: BinaryLookup): Command[];
 }
 
 export const createSlurmAdapter = (options: SlurmAdapterOptions = {}): SlurmAdapter => {
   const history = options.history ?? 'sacct';
   return {
     name: 'slurm',
-    detectBinary: 'sbatch',
     history,
     submitFiles: (job: JobSpec): JobFile[] => [{ path: scriptPath(job), content: renderSlurmScript(job), mode: 0o755 }],
     submitCommand: (job, bin) => command(bin, 'sbatch', [...sbatchOptions(job), scriptPath(job)], job.taskFileDir),
     parseSubmitOutput: parseSbatchOutput,
-    statusCommand: (ctx, bin) => squeueCommand(ctx.jobIds, ctx, bin),
     // Every job of the user; the parser keeps those whose comment carries the tag.
     taggedJobsCommand: (ctx, bin) => squeueCommand([], ctx, bin),
     statusCommands: (ctx, bin) => chunk(ctx.jobIds).map((ids) => squeueCommand(ids, ctx, bin)),
@@ -388,4 +375,17 @@ export const createSlurmAdapter = (options: SlurmAdapterOptions = {}): SlurmAdap
       history === 'scontrol' ? parseScontrolOutput(stdout, stderr, exitCode, ctx) : parseSacctOutput(stdout, stderr, exitCode),
     killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'scancel', ids)),
   };
+};
+
+const isHistoryMode = (value: unknown): value is SlurmHistoryMode => value === 'sacct' || value === 'sacct-completion' || value === 'scontrol';
+
+export const SLURM: BatchSystem<'slurm'> = {
+  name: 'slurm',
+  aliases: [],
+  detection: { binary: 'sbatch', described: 'sbatch' },
+  settingsDescription: 'extra sbatch options: {"export": "NONE"} gives --export=NONE',
+  settings: [],
+  // Where finished jobs are found depends on the site's accounting.
+  setup: { command: probeSlurmAccountingCommand, read: parseSlurmAccountingProbe },
+  create: (history) => createSlurmAdapter(isHistoryMode(history) ? { history } : {}),
 };

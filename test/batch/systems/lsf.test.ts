@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { LSF_STATES, bsubArguments, createLsfAdapter, lsfRunLimit, lsfState, parseBjobsOutput, parseBsubOutput } from '../../src/batch/lsf.js';
+import { LSF_STATES, bsubArguments, createLsfAdapter, lsfRunLimit, lsfState, parseBjobsOutput, parseBsubOutput } from '../../../src/batch/systems/lsf.js';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
 const BASE = [
@@ -53,8 +53,13 @@ describe('bsub command line', () => {
     ['MB', '1536'],
     ['GB', '2'],
   ] as const)('writes memory for unit %s as %s', (memoryUnit, limit) => {
-    const args = bsubArguments(jobSpec({ resources: { memoryMb: 1536 } }), { memoryUnit });
+    const args = bsubArguments(jobSpec({ resources: { memoryMb: 1536 }, systemOptions: { lsf_memory_unit: memoryUnit } }));
     expect(args[args.indexOf('-M') + 1]).toBe(limit);
+  });
+
+  it('refuses a memory unit LSF does not know, naming the ones it does', () => {
+    const error = thrownBy(() => bsubArguments(jobSpec({ resources: { memoryMb: 1536 }, systemOptions: { lsf_memory_unit: 'TB' } })));
+    expect(error).toMatchObject({ reason: 'bad-batch-settings', message: 'lsf_memory_unit "TB" is not a memory unit', hint: expect.stringContaining('with-unit, KB, MB, GB') });
   });
 
   it.each([
@@ -195,12 +200,12 @@ describe('bjobs', () => {
   const adapter = createLsfAdapter();
 
   it('asks bjobs -a -json for the run’s ids, in batches', () => {
-    expect(adapter.statusCommand(context(['301', '302']), bin)).toEqual({
-      argv: ['bjobs', '-a', '-json', '-o', 'jobid stat exit_code exit_reason job_description', '301', '302'],
-    });
+    expect(adapter.statusCommands(context(['301', '302']), bin)).toEqual([
+      { argv: ['bjobs', '-a', '-json', '-o', 'jobid stat exit_code exit_reason job_description', '301', '302'] },
+    ]);
     const ids = Array.from({ length: 750 }, (_, i) => String(i + 1));
     expect(adapter.statusCommands(context(ids), bin).map((c) => c.argv.length - 5)).toEqual([500, 250]);
-    expect(adapter.statusCommand(context([]), bin).argv.slice(-2)).toEqual(['-u', 'alice']);
+    expect(adapter.taggedJobsCommand(context([]), bin).argv.slice(-2)).toEqual(['-u', 'alice']);
     expect(adapter.historyCommands).toBeUndefined();
   });
 

@@ -12,7 +12,7 @@ import {
   sbatchOptions,
   slurmState,
   slurmTime,
-} from '../../src/batch/slurm.js';
+} from '../../../src/batch/systems/slurm.js';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
 const WRAPPER = '/data/tasks/n=3/Average/job_wrapper.sh';
@@ -33,7 +33,7 @@ describe('Slurm batch script and options', () => {
     expect(renderSlurmScript(job)).toBe(
       [
         '#!/bin/bash',
-        '# b2 batch script for Slurm, rendered by src/batch/slurm.ts. Its options are',
+        '# b2 batch script for Slurm, rendered by src/batch/systems/slurm.ts. Its options are',
         "# on sbatch's command line, never in #SBATCH lines (sbatch's own reader of",
         '# those would take a quote or a backslash in a value for syntax). Submitted',
         '# from this folder with:',
@@ -240,13 +240,13 @@ describe('Slurm live queue', () => {
   const adapter = createSlurmAdapter();
 
   it('asks squeue for every state of the run’s ids in one command', () => {
-    expect(adapter.statusCommand(context(['3', '4', '5']), bin)).toEqual({
-      argv: ['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-j', '3,4,5'],
-    });
+    expect(adapter.statusCommands(context(['3', '4', '5']), bin)).toEqual([
+      { argv: ['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-j', '3,4,5'] },
+    ]);
   });
 
   it('asks for the user’s jobs when it has no ids', () => {
-    expect(adapter.statusCommand(context([]), bin).argv).toEqual(['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-u', 'alice']);
+    expect(adapter.taggedJobsCommand(context([]), bin).argv).toEqual(['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-u', 'alice']);
     expect(adapter.statusCommands(context([]), bin)).toEqual([]);
   });
 

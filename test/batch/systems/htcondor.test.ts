@@ -10,12 +10,12 @@ import {
   parseCondorSubmitOutput,
   renderSubmitDescription,
   submitGroupKey,
-} from '../../src/batch/htcondor.js';
-import { readSubmitDescription } from '../fakes/lib/condor-submit-file.mjs';
+} from '../../../src/batch/systems/htcondor.js';
+import { readSubmitDescription } from '../../fakes/lib/condor-submit-file.mjs';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
 const HEADER = [
-  '# b2 submit description for HTCondor, written by src/batch/htcondor.ts and',
+  '# b2 submit description for HTCondor, written by src/batch/systems/htcondor.ts and',
   '# submitted with condor_submit. The job runs the b2 job wrapper, whose',
   '# exit-status file decides success.',
 ];
@@ -264,9 +264,9 @@ describe('condor_q', () => {
   const adapter = createHtcondorAdapter();
 
   it('asks once for every job carrying the run tag', () => {
-    expect(adapter.statusCommand(context(['101.0']), bin)).toEqual({
-      argv: ['condor_q', '-json', '-attributes', ATTRIBUTES, '-constraint', 'B2RunTag == "b2-run-1"'],
-    });
+    expect(adapter.statusCommands(context(['101.0']), bin)).toEqual([
+      { argv: ['condor_q', '-json', '-attributes', ATTRIBUTES, '-constraint', 'B2RunTag == "b2-run-1"'] },
+    ]);
   });
 
   it('reads idle, running, held, removed, transferring and suspended jobs', () => {

@@ -12,7 +12,7 @@ import {
   sgeAddressSpaceLimit,
   sgeJobName,
   sgeState,
-} from '../../src/batch/sge.js';
+} from '../../../src/batch/systems/sge.js';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
 const WRAPPER = '/data/tasks/n=3/Average/job_wrapper.sh';
@@ -27,7 +27,7 @@ describe('Grid Engine script and options', () => {
     expect(renderSgeScript(job)).toBe(
       [
         '#!/bin/bash',
-        '# b2 batch script for Grid Engine, rendered by src/batch/sge.ts. Its options',
+        '# b2 batch script for Grid Engine, rendered by src/batch/systems/sge.ts. Its options',
         "# are on qsub's command line, with -C '' so that qsub reads no option line",
         "# here (such a line ends at '#'). Submitted from this folder with:",
         `# qsub -terse -C '' -N b2-b2-run-1-0123456789ab-Average -o /dev/null -e /dev/null -wd / -S /bin/bash ${SCRIPT}`,
@@ -42,7 +42,7 @@ describe('Grid Engine script and options', () => {
   });
 
   it('maps resources: a parallel environment for several cpus, mem_free per slot, h_rt and the queue', () => {
-    expect(qsubOptions(jobSpec({ resources: { cpus: 4, memoryMb: 8000, walltimeSeconds: 93784, queue: 'long.q' } }), { parallelEnvironment: 'threads' })).toEqual([
+    expect(qsubOptions(jobSpec({ resources: { cpus: 4, memoryMb: 8000, walltimeSeconds: 93784, queue: 'long.q' }, systemOptions: { sge_parallel_environment: 'threads' } }))).toEqual([
       ...BASE_OPTIONS,
       '-pe',
       'threads',
@@ -57,14 +57,20 @@ describe('Grid Engine script and options', () => {
   });
 
   it('asks for memory as the resource sge_memory_resource names', () => {
-    expect(qsubOptions(jobSpec({ resources: { memoryMb: 300 }, sgeMemoryResource: 'h_vmem' })).slice(-2)).toEqual(['-l', 'h_vmem=300M']);
-    const error = thrownBy(() => qsubOptions(jobSpec({ resources: { memoryMb: 300 }, sgeMemoryResource: 'h_vmem=1G' })));
+    expect(qsubOptions(jobSpec({ resources: { memoryMb: 300 }, systemOptions: { sge_memory_resource: 'h_vmem' } })).slice(-2)).toEqual(['-l', 'h_vmem=300M']);
+    const error = thrownBy(() => qsubOptions(jobSpec({ resources: { memoryMb: 300 }, systemOptions: { sge_memory_resource: 'h_vmem=1G' } })));
     expect(error).toMatchObject({ reason: 'bad-batch-settings', message: expect.stringContaining('sge_memory_resource "h_vmem=1G"') });
+  });
+
+  it('refuses a parallel environment name qsub would read as more than one word', () => {
+    const error = thrownBy(() => qsubOptions(jobSpec({ resources: { cpus: 2 }, systemOptions: { sge_parallel_environment: 'smp 4' } })));
+    expect(error).toMatchObject({ reason: 'bad-batch-settings', message: 'sge_parallel_environment "smp 4" is not a Grid Engine parallel environment name' });
+    expect(qsubOptions(jobSpec({ systemOptions: { sge_parallel_environment: 'smp 4' } }))).not.toContain('-pe');
   });
 
   it('names the address-space limit a job runs under, if any', () => {
     expect(sgeAddressSpaceLimit(jobSpec({ resources: { memoryMb: 300 } }))).toBeUndefined();
-    expect(sgeAddressSpaceLimit(jobSpec({ resources: { cpus: 2, memoryMb: 300 }, sgeMemoryResource: 'h_vmem' }))).toBe('h_vmem=150M');
+    expect(sgeAddressSpaceLimit(jobSpec({ resources: { cpus: 2, memoryMb: 300 }, systemOptions: { sge_memory_resource: 'h_vmem' } }))).toBe('h_vmem=150M');
     expect(sgeAddressSpaceLimit(jobSpec({ systemSettings: { l: 'scratch=1G,s_vmem=2G' } }))).toBe('s_vmem=2G');
   });
 
@@ -158,7 +164,7 @@ describe('Grid Engine options accepted by a real qsub', () => {
     stdoutPath: `${dir}/stdout`,
     stderrPath: `${dir}/stderr`,
     resources: { cpus: 2, memoryMb: 500 },
-    sgeMemoryResource: 'h_vmem',
+    systemOptions: { sge_memory_resource: 'h_vmem' },
   });
 
   it('read the name, shell, parallel environment and resources as given', () => {
@@ -244,7 +250,7 @@ describe('Grid Engine live queue', () => {
   const adapter = createSgeAdapter();
 
   it('asks qstat for the user’s jobs as XML', () => {
-    expect(adapter.statusCommand(context(['21']), bin)).toEqual({ argv: ['qstat', '-xml', '-u', 'alice'] });
+    expect(adapter.statusCommands(context(['21']), bin)).toEqual([{ argv: ['qstat', '-xml', '-u', 'alice'] }]);
   });
 
   it('reads running, pending, held and error states of the captured run', () => {

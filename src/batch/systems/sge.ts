@@ -11,12 +11,12 @@
  * Never `qsub -b y`: it passes the command through a shell a second time.
  * No `-V` either: the job wrapper sets up the environment.
  */
-import { ok, fail, type Failure, type Result } from '../errors.js';
-import { shellJoin, shellQuote } from '../wrapper/quote.js';
-import { loadTemplate, renderTemplate } from '../wrapper/render.js';
+import { ok, fail, type Failure, type Result } from '../../errors.js';
+import { shellJoin, shellQuote } from '../../wrapper/quote.js';
+import { loadTemplate, renderTemplate } from '../../wrapper/render.js';
+import { mergeOptions, systemOption, type Option, type OptionSyntax } from './options.js';
 import {
   badSettings,
-  checkOptionKey,
   checkResources,
   chunk,
   clockTime,
@@ -26,12 +26,12 @@ import {
   submitFailed,
   unreadableOutput,
 } from './resources.js';
-import type { BatchAdapter, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './types.js';
+import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
-export interface SgeAdapterOptions {
-  /** The parallel environment for multi-core jobs (`-pe <name> <cpus>`); sites name it differently. Default 'smp'. */
-  readonly parallelEnvironment?: string;
-}
+/** The parallel environment multi-core jobs ask for (`-pe <name> <cpus>`); sites name theirs differently. */
+const PARALLEL_ENVIRONMENT_SETTING = 'sge_parallel_environment';
+const DEFAULT_PARALLEL_ENVIRONMENT = 'smp';
+const MEMORY_RESOURCE_SETTING = 'sge_memory_resource';
 
 export const SGE_SCRIPT_NAME = 'sge_job.sh';
 
@@ -106,8 +106,6 @@ const taskKeyIn = (name: string, runTag: string): { taskKey?: string } => {
   return match === null ? {} : { taskKey: match[1]! };
 };
 
-type Option = readonly [key: string, value: string | true];
-
 // Options b2 relies on: the name carries the run tag; -b y would run the script path as a shell command line.
 const RESERVED: Readonly<Record<string, string>> = {
   N: 'b2 puts the run tag in the job name; use the job_name setting to name jobs',
@@ -128,28 +126,38 @@ export const DEFAULT_SGE_MEMORY_RESOURCE = 'mem_free';
 const ADDRESS_SPACE_LIMITS = new Set(['h_vmem', 's_vmem', 'h_data', 's_data']);
 
 const memoryResource = (job: JobSpec): string => {
-  const name = job.sgeMemoryResource ?? DEFAULT_SGE_MEMORY_RESOURCE;
+  const name = systemOption(job, MEMORY_RESOURCE_SETTING, DEFAULT_SGE_MEMORY_RESOURCE);
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
     throw badSettings(`sge_memory_resource ${JSON.stringify(name)} is not a Grid Engine resource name`, 'use a name from `qconf -sc`, e.g. "mem_free" or "h_vmem"');
   }
   return name;
 };
 
-/** `-l` resources, by name, so that a setting replaces one resource and keeps the others. */
-const resourceList = (text: string): Map<string, string> =>
-  new Map(
-    text
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter((entry) => entry !== '')
-      .map((entry) => [entry.split('=')[0]!, entry] as const),
-  );
+// A parallel environment name goes to qsub as one word of `-pe <name> <slots>`.
+const parallelEnvironment = (job: JobSpec): string => {
+  const name = systemOption(job, PARALLEL_ENVIRONMENT_SETTING, DEFAULT_PARALLEL_ENVIRONMENT);
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) {
+    throw badSettings(`sge_parallel_environment ${JSON.stringify(name)} is not a Grid Engine parallel environment name`, 'use a name from `qconf -spl`, e.g. "smp"');
+  }
+  return name;
+};
+
+/** `-l` resources, one option each, so that a setting replaces one resource and keeps the others. */
+const resourceList = (text: string): Option[] =>
+  text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry): Option => ['l', entry]);
+
+// A `-l` option is known by its resource's name.
+const optionIdentity = ([key, value]: Option): string => (key === 'l' && value !== true ? `l:${value.split('=')[0]!}` : key);
 
 // Grid Engine expands $HOME, $JOB_ID, $USER, ... in -o, -e and -wd paths and reads
 // `host:path,...` lists there, with no escape: no path b2 names carries a value.
 // Its own streams go nowhere (the script opens the task's logs); the job starts in /,
 // which every host has, and the wrapper changes to working_dir.
-const generatedOptions = (job: JobSpec, parallelEnvironment: string): { options: Option[]; resources: Map<string, string> } => {
+const generatedOptions = (job: JobSpec): Option[] => {
   const resources = checkResources(job.resources);
   const options: Option[] = [
     ['C', ''],
@@ -160,36 +168,34 @@ const generatedOptions = (job: JobSpec, parallelEnvironment: string): { options:
     ['S', '/bin/bash'],
   ];
   const slots = resources.cpus ?? 1;
-  if (slots > 1) options.push(['pe', `${parallelEnvironment} ${slots}`]);
+  if (slots > 1) options.push(['pe', `${parallelEnvironment(job)} ${slots}`]);
   if (resources.queue !== undefined) options.push(['q', resources.queue]);
-  const limits = new Map<string, string>();
   // Memory resources are per slot: split the job's memory between them.
   if (resources.memoryMb !== undefined) {
     const name = memoryResource(job);
-    limits.set(name, `${name}=${Math.ceil(resources.memoryMb / slots)}M`);
+    options.push(['l', `${name}=${Math.ceil(resources.memoryMb / slots)}M`]);
   }
-  if (resources.walltimeSeconds !== undefined) limits.set('h_rt', `h_rt=${clockTime(resources.walltimeSeconds)}`);
-  return { options, resources: limits };
+  if (resources.walltimeSeconds !== undefined) options.push(['l', `h_rt=${clockTime(resources.walltimeSeconds)}`]);
+  return options;
 };
 
-const mergeSettings = (job: JobSpec, parallelEnvironment: string): Option[] => {
-  const { options, resources } = generatedOptions(job, parallelEnvironment);
-  const merged = new Map<string, Option>(options.map((option) => [option[0], option]));
-  for (const [key, value] of Object.entries(job.systemSettings)) {
-    checkOptionKey('sge_settings', key);
+const SGE_SYNTAX: OptionSyntax = {
+  setting: 'sge_settings',
+  reserved: (key) => {
     const reserved = RESERVED[key];
-    if (reserved !== undefined) throw badSettings(`sge_settings must not set "${key}"`, reserved);
-    if (key === 'l' && typeof value === 'string') {
-      for (const [name, entry] of resourceList(value)) resources.set(name, entry);
-    } else if (key === 'l' && value === false) {
-      resources.clear();
-    } else if (value === false) {
-      merged.delete(key);
-    } else {
-      merged.set(key, [key, value === true ? true : String(value)]);
-    }
-  }
-  return [...merged.values(), ...[...resources.values()].map((entry): Option => ['l', entry])];
+    return reserved === undefined ? undefined : { message: `sge_settings must not set "${key}"`, hint: reserved };
+  },
+  identity: optionIdentity,
+  fromSetting: (key, value) => {
+    if (key === 'l' && typeof value === 'string') return resourceList(value);
+    return value === false ? undefined : [[key, value === true ? true : String(value)]];
+  },
+};
+
+// Resources (-l) go last, after every other option.
+const mergeSettings = (job: JobSpec): Option[] => {
+  const merged = mergeOptions(generatedOptions(job), job.systemSettings, SGE_SYNTAX);
+  return [...merged.filter(([key]) => key !== 'l'), ...merged.filter(([key]) => key === 'l')];
 };
 
 /** One option as qsub's argv: the value one element (-pe takes two words, each its own). */
@@ -205,17 +211,14 @@ const optionArgs = ([key, value]: Option): string[] => {
  * lines in the script: a `#$` line ends at `#`, so a value with one would
  * lose the rest of its line.
  */
-export const qsubOptions = (job: JobSpec, options: SgeAdapterOptions = {}): string[] => [
-  '-terse',
-  ...mergeSettings(job, options.parallelEnvironment ?? 'smp').flatMap(optionArgs),
-];
+export const qsubOptions = (job: JobSpec): string[] => ['-terse', ...mergeSettings(job).flatMap(optionArgs)];
 
 /**
  * The memory limit the job runs under when it limits the address space
  * (`h_vmem=250M`), of which Node reserves far more than it uses.
  */
-export const sgeAddressSpaceLimit = (job: JobSpec, options: SgeAdapterOptions = {}): string | undefined =>
-  mergeSettings(job, options.parallelEnvironment ?? 'smp')
+export const sgeAddressSpaceLimit = (job: JobSpec): string | undefined =>
+  mergeSettings(job)
     .filter(([key]) => key === 'l')
     .map(([, entry]) => String(entry))
     .find((entry) => ADDRESS_SPACE_LIMITS.has(entry.split('=')[0]!.trim()));
@@ -231,8 +234,8 @@ const SIGABRT_STATUS = 128 + 6;
  * does when that limit is too small (SIGTRAP, or V8's out-of-memory report
  * in its stderr): it exceeded its memory limit, not some signal.
  */
-export const explainSgeExit = (job: JobSpec, exitStatus: number, stderrTail: string, options: SgeAdapterOptions = {}): string | undefined => {
-  const limit = sgeAddressSpaceLimit(job, options);
+export const explainSgeExit = (job: JobSpec, exitStatus: number, stderrTail: string): string | undefined => {
+  const limit = sgeAddressSpaceLimit(job);
   if (limit === undefined) return undefined;
   const reported = NODE_OUT_OF_MEMORY.test(stderrTail);
   if (exitStatus !== SIGTRAP_STATUS && !(reported && (exitStatus === SIGABRT_STATUS || exitStatus < 128))) return undefined;
@@ -243,7 +246,7 @@ export const explainSgeExit = (job: JobSpec, exitStatus: number, stderrTail: str
 };
 
 /** The script's text: the task's log files opened with bash quoting, then the wrapper. */
-export const renderSgeScript = (job: JobSpec, options: SgeAdapterOptions = {}): string => {
+export const renderSgeScript = (job: JobSpec): string => {
   for (const [what, path] of [
     ['the job wrapper path', job.wrapperPath],
     ['the stdout path', job.stdoutPath],
@@ -252,7 +255,7 @@ export const renderSgeScript = (job: JobSpec, options: SgeAdapterOptions = {}): 
     rejectLineBreaks(what, path);
   }
   return renderTemplate(loadTemplate('sge.sh'), {
-    command: shellJoin(['qsub', ...qsubOptions(job, options), scriptPath(job)]),
+    command: shellJoin(['qsub', ...qsubOptions(job), scriptPath(job)]),
     stdout: shellQuote(job.stdoutPath),
     stderr: shellQuote(job.stderrPath),
     wrapper: shellQuote(job.wrapperPath),
@@ -384,26 +387,47 @@ export const isGridEngineHelp = (stdout: string): boolean => {
 // ---------------------------------------------------------------- adapter
 
 export interface SgeAdapter extends BatchAdapter {
-  readonly name: 'sge';
   errorReasonCommand(jobId: string, bin: BinaryLookup): Command;
   parseErrorReason(stdout: string, stderr: string, exitCode: number): string | undefined;
 }
 
-export const createSgeAdapter = (options: SgeAdapterOptions = {}): SgeAdapter => ({
+export const createSgeAdapter = (): SgeAdapter => ({
   name: 'sge',
-  detectBinary: 'qsub',
-  submitFiles: (job: JobSpec): JobFile[] => [{ path: scriptPath(job), content: renderSgeScript(job, options), mode: 0o755 }],
-  submitCommand: (job, bin) => command(bin, 'qsub', [...qsubOptions(job, options), scriptPath(job)], job.taskFileDir),
+  submitFiles: (job: JobSpec): JobFile[] => [{ path: scriptPath(job), content: renderSgeScript(job), mode: 0o755 }],
+  submitCommand: (job, bin) => command(bin, 'qsub', [...qsubOptions(job), scriptPath(job)], job.taskFileDir),
   parseSubmitOutput: parseQsubOutput,
-  statusCommand: (ctx, bin) => command(bin, 'qstat', ['-xml', '-u', ctx.user]),
+  statusCommands: (ctx, bin) => [command(bin, 'qstat', ['-xml', '-u', ctx.user])],
   // The live query already lists every job of the user; the parser keeps the run's.
   taggedJobsCommand: (ctx, bin) => command(bin, 'qstat', ['-xml', '-u', ctx.user]),
   parseStatusOutput: parseQstatXml,
   // One scan of the accounting file for the whole run, however many jobs are asked about.
   historyCommands: (jobIds, ctx, bin) => (jobIds.length === 0 ? [] : [command(bin, 'qacct', ['-j', `${namePrefix(ctx.runTag)}*`])]),
   parseHistoryOutput: parseQacctOutput,
-  explainExit: (job, exitStatus, stderrTail) => explainSgeExit(job, exitStatus, stderrTail, options),
+  explainExit: explainSgeExit,
   errorReasonCommand: (jobId, bin) => command(bin, 'qstat', ['-j', jobId]),
   parseErrorReason: (stdout) => parseSgeErrorReason(stdout),
   killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'qdel', ids)),
 });
+
+export const SGE: BatchSystem<'sge'> = {
+  name: 'sge',
+  aliases: ['gridengine', 'uge', 'oge'], // Univa / Altair Grid Engine, Oracle / Open Grid Engine
+  // PBS and Slurm's wrappers have a qsub too.
+  detection: { binary: 'qsub', probe: { command: gridEngineProbeCommand, recognises: isGridEngineHelp }, described: 'a Grid Engine qsub' },
+  settingsDescription: 'extra qsub options: {"l": "h_vmem=2G"} gives -l h_vmem=2G',
+  settings: [
+    {
+      key: MEMORY_RESOURCE_SETTING,
+      type: { kind: 'string' },
+      default: DEFAULT_SGE_MEMORY_RESOURCE,
+      description: 'Grid Engine resource that memory is requested as, per slot (-l mem_free=…); h_vmem limits address space, under which Node may not start',
+    },
+    {
+      key: PARALLEL_ENVIRONMENT_SETTING,
+      type: { kind: 'string' },
+      default: DEFAULT_PARALLEL_ENVIRONMENT,
+      description: 'Grid Engine parallel environment a job with cpus > 1 asks for (-pe smp <cpus>); `qconf -spl` lists the site\'s',
+    },
+  ],
+  create: createSgeAdapter,
+};
