@@ -5,9 +5,9 @@
 import os from 'node:os';
 import chalk from 'chalk';
 import type { BatchSystemName } from '../batch/types.js';
-import { parseSubmittedJobIds } from '../executors/batch-control.js';
-import { BatchExecutor } from '../executors/batch.js';
-import { closeTasksOutsideGraph } from '../executors/takeover.js';
+import { parseSubmittedJobIds } from '../batch/client.js';
+import { BatchExecutor } from '../batch/executor.js';
+import { closeTasksOutsideGraph } from '../batch/takeover.js';
 import type { Executor } from '../executors/executor.js';
 import { InProcessExecutor } from '../executors/in-process.js';
 import { PoolExecutor } from '../executors/pool.js';

@@ -18,7 +18,7 @@ import { runTask } from '../executors/run-task.js';
 import { taskErrorText } from '../executors/error-text.js';
 import { clearOwnError, writeOwnError } from '../executors/own-error.js';
 import { logPaths } from '../pipeline/paths.js';
-import type { TaskRecord } from '../executors/batch.js';
+import type { TaskRecord } from '../batch/job.js';
 
 const USAGE = 'usage: b2 worker --task-id ID --run-dir DIR [--task-record JSON]';
 

@@ -10,7 +10,7 @@ import chalk from 'chalk';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import type { BatchSystemName, JobStatus } from '../../batch/types.js';
-import { ACTIVE_STATES, cancelJobs, cancelUnknownJobs, parseSubmittedJobIds, queryJobStates } from '../../executors/batch-control.js';
+import { ACTIVE_STATES, cancelJobs, cancelUnknownJobs, parseSubmittedJobIds, queryJobStates } from '../../batch/client.js';
 import { JournalWriter, readJournal } from '../../journal/journal.js';
 import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';
 import { exitStatusIn, orphanedJobId, settleOrphanedSubmits } from '../../journal/resume.js';
