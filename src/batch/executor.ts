@@ -16,7 +16,7 @@ import type { TaskGraph } from '../pipeline/graph.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
 import type { Task } from '../pipeline/task.js';
 import type { JournalWriter } from '../journal/journal.js';
-import type { RunDir } from '../journal/run-dir.js';
+import { jobFilesIn, type RunDir } from '../run/layout.js';
 import type { AdoptedJob } from '../journal/resume.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
@@ -27,7 +27,7 @@ import { runCommandSync } from './run-command.js';
 import { binaryLookup, cancelJobs, cancelUnknownJobs, plainAdapter, waitUntilGone } from './client.js';
 import { CheckLoop } from './check-loop.js';
 import { judgeJob } from './judge.js';
-import { checkJobSettings, exitFileFor, jobSpec, type JobContext } from './job.js';
+import { checkJobSettings, jobSpec, type JobContext } from './job.js';
 import { Submitter } from './submit.js';
 import { Watch, worthJudging, type TrackedJob } from './watch.js';
 
@@ -134,7 +134,7 @@ export class BatchExecutor implements Executor {
         system: adopted.system,
         jobId: adopted.jobId,
         submittedAt: Date.now(),
-        exitFile: exitFileFor(job.logs.dir),
+        exitFile: jobFilesIn(job.logs.dir).exitStatus,
         adopted: true,
       });
       this.knownJobIds.add(adopted.jobId);

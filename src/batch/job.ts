@@ -14,7 +14,7 @@ import { resolveFromPipeline } from '../pipeline/context.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
 import { logPaths, taskFileDir, type LogPaths } from '../pipeline/paths.js';
 import { runsNothing, type Task } from '../pipeline/task.js';
-import type { RunDir } from '../journal/run-dir.js';
+import { jobFilesIn, taskRecordFile, wrapperFileIn, type RunDir } from '../run/layout.js';
 import { getSetting } from '../settings/index.js';
 import { renderJobWrapper } from '../wrapper/wrapper.js';
 import type { TaskJob } from '../executors/executor.js';
@@ -46,9 +46,6 @@ export interface JobContext {
   readonly tag: string;
 }
 
-export const exitFileFor = (logDir: string): string => path.join(logDir, 'exit_status');
-export const startedFileFor = (logDir: string): string => path.join(logDir, 'started');
-
 /** HTCondor runs a job with transfer files in a sandbox folder of its own (working_dir "."). */
 const sandboxed = (spec: JobSpec, system: BatchSystemName): boolean => system === 'htcondor' && spec.transferFiles.length > 0;
 
@@ -77,11 +74,11 @@ export const jobSpec = (ctx: JobContext, task: Task, logs: LogPaths, system: Bat
     runTag: ctx.tag,
     taskKey: taskKey(task.taskId),
     jobName: optional<string>('job_name') ?? task.taskFamily,
-    wrapperPath: path.join(taskFileDir(task), 'executable_wrapper.sh'),
+    wrapperPath: wrapperFileIn(taskFileDir(task)),
     taskFileDir: taskFileDir(task),
     stdoutPath: logs.stdout,
     stderrPath: logs.stderr,
-    jobLogPath: path.join(logs.dir, 'job.log'),
+    jobLogPath: jobFilesIn(logs.dir).jobLog,
     workingDir: resolveFromPipeline(workingDir),
     resources: {
       ...(cpus === undefined ? {} : { cpus }),
@@ -122,26 +119,26 @@ const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSyst
     ...(spec.envScript === undefined ? {} : { envScript: spec.envScript }),
     env: getSetting<Record<string, string>>('env', { task }),
     command,
-    exitStatusFile: exitFileFor(logs.dir),
-    startedFile: startedFileFor(logs.dir),
+    exitStatusFile: jobFilesIn(logs.dir).exitStatus,
+    startedFile: jobFilesIn(logs.dir).started,
   });
   return [{ path: spec.wrapperPath, content: wrapper, mode: 0o755 }, ...adapter.submitFiles(spec)];
 };
 
 /** Everything a job needs on disk before its submit command: folders, task record, wrapper, submit files. */
 export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec): void => {
-  const exitFile = exitFileFor(job.logs.dir);
+  const files = jobFilesIn(job.logs.dir);
   const newLogDir = writing('the log folder', job.logs.dir, () => mkdirSync(job.logs.dir, { recursive: true }) !== undefined);
   writing('the job folder', spec.taskFileDir, () => mkdirSync(spec.taskFileDir, { recursive: true }));
   if (!newLogDir) {
     // A status file from an earlier attempt or run must not decide this one.
-    removeIfThere(exitFile);
-    removeIfThere(startedFileFor(job.logs.dir));
+    removeIfThere(files.exitStatus);
+    removeIfThere(files.started);
   }
   const record = taskRecord(ctx, job);
   const inline = record.length <= MAX_INLINE_RECORD;
   // No reader before the job is submitted (after this), so a plain write is enough.
-  const recordFile = path.join(ctx.run.tasks, `${job.task.taskId}.json`);
+  const recordFile = taskRecordFile(ctx.run.dir, job.task.taskId);
   if (!inline) writing('the task record', recordFile, () => writeFileSync(recordFile, record));
   // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
   for (const file of jobFiles(ctx, job.task, job.logs, system, adapter, spec, inline ? ['--task-record', record] : [])) {

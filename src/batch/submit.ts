@@ -13,14 +13,14 @@ import { taskKey } from './task-key.js';
 import type { BatchAdapter, BatchSystemName, GroupedSubmission, JobSpec, JobStatus } from './types.js';
 import type { Task } from '../pipeline/task.js';
 import type { JournalWriter } from '../journal/journal.js';
-import { groupSubmitOutput, submitOutputFile } from '../journal/resume.js';
+import { groupSubmitOutput, inRunDir, jobFilesIn, submitDir, submitOutputFile } from '../run/layout.js';
 import { getSetting } from '../settings/index.js';
 import type { TaskJob, TaskOutcome } from '../executors/executor.js';
 import { sleep } from '../util/sleep.js';
 import { describeCommandFailure, runCommand } from './run-command.js';
 import { ACTIVE_STATES, adapterFor, binaryLookup, plainAdapter, queryTaggedJobs } from './client.js';
 import { holdSubmissions } from './judge.js';
-import { exitFileFor, jobSpec, prepareJob, type JobContext } from './job.js';
+import { jobSpec, prepareJob, type JobContext } from './job.js';
 import { readExitStatus, type Watch } from './watch.js';
 
 const SUBMIT_CONCURRENCY = 8;
@@ -134,7 +134,7 @@ export class Submitter {
       }
       for (const [system, list] of bySystem) {
         this.options.systemsUsed.add(system);
-        const entries = list.map((job) => ({ job, exitFile: exitFileFor(job.logs.dir) }));
+        const entries = list.map((job) => ({ job, exitFile: jobFilesIn(job.logs.dir).exitStatus }));
         const resolved = await this.resolveSubmissions(system, entries, settle);
         if (resolved === undefined) {
           for (const job of list) settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} by the previous runner is unknown`, detail: 'the batch system could not be asked which jobs of the run exist' });
@@ -238,11 +238,11 @@ export class Submitter {
     const spec = this.specs.get(job.index) ?? jobSpec(this.options.ctx, job.task, job.logs, system);
     this.specs.delete(job.index);
     prepareJob(this.options.ctx, job, system, adapter, spec);
-    return { spec, exitFile: exitFileFor(job.logs.dir) };
+    return { spec, exitFile: jobFilesIn(job.logs.dir).exitStatus };
   }
 
   private submitDir(): string {
-    const dir = path.join(this.options.ctx.run.dir, 'submit');
+    const dir = submitDir(this.options.ctx.run);
     mkdirSync(dir, { recursive: true });
     return dir;
   }
@@ -328,7 +328,7 @@ export class Submitter {
     );
     // The same limit as for one job: a rerun after a crash waits that long for an orphaned command.
     const timeout = getSetting<number>('submit_timeout', { task: first.task }) * 1000;
-    const result = await runCommand(command, timeout, { stdoutFile: path.join(this.options.ctx.run.dir, output) });
+    const result = await runCommand(command, timeout, { stdoutFile: inRunDir(this.options.ctx.run, output) });
     const parsed = grouped.parseSubmitIds(result.stdout, result.stderr);
     const ids = parsed.ok ? parsed.value.slice(0, prepared.length) : [];
     await this.accept(

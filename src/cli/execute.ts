@@ -21,13 +21,13 @@ import {
   finishedMeanwhileEntries,
   planResume,
   settleOrphanedSubmits,
-  plannedFile,
   withStateDirLock,
   type LockConflict,
   type ResumePlan,
 } from '../journal/resume.js';
 import { pruneFinishedRuns } from '../journal/run-index.js';
 import { createRunDir, writeFileAtomic, type RunDir } from '../journal/run-dir.js';
+import { plannedFile } from '../run/layout.js';
 import { usableStateDir } from '../journal/state-dir.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { buildGraph, type TaskGraph } from '../pipeline/graph.js';

@@ -8,8 +8,8 @@
  */
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { UserError } from '../errors.js';
+import { stateDirLockFile } from '../run/layout.js';
 
 // A holder on another host cannot be asked; a section this old has died with it.
 const STALE_ELSEWHERE_MS = 10 * 60_000;
@@ -95,7 +95,7 @@ export interface LockOptions {
 /** Runs `fn` while holding the state folder's lock; waits for a live holder, takes over from a dead one. */
 export const withStateDirLock = async <T>(stateDir: string, fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> => {
   mkdirSync(stateDir, { recursive: true });
-  const lock = path.join(stateDir, '.lock');
+  const lock = stateDirLockFile(stateDir);
   const since = Date.now();
   for (let announced = false; !tryTake(lock); ) {
     const stale = staleLock(lock);

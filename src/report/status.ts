@@ -1,10 +1,10 @@
 /** `b2 status` text and JSON, from a run's folded journal. */
 import chalk from 'chalk';
-import path from 'node:path';
 import type { JobStatus } from '../batch/types.js';
 import type { Liveness } from '../journal/liveness.js';
 import { isInFlight, phaseCounts, type RunState, type TaskState } from '../journal/state.js';
 import { lastLines } from './tail.js';
+import { jobFilesIn } from '../run/layout.js';
 
 export interface StatusView {
   readonly runId: string;
@@ -90,7 +90,7 @@ export const formatStatus = (view: StatusView): string => {
     if (task.jobId) lines.push(`  job id:  ${task.system} ${task.jobId}`);
     if (task.message) lines.push(`  error:   ${task.message}`);
     if (task.logDir) {
-      const stderr = path.join(task.logDir, 'stderr');
+      const stderr = jobFilesIn(task.logDir).stderr;
       lines.push(`  logs:    ${task.logDir}`);
       for (const line of lastLines(stderr, 5)) lines.push(chalk.dim(`    | ${line}`));
     }
