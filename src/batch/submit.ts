@@ -21,7 +21,8 @@ import { describeCommandFailure, runCommand } from './run-command.js';
 import { ACTIVE_STATES, adapterFor, binaryLookup, plainAdapter, queryTaggedJobs } from './client.js';
 import { holdSubmissions } from './judge.js';
 import { jobSpec, prepareJob, type JobContext } from './job.js';
-import { readExitStatus, type Watch } from './watch.js';
+import type { Watch } from './watch.js';
+import { readExitStatusFile } from '../wrapper/wrapper.js';
 
 const SUBMIT_CONCURRENCY = 8;
 // Jobs in one submit command, where the system takes several (HTCondor).
@@ -425,7 +426,7 @@ export class Submitter {
       const jobs = [...(byKey.get(taskKey(entry.job.task.taskId)) ?? [])].sort((a, b) => Number(ACTIVE_STATES.has(b.state)) - Number(ACTIVE_STATES.has(a.state)));
       if (jobs.length === 0) {
         // Its job ran and left the queue before the question: its exit status says how it went.
-        const exitStatus = readExitStatus(entry.exitFile);
+        const exitStatus = readExitStatusFile(entry.exitFile);
         if (exitStatus === undefined) continue;
         settled.add(entry.job.index);
         emit(`the ${system} job of ${entry.job.task.toString()}, whose submit command gave no answer, already ran (exit status ${exitStatus})`);

@@ -4,10 +4,10 @@
  * off while a system's query fails. What each system's queue last said is
  * kept on the job; judging it is judge.ts's.
  */
-import { readFileSync, statSync } from 'node:fs';
 import type { BatchSystemName, JobStatus } from './types.js';
 import type { TaskJob } from '../executors/executor.js';
 import { getSetting } from '../settings/index.js';
+import { readExitStatusFile } from '../wrapper/wrapper.js';
 import { queryJobStates } from './client.js';
 import { exitFileWorthReading, nothingToJudge, waitingInQueue } from './judge.js';
 
@@ -41,17 +41,6 @@ interface SystemWatch {
   querying: boolean;
 }
 
-export const readExitStatus = (file: string): number | undefined => {
-  // Checked every second for the jobs that may have run, and mostly absent: a stat that
-  // throws nothing costs far less than a failed read.
-  if (!statSync(file, { throwIfNoEntry: false })) return undefined;
-  try {
-    const text = readFileSync(file, 'utf8').trim();
-    return text === '' ? undefined : Number(text);
-  } catch {
-    return undefined;
-  }
-};
 
 export class Watch {
   private readonly tracked = new Map<number, TrackedJob>();
@@ -99,7 +88,7 @@ export class Watch {
     const now = Date.now();
     const bySystem = new Map<BatchSystemName, TrackedJob[]>();
     for (const tracked of this.tracked.values()) {
-      if (exitFileWorthReading(tracked, this.systems.get(tracked.system)?.answeredAt)) tracked.exitStatus = readExitStatus(tracked.exitFile);
+      if (exitFileWorthReading(tracked, this.systems.get(tracked.system)?.answeredAt)) tracked.exitStatus = readExitStatusFile(tracked.exitFile);
       const list = bySystem.get(tracked.system) ?? [];
       list.push(tracked);
       bySystem.set(tracked.system, list);
@@ -137,7 +126,7 @@ export class Watch {
     const settled = (jobId: string): boolean => {
       const job = byId.get(jobId);
       if (job === undefined) return false;
-      job.exitStatus = readExitStatus(job.exitFile);
+      job.exitStatus = readExitStatusFile(job.exitFile);
       return job.exitStatus !== undefined && job.exitStatus <= 128;
     };
     const query = await queryJobStates(system, [...byId.keys()], this.tag, { settled });

@@ -41,6 +41,7 @@ import { drive } from '../scheduler/driver.js';
 import { explainSetting, exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { installInterruptHandler } from './interrupt.js';
 import { EXIT } from './options.js';
+import { sleep } from '../util/sleep.js';
 
 export interface ExecuteOptions {
   readonly pipeline: LoadedPipeline;
@@ -122,7 +123,7 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
       onWait(conflictError(outcome.conflict).message);
       announced = true;
     }
-    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    await sleep(LOCK_POLL_MS);
   }
 };
 

@@ -10,6 +10,7 @@ import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmS
 import os from 'node:os';
 import { UserError } from '../errors.js';
 import { stateDirLockFile } from '../run/layout.js';
+import { sleep } from '../util/sleep.js';
 
 // A holder on another host cannot be asked; a section this old has died with it.
 const STALE_ELSEWHERE_MS = 10 * 60_000;
@@ -111,7 +112,7 @@ export const withStateDirLock = async <T>(stateDir: string, fn: () => Promise<T>
     if (Date.now() - since > STALE_ELSEWHERE_MS + 60_000) {
       throw new UserError('state-dir-locked', `The state folder ${stateDir} stays locked (${lock}).`, { hint: `Remove ${lock} if no b2 is starting.` });
     }
-    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    await sleep(RETRY_MS);
   }
   try {
     return await fn();

@@ -17,8 +17,10 @@ import { readJournal, type JournalEntry } from './journal.js';
 import { runnerLiveness, type Liveness } from './liveness.js';
 import { readJson, runDirAt, type RunDir } from './run-dir.js';
 import { inRunDir, jobFilesIn, plannedFile, submitOutputFile } from '../run/layout.js';
+import { readExitStatusFile } from '../wrapper/wrapper.js';
 import { newestRunSummaries, summaryState } from './run-index.js';
 import { foldJournal, isInFlight, type RunState, type TaskState } from './state.js';
+import { sleep } from '../util/sleep.js';
 
 export interface AdoptedJob {
   readonly system: BatchSystemName;
@@ -58,14 +60,7 @@ const submitOutputOf = (run: RunDir, task: TaskState): { file: string; index: nu
     : { file: submitOutputFile(run, task.id, task.attempt), index: 0 };
 
 /** The exit status a job's wrapper recorded in the task's log folder (cleared before each submission), if any. */
-export const exitStatusIn = (logDir: string): number | undefined => {
-  try {
-    const text = readFileSync(jobFilesIn(logDir).exitStatus, 'utf8').trim();
-    return /^\d{1,3}$/.test(text) ? Number(text) : undefined;
-  } catch {
-    return undefined;
-  }
-};
+export const exitStatusIn = (logDir: string): number | undefined => readExitStatusFile(jobFilesIn(logDir).exitStatus);
 
 /**
  * The latest unfinished run of this pipeline whose runner is gone from this
@@ -113,7 +108,7 @@ export const settleOrphanedSubmits = async (
     });
     if (unsettled.length === 0) return;
     if (!told) onWait(unsettled.length);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
 };
 

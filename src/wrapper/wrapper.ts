@@ -9,6 +9,7 @@
  * - started: `host=<name>`, `pid=<wrapper pid>`, `started=<ISO 8601 time>` lines.
  * A wrapper killed with SIGKILL writes no exit status: the queue must decide.
  */
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { bashVariableConflict } from './bash-names.js';
@@ -142,6 +143,18 @@ export function renderJobWrapper(spec: WrapperSpec): string {
 export function parseExitStatus(text: string): number | undefined {
   const match = /^(\d{1,3})\n?$/.exec(text);
   return match === null ? undefined : Number(match[1]);
+}
+
+/** The status an exit-status file records; undefined when there is none (yet), never NaN. */
+export function readExitStatusFile(file: string): number | undefined {
+  // Checked every second for the jobs that may have run, and mostly absent: a stat that
+  // throws nothing costs far less than a failed read.
+  if (!statSync(file, { throwIfNoEntry: false })) return undefined;
+  try {
+    return parseExitStatus(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 export interface StartedMarker {

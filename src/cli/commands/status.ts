@@ -23,6 +23,7 @@ import { getSetting, initSettings } from '../../settings/index.js';
 import { EXIT, commonOptions } from '../options.js';
 import { noColorWanted } from '../../util/color.js';
 import { printSettingsWarnings, settingFlags, type CommonFlags } from '../prepare.js';
+import { sleep } from '../../util/sleep.js';
 
 interface LocateFlags extends CommonFlags {
   readonly pipeline?: string;
@@ -162,7 +163,6 @@ const recordKilled = (run: RunDir, state: RunState): void => {
   journal.close();
 };
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const registerStatusCommands = (program: Command): void => {
   const status = program
