@@ -120,20 +120,18 @@ const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSyst
     env: getSetting<Record<string, string>>('env', { task }),
     command,
     exitStatusFile: jobFilesIn(logs.dir).exitStatus,
-    startedFile: jobFilesIn(logs.dir).started,
   });
   return [{ path: spec.wrapperPath, content: wrapper, mode: 0o755 }, ...adapter.submitFiles(spec)];
 };
 
 /** Everything a job needs on disk before its submit command: folders, task record, wrapper, submit files. */
 export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec): void => {
-  const files = jobFilesIn(job.logs.dir);
+  const exitFile = jobFilesIn(job.logs.dir).exitStatus;
   const newLogDir = writing('the log folder', job.logs.dir, () => mkdirSync(job.logs.dir, { recursive: true }) !== undefined);
   writing('the job folder', spec.taskFileDir, () => mkdirSync(spec.taskFileDir, { recursive: true }));
   if (!newLogDir) {
     // A status file from an earlier attempt or run must not decide this one.
-    removeIfThere(files.exitStatus);
-    removeIfThere(files.started);
+    removeIfThere(exitFile);
   }
   const record = taskRecord(ctx, job);
   const inline = record.length <= MAX_INLINE_RECORD;

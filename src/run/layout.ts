@@ -64,8 +64,6 @@ export interface JobFiles {
   readonly stderr: string;
   /** The wrapper's record of the task's exit status: the truth for success. */
   readonly exitStatus: string;
-  /** Written by the wrapper when the task starts. */
-  readonly started: string;
   /** b2's own error while it ran the task (see own-error.ts). */
   readonly ownError: string;
   /** The batch system's log of the job, where it writes one. */
@@ -76,7 +74,6 @@ export const jobFilesIn = (logDir: string): JobFiles => ({
   stdout: path.join(logDir, 'stdout'),
   stderr: path.join(logDir, 'stderr'),
   exitStatus: path.join(logDir, 'exit_status'),
-  started: path.join(logDir, 'started'),
   ownError: path.join(logDir, 'b2_error.json'),
   jobLog: path.join(logDir, 'job.log'),
 });

@@ -11,7 +11,7 @@ const sourceFiles = (dir: string): string[] =>
   );
 
 // The names of a run folder's files and of a job's status files, as a path.join would take them.
-const RUN_NAMES = ['journal.jsonl', 'planned.json', 'summary.json', 'tasks', 'submit', '.lock', 'exit_status', 'started', 'b2_error.json', 'job.log', 'executable_wrapper.sh', 'stdout', 'stderr'];
+const RUN_NAMES = ['journal.jsonl', 'planned.json', 'summary.json', 'tasks', 'submit', '.lock', 'exit_status', 'b2_error.json', 'job.log', 'executable_wrapper.sh', 'stdout', 'stderr'];
 const JOINED = new RegExp(`path\\.(join|resolve)\\([^)]*'(${RUN_NAMES.map((name) => name.replace('.', '\\.')).join('|')})'`);
 
 describe('run layout', () => {
