@@ -3,15 +3,13 @@
 # src/wrapper/wrapper.ts; every inserted value is already shell-quoted.
 #
 # The exit-status file written on EXIT, not the batch system's verdict, decides
-# whether the task succeeded. The started file lets the runner tell a job that
-# began from one that never did. A wrapper killed with SIGKILL writes no exit
+# whether the task succeeded. A wrapper killed with SIGKILL writes no exit
 # status (no trap can run), so then only the queue knows how the job ended.
 
 _b2_task_id={{task_id}}
 _b2_working_dir={{working_dir}}
 _b2_env_script={{env_script}}
 _b2_status_file={{exit_status_file}}
-_b2_started_file={{started_file}}
 _b2_command_line={{command_line}}
 _b2_child=
 _b2_interrupted=
@@ -66,9 +64,6 @@ _b2_set_traps
 
 command -p rm -f -- "$_b2_status_file"
 printf -v _b2_started '%(%Y-%m-%dT%H:%M:%S%z)T' -1
-_b2_write "$_b2_started_file" "host=$HOSTNAME
-pid=$$
-started=$_b2_started" || echo "b2: cannot write the started file $_b2_started_file" >&2
 
 printf 'b2: task %s\n' "$_b2_task_id"
 printf 'b2: host %s, pid %s, started %s\n' "$HOSTNAME" "$$" "$_b2_started"

@@ -5,9 +5,9 @@
 import os from 'node:os';
 import chalk from 'chalk';
 import type { BatchSystemName } from '../batch/systems/registry.js';
-import { parseSubmittedJobIds } from '../executors/batch-control.js';
-import { BatchExecutor } from '../executors/batch.js';
-import { closeTasksOutsideGraph } from '../executors/takeover.js';
+import { parseSubmittedJobIds } from '../batch/client.js';
+import { BatchExecutor } from '../batch/executor.js';
+import { closeTasksOutsideGraph } from '../batch/takeover.js';
 import type { Executor } from '../executors/executor.js';
 import { InProcessExecutor } from '../executors/in-process.js';
 import { PoolExecutor } from '../executors/pool.js';
@@ -21,13 +21,13 @@ import {
   finishedMeanwhileEntries,
   planResume,
   settleOrphanedSubmits,
-  plannedFile,
   withStateDirLock,
   type LockConflict,
   type ResumePlan,
 } from '../journal/resume.js';
 import { pruneFinishedRuns } from '../journal/run-index.js';
 import { createRunDir, writeFileAtomic, type RunDir } from '../journal/run-dir.js';
+import { plannedFile } from '../run/layout.js';
 import { usableStateDir } from '../journal/state-dir.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { buildGraph, type TaskGraph } from '../pipeline/graph.js';
@@ -41,6 +41,7 @@ import { drive } from '../scheduler/driver.js';
 import { explainSetting, exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { installInterruptHandler } from './interrupt.js';
 import { EXIT } from './options.js';
+import { sleep } from '../util/sleep.js';
 
 export interface ExecuteOptions {
   readonly pipeline: LoadedPipeline;
@@ -122,7 +123,7 @@ const register = async (options: ExecuteOptions, stateDir: string): Promise<Regi
       onWait(conflictError(outcome.conflict).message);
       announced = true;
     }
-    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    await sleep(LOCK_POLL_MS);
   }
 };
 

@@ -8,7 +8,6 @@
  * this start-up.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { errorMessage, isUserError, UserError } from '../errors.js';
 import { setPipelineDir } from '../pipeline/context.js';
 import { importBundle } from '../pipeline/load.js';
@@ -18,7 +17,8 @@ import { runTask } from '../executors/run-task.js';
 import { taskErrorText } from '../executors/error-text.js';
 import { clearOwnError, writeOwnError } from '../executors/own-error.js';
 import { logPaths } from '../pipeline/paths.js';
-import type { TaskRecord } from '../executors/batch.js';
+import type { TaskRecord } from '../batch/job.js';
+import { settingsSnapshotFile, taskRecordFile } from '../run/layout.js';
 
 const USAGE = 'usage: b2 worker --task-id ID --run-dir DIR [--task-record JSON]';
 
@@ -82,8 +82,8 @@ export const workerMain = async (args: readonly string[]): Promise<number> => {
   let logDir: string | undefined;
   try {
     const { taskId, runDir, record: inline } = parseArgs(args);
-    const record = inline === undefined ? readJsonFile<TaskRecord>(path.join(runDir, 'tasks', `${taskId}.json`), 'task record') : parseRecord(inline);
-    initSettingsFromSnapshot(readJsonFile<SettingsSnapshot>(path.join(runDir, 'settings.json'), 'settings snapshot'));
+    const record = inline === undefined ? readJsonFile<TaskRecord>(taskRecordFile(runDir, taskId), 'task record') : parseRecord(inline);
+    initSettingsFromSnapshot(readJsonFile<SettingsSnapshot>(settingsSnapshotFile(runDir), 'settings snapshot'));
     setPipelineDir(record.pipelineDir);
     const module = await importBundle(record.bundle, record.file);
     const task = new TaskResolver(module).resolve(record.path);

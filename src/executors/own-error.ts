@@ -7,7 +7,7 @@
  * has only files; one way serves both.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { jobFilesIn } from '../run/layout.js';
 import type { UserError } from '../errors.js';
 
 export interface OwnError {
@@ -15,7 +15,7 @@ export interface OwnError {
   readonly hint?: string;
 }
 
-const fileIn = (logDir: string): string => path.join(logDir, 'b2_error.json');
+const fileIn = (logDir: string): string => jobFilesIn(logDir).ownError;
 
 /** Before an attempt: an error an earlier attempt left must not be taken for this one's. */
 export const clearOwnError = (logDir: string): void => rmSync(fileIn(logDir), { force: true });

@@ -8,8 +8,9 @@
  */
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { UserError } from '../errors.js';
+import { stateDirLockFile } from '../run/layout.js';
+import { sleep } from '../util/sleep.js';
 
 // A holder on another host cannot be asked; a section this old has died with it.
 const STALE_ELSEWHERE_MS = 10 * 60_000;
@@ -95,7 +96,7 @@ export interface LockOptions {
 /** Runs `fn` while holding the state folder's lock; waits for a live holder, takes over from a dead one. */
 export const withStateDirLock = async <T>(stateDir: string, fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> => {
   mkdirSync(stateDir, { recursive: true });
-  const lock = path.join(stateDir, '.lock');
+  const lock = stateDirLockFile(stateDir);
   const since = Date.now();
   for (let announced = false; !tryTake(lock); ) {
     const stale = staleLock(lock);
@@ -111,7 +112,7 @@ export const withStateDirLock = async <T>(stateDir: string, fn: () => Promise<T>
     if (Date.now() - since > STALE_ELSEWHERE_MS + 60_000) {
       throw new UserError('state-dir-locked', `The state folder ${stateDir} stays locked (${lock}).`, { hint: `Remove ${lock} if no b2 is starting.` });
     }
-    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    await sleep(RETRY_MS);
   }
   try {
     return await fn();

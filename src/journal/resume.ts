@@ -10,15 +10,17 @@
  * overlap this run's refuses the new run, naming it.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { UserError } from '../errors.js';
 import { BATCH_SYSTEM_NAMES, type BatchSystemName } from '../batch/systems/registry.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { readJournal, type JournalEntry } from './journal.js';
 import { runnerLiveness, type Liveness } from './liveness.js';
 import { readJson, runDirAt, type RunDir } from './run-dir.js';
+import { inRunDir, jobFilesIn, plannedFile, submitOutputFile } from '../run/layout.js';
+import { readExitStatusFile } from '../wrapper/wrapper.js';
 import { newestRunSummaries, summaryState } from './run-index.js';
 import { foldJournal, isInFlight, type RunState, type TaskState } from './state.js';
+import { sleep } from '../util/sleep.js';
 
 export interface AdoptedJob {
   readonly system: BatchSystemName;
@@ -51,29 +53,14 @@ export interface ResumePlan {
 
 const BATCH: ReadonlySet<string> = new Set(BATCH_SYSTEM_NAMES);
 
-export const submitOutputFile = (run: RunDir, taskId: string, attempt: number): string =>
-  path.join(run.dir, 'submit', `${taskId}.${attempt}.out`);
-
-/** The output file of a submit command that carried several jobs, named after the first; relative to the run folder. */
-export const groupSubmitOutput = (taskId: string, attempt: number): string => path.join('submit', `group-${taskId}.${attempt}.out`);
-
 /** Where the submit command of this task's current attempt wrote its output, and this task's place in it. */
 const submitOutputOf = (run: RunDir, task: TaskState): { file: string; index: number } =>
   task.submitGroup
-    ? { file: path.join(run.dir, task.submitGroup.output), index: task.submitGroup.index }
+    ? { file: inRunDir(run, task.submitGroup.output), index: task.submitGroup.index }
     : { file: submitOutputFile(run, task.id, task.attempt), index: 0 };
 
-export const plannedFile = (run: RunDir): string => path.join(run.dir, 'planned.json');
-
 /** The exit status a job's wrapper recorded in the task's log folder (cleared before each submission), if any. */
-export const exitStatusIn = (logDir: string): number | undefined => {
-  try {
-    const text = readFileSync(path.join(logDir, 'exit_status'), 'utf8').trim();
-    return /^\d{1,3}$/.test(text) ? Number(text) : undefined;
-  } catch {
-    return undefined;
-  }
-};
+export const exitStatusIn = (logDir: string): number | undefined => readExitStatusFile(jobFilesIn(logDir).exitStatus);
 
 /**
  * The latest unfinished run of this pipeline whose runner is gone from this
@@ -121,7 +108,7 @@ export const settleOrphanedSubmits = async (
     });
     if (unsettled.length === 0) return;
     if (!told) onWait(unsettled.length);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
 };
 

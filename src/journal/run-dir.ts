@@ -5,25 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { journalOf, runDirAt, type RunDir } from '../run/layout.js';
 
-export interface RunDir {
-  readonly runId: string;
-  readonly dir: string;
-  readonly journal: string;
-  readonly settings: string;
-  readonly tasks: string;
-}
-
-export const runDirAt = (stateDir: string, runId: string): RunDir => {
-  const dir = path.join(stateDir, runId);
-  return {
-    runId,
-    dir,
-    journal: path.join(dir, 'journal.jsonl'),
-    settings: path.join(dir, 'settings.json'),
-    tasks: path.join(dir, 'tasks'),
-  };
-};
+export { runDirAt, type RunDir } from '../run/layout.js';
 
 /**
  * Sortable by start time (to the millisecond: "the latest run" must not be a
@@ -44,7 +28,7 @@ export const createRunDir = (stateDir: string): RunDir => {
 export const listRunIds = (stateDir: string): string[] => {
   if (!existsSync(stateDir)) return [];
   return readdirSync(stateDir)
-    .filter((name) => existsSync(path.join(stateDir, name, 'journal.jsonl')))
+    .filter((name) => existsSync(journalOf(stateDir, name)))
     .sort();
 };
 

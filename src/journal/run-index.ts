@@ -8,9 +8,9 @@
  * run-level entries are parsed. Also: pruning old finished runs.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
-import path from 'node:path';
 import type { JournalEntry } from './journal.js';
 import { listRunIds, runDirAt, writeFileAtomic } from './run-dir.js';
+import { summaryFile } from '../run/layout.js';
 import type { RunState } from './state.js';
 
 type RunStarted = Extract<JournalEntry, { type: 'run-started' }> & { readonly t: number };
@@ -30,7 +30,6 @@ interface StoredSummary extends RunSummary {
   readonly size: number;
 }
 
-const SUMMARY_FILE = 'summary.json';
 const CHUNK_BYTES = 8 * 1024 * 1024;
 const NEWLINE = 0x0a;
 // How the journal writer lays out an entry: {"t":...,"type":"..."}; a match inside a
@@ -38,7 +37,6 @@ const NEWLINE = 0x0a;
 const RUN_LEVEL = [Buffer.from('"type":"run-started"'), Buffer.from('"type":"run-finished"'), Buffer.from('"type":"kill-requested"')];
 const ENTRY_START = Buffer.from('{"t":');
 
-const summaryFile = (stateDir: string, runId: string): string => path.join(stateDir, runId, SUMMARY_FILE);
 
 const readStored = (file: string): StoredSummary | undefined => {
   try {

@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { getSetting } from '../settings/index.js';
 import { resolveFromPipeline } from './context.js';
 import { isHidden, type ParamDef, type ParamSpec } from './params.js';
+import { jobFilesIn } from '../run/layout.js';
 import type { Task } from './task.js';
 
 interface SegmentCache {
@@ -138,5 +139,6 @@ export interface LogPaths {
 
 export const logPaths = (task: Task): LogPaths => {
   const dir = logDir(task);
-  return { dir, stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr') };
+  const { stdout, stderr } = jobFilesIn(dir);
+  return { dir, stdout, stderr };
 };

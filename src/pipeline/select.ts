@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import { closest } from '../util/closest.js';
 import type { ParamSpec } from './params.js';
 import { isTask, familyOf, type Task, type TaskClass } from './task.js';
+import { kebab } from '../util/names.js';
 
 export const isTaskClass = (value: unknown): value is TaskClass =>
   typeof value === 'function' &&
@@ -40,7 +41,6 @@ const flattenRoots = (value: unknown, where: string): Task[] => {
   return tasks;
 };
 
-const kebab = (name: string): string => name.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
 /** The command a task's parameters are given to, and its own long options (without "--"), to tell typos of either apart. */
 export interface CommandOptions {

@@ -18,6 +18,7 @@ import {
 } from './params.js';
 import { computeTaskId } from './identity.js';
 import { outputPath } from './paths.js';
+import { kebab } from '../util/names.js';
 
 /** Marks objects made by any copy of b2's Task, so instanceof works across copies. */
 export const TASK_BRAND = Symbol.for('b2.Task');
@@ -324,9 +325,6 @@ export class WrapperTask extends Task {
 
 /** A WrapperTask that keeps the empty run(): done once its requirements are, with no process or job of its own. */
 export const runsNothing = (task: Task): boolean => task instanceof WrapperTask && task.run === WrapperTask.prototype.run;
-
-
-const kebab = (name: string): string => name.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
 const listOrNone = (names: readonly string[]): string => (names.length ? names.map((n) => `"${n}"`).join(', ') : 'none');
 

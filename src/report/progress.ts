@@ -11,6 +11,7 @@ import type { Schedule } from '../scheduler/schedule.js';
 import type { RunEvent, TaskFailure } from '../scheduler/events.js';
 import { noColorWanted } from '../util/color.js';
 import { lastLines } from './tail.js';
+import { familyTable } from './family-table.js';
 
 const TTY_REDRAW_MS = 100;
 const RUNNING_NAMES_SHOWN = 3;
@@ -176,13 +177,8 @@ export const formatSummary = (graph: TaskGraph, schedule: Schedule, failures: re
     else row.notRun!++;
   }
   const header = ['task', 'complete before', 'ran', 'failed', 'not run', 'cancelled'];
-  const rows = [...families.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([family, c]) => [family, String(c.complete), String(c.ran), String(c.failed), String(c.notRun), String(c.cancelled)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (cells: string[]): string =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  const lines = ['', chalk.bold(format(header)), ...rows.map(format)];
+  const rows = [...families.entries()].map(([family, c]) => [family, String(c.complete), String(c.ran), String(c.failed), String(c.notRun), String(c.cancelled)]);
+  const lines = ['', ...familyTable(header, rows)];
 
   const missing = graph.nodes.filter((node) => schedule.status[node.index] === 'missing-external');
   for (const node of missing) {

@@ -5,6 +5,8 @@ import type { JobStatus } from '../batch/systems/contract.js';
 import type { Liveness } from '../journal/liveness.js';
 import { isInFlight, phaseCounts, type RunState, type TaskState } from '../journal/state.js';
 import { lastLines } from './tail.js';
+import { jobFilesIn } from '../run/layout.js';
+import { familyTable } from './family-table.js';
 
 export interface StatusView {
   readonly runId: string;
@@ -63,10 +65,8 @@ export const formatStatus = (view: StatusView): string => {
   if (families.size > 0) {
     const columns = ['succeeded', 'running', 'submitted', 'failed', 'retrying', 'not-run', 'cancelled'];
     const header = ['task', ...columns];
-    const rows = [...families].sort(([a], [b]) => a.localeCompare(b)).map(([family, row]) => [family, ...columns.map((c) => String(row[c] ?? 0))]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const format = (cells: string[]): string => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
-    lines.push('', chalk.bold(format(header)), ...rows.map(format));
+    const rows = [...families].map(([family, row]) => [family, ...columns.map((c) => String(row[c] ?? 0))]);
+    lines.push('', ...familyTable(header, rows, '  '));
   }
 
   const orphaned = view.liveness.kind === 'dead';
@@ -90,7 +90,7 @@ export const formatStatus = (view: StatusView): string => {
     if (task.jobId) lines.push(`  job id:  ${task.system} ${task.jobId}`);
     if (task.message) lines.push(`  error:   ${task.message}`);
     if (task.logDir) {
-      const stderr = path.join(task.logDir, 'stderr');
+      const stderr = jobFilesIn(task.logDir).stderr;
       lines.push(`  logs:    ${task.logDir}`);
       for (const line of lastLines(stderr, 5)) lines.push(chalk.dim(`    | ${line}`));
     }

@@ -2,13 +2,13 @@
  * The bash wrapper every batch job runs (templates/job.sh). It changes to the
  * working directory, sources the env script, exports the env entries and runs
  * the task's command; an EXIT trap records the command's exit status in a file
- * that decides success, and a "started" file is written first.
+ * that decides success. Host, pid and start time go to the job's stdout.
  *
- * File formats (both written whole via a temp name and `mv`):
- * - exit status: one line, the decimal status (a signal n gives 128+n);
- * - started: `host=<name>`, `pid=<wrapper pid>`, `started=<ISO 8601 time>` lines.
+ * The exit-status file (written whole via a temp name and `mv`) holds one
+ * line, the decimal status (a signal n gives 128+n).
  * A wrapper killed with SIGKILL writes no exit status: the queue must decide.
  */
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { bashVariableConflict } from './bash-names.js';
@@ -31,8 +31,6 @@ export interface WrapperSpec {
   command: readonly string[];
   /** Absolute. */
   exitStatusFile: string;
-  /** Absolute. */
-  startedFile: string;
 }
 
 // The wrapper's own variables; an env entry with this prefix could break it.
@@ -117,7 +115,6 @@ export function renderJobWrapper(spec: WrapperSpec): string {
   rejectNul('task id', spec.taskId);
   if (spec.workingDir !== undefined) requireAbsolute('working_dir', spec.workingDir);
   requireAbsolute('exit status file', spec.exitStatusFile);
-  requireAbsolute('started file', spec.startedFile);
   const envScript = spec.envScript ?? '';
   // A relative name would make bash's `source` search PATH.
   if (envScript !== '') requireAbsolute('env_script', envScript);
@@ -131,7 +128,6 @@ export function renderJobWrapper(spec: WrapperSpec): string {
     working_dir: shellQuote(spec.workingDir ?? ''),
     env_script: shellQuote(envScript),
     exit_status_file: shellQuote(spec.exitStatusFile),
-    started_file: shellQuote(spec.startedFile),
     command_line: shellQuote(shellJoin(spec.command)),
     exports,
     command: shellJoin(spec.command),
@@ -144,22 +140,14 @@ export function parseExitStatus(text: string): number | undefined {
   return match === null ? undefined : Number(match[1]);
 }
 
-export interface StartedMarker {
-  readonly host: string;
-  readonly pid: number;
-  readonly started: Date;
-}
-
-/** The contents of a started file; undefined when a field is missing or malformed. */
-export function parseStartedMarker(text: string): StartedMarker | undefined {
-  const fields = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 1));
+/** The status an exit-status file records; undefined when there is none (yet), never NaN. */
+export function readExitStatusFile(file: string): number | undefined {
+  // Checked every second for the jobs that may have run, and mostly absent: a stat that
+  // throws nothing costs far less than a failed read.
+  if (!statSync(file, { throwIfNoEntry: false })) return undefined;
+  try {
+    return parseExitStatus(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
   }
-  const host = fields.get('host');
-  const pid = Number(fields.get('pid'));
-  const started = new Date(fields.get('started') ?? '');
-  if (!host || !Number.isInteger(pid) || pid <= 0 || Number.isNaN(started.getTime())) return undefined;
-  return { host, pid, started };
 }

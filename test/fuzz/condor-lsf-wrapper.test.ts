@@ -195,7 +195,6 @@ const wrapperSpec = (dir: string, overrides: Partial<WrapperSpec>): WrapperSpec 
   env: { FUZZ_REPORT: path.join(dir, 'report') },
   command: REPORT,
   exitStatusFile: path.join(dir, 'exit_status'),
-  startedFile: path.join(dir, 'started'),
   ...overrides,
 });
 

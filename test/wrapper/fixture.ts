@@ -17,7 +17,6 @@ export class WrapperFixture {
   readonly logDir = path.join(this.root, 'logs');
   readonly workDir = path.join(this.root, 'work dir');
   readonly statusFile = path.join(this.logDir, 'exit_status');
-  readonly startedFile = path.join(this.logDir, 'started');
   readonly wrapperPath = path.join(this.root, 'job.sh');
 
   constructor() {
@@ -34,7 +33,6 @@ export class WrapperFixture {
       env: {},
       command,
       exitStatusFile: this.statusFile,
-      startedFile: this.startedFile,
       ...overrides,
     };
     writeFileSync(this.wrapperPath, renderJobWrapper(spec));

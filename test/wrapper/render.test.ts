@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { isUserError } from '../../src/errors.js';
-import { parseExitStatus, parseStartedMarker, renderJobWrapper, type WrapperSpec } from '../../src/wrapper/wrapper.js';
+import { parseExitStatus, renderJobWrapper, type WrapperSpec } from '../../src/wrapper/wrapper.js';
 
 const spec = (overrides: Partial<WrapperSpec> = {}): WrapperSpec => ({
   taskId: 'Task_1_abc',
@@ -9,7 +9,6 @@ const spec = (overrides: Partial<WrapperSpec> = {}): WrapperSpec => ({
   env: {},
   command: ['python3', 'steer.py', '--batch-runner', '--task-id', 'Task_1_abc'],
   exitStatusFile: '/data/logs/exit_status',
-  startedFile: '/data/logs/started',
   ...overrides,
 });
 
@@ -89,7 +88,6 @@ describe('renderJobWrapper', () => {
     expect(userErrorOf({ workingDir: 'work' }).message).toContain('working_dir');
     expect(userErrorOf({ envScript: 'setup.sh' }).message).toContain('env_script');
     expect(userErrorOf({ exitStatusFile: 'exit_status' }).message).toContain('exit status file');
-    expect(userErrorOf({ startedFile: 'started' }).message).toContain('started file');
     expect(userErrorOf({ command: [] }).message).toContain('empty command');
     expect(userErrorOf({ command: ['echo', 'a\0b'] }).message).toContain('NUL');
     expect(userErrorOf({ env: { A: 'a\0b' } }).message).toContain('env entry A');
@@ -111,21 +109,5 @@ describe('parseExitStatus', () => {
     expect(parseExitStatus('')).toBeUndefined();
     expect(parseExitStatus('3\n4\n')).toBeUndefined();
     expect(parseExitStatus('x\n')).toBeUndefined();
-  });
-});
-
-describe('parseStartedMarker', () => {
-  it('reads host, pid and start time', () => {
-    expect(parseStartedMarker('host=node7\npid=4242\nstarted=2025-11-24T16:20:05+0100\n')).toEqual({
-      host: 'node7',
-      pid: 4242,
-      started: new Date('2025-11-24T15:20:05Z'),
-    });
-  });
-
-  it('rejects a marker with a missing or malformed field', () => {
-    expect(parseStartedMarker('host=node7\npid=4242\n')).toBeUndefined();
-    expect(parseStartedMarker('host=node7\npid=abc\nstarted=2025-11-24T16:20:05+0100\n')).toBeUndefined();
-    expect(parseStartedMarker('pid=1\nstarted=2025-11-24T16:20:05+0100\n')).toBeUndefined();
   });
 });

@@ -1,10 +1,10 @@
 /** Runs rendered wrappers with bash and checks what reaches the task and what gets recorded. */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseExitStatus, parseStartedMarker } from '../../src/wrapper/wrapper.js';
+import { parseExitStatus } from '../../src/wrapper/wrapper.js';
 import { nodeCommand, WrapperFixture } from './fixture.js';
 
 // Values a naive wrapper would mangle: quoting, expansion, word splitting, history, unicode.
@@ -140,17 +140,6 @@ describe('job wrapper: what gets recorded', () => {
     expect(out.stderr).toContain('no-such-command-b2');
   });
 
-  it('writes the started marker with host, pid and start time', () => {
-    const before = Math.floor(Date.now() / 1000) * 1000;
-    const out = fx.run(nodeCommand('process.stdout.write("PPID" + process.ppid + "\\n")'));
-    const marker = parseStartedMarker(readFileSync(fx.startedFile, 'utf8'));
-    expect(marker).toBeDefined();
-    expect(marker?.host).toBe(os.hostname());
-    expect(String(marker?.pid)).toBe(/^PPID(\d+)$/m.exec(out.stdout)?.[1]);
-    expect(marker?.started.getTime()).toBeGreaterThanOrEqual(before);
-    expect(marker?.started.getTime()).toBeLessThanOrEqual(Date.now());
-  });
-
   it('prints host, working dir, start time and the quoted command for the job log', () => {
     const out = fx.run(['echo', 'a b', "it's"], { taskId: 'MyTask_7' });
     const lines = out.stdout.split('\n');
@@ -165,7 +154,7 @@ describe('job wrapper: what gets recorded', () => {
     writeFileSync(fx.statusFile, '0\n');
     fx.run(['bash', '-c', 'exit 5']);
     expect(fx.status()).toBe('5\n');
-    expect(readdirSync(fx.logDir).sort()).toEqual(['exit_status', 'started']);
+    expect(readdirSync(fx.logDir).sort()).toEqual(['exit_status']);
   });
 });
 
@@ -177,7 +166,6 @@ describe('job wrapper: setup failures', () => {
     expect(parseExitStatus(fx.status() ?? '')).toBe(out.code);
     expect(out.stderr).toContain(`b2: cannot change to the working directory ${missing}`);
     expect(existsSync(path.join(fx.root, 'RAN'))).toBe(false);
-    expect(existsSync(fx.startedFile)).toBe(true);
   });
 
   it('fails with a clear message when env_script is missing', () => {

@@ -1,7 +1,7 @@
 /**
  * The contract every batch system adapter fulfils. Adapters are pure: they
  * build argv lists and files and parse command output, and never run
- * anything themselves. `src/executors/commands.ts` is the one place that runs
+ * anything themselves. `src/batch/run-command.ts` is the one place that runs
  * the commands they build (with timeouts), so each adapter can be tested with
  * captured output alone.
  */

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import type { JobStatus } from '../../batch/systems/contract.js';
 import { BATCH_SYSTEM_NAMES, type BatchSystemName } from '../../batch/systems/registry.js';
-import { ACTIVE_STATES, cancelJobs, cancelUnknownJobs, parseSubmittedJobIds, queryJobStates } from '../../executors/batch-control.js';
+import { ACTIVE_STATES, cancelJobs, cancelUnknownJobs, parseSubmittedJobIds, queryJobStates } from '../../batch/client.js';
 import { JournalWriter, readJournal } from '../../journal/journal.js';
 import { isRunnerProcess, runnerLiveness } from '../../journal/liveness.js';
 import { exitStatusIn, orphanedJobId, settleOrphanedSubmits } from '../../journal/resume.js';
@@ -24,6 +24,7 @@ import { getSetting, initSettings } from '../../settings/index.js';
 import { EXIT, commonOptions } from '../options.js';
 import { noColorWanted } from '../../util/color.js';
 import { printSettingsWarnings, settingFlags, type CommonFlags } from '../prepare.js';
+import { sleep } from '../../util/sleep.js';
 
 interface LocateFlags extends CommonFlags {
   readonly pipeline?: string;
@@ -163,7 +164,6 @@ const recordKilled = (run: RunDir, state: RunState): void => {
   journal.close();
 };
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const registerStatusCommands = (program: Command): void => {
   const status = program

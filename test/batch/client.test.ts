@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { queryJobStates } from '../../src/executors/batch-control.js';
+import { queryJobStates } from '../../src/batch/client.js';
 import { resetSettings } from '../../src/settings/index.js';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
 import { run, script } from '../fakes/support.js';

@@ -6,10 +6,10 @@
  * journaled as it ended: succeeded when its job recorded exit status 0, else
  * cancelled; a later run of them submits what is not complete.
  */
-import type { BatchSystemName } from '../batch/systems/registry.js';
+import type { BatchSystemName } from './systems/registry.js';
 import type { JournalEntry, JournalWriter } from '../journal/journal.js';
 import { exitStatusIn, type ResumePlan } from '../journal/resume.js';
-import { cancelJobs } from './batch-control.js';
+import { cancelJobs } from './client.js';
 
 /** Cancels and journals the dead run's tasks outside this graph; what was done, for the user, or undefined. */
 export const closeTasksOutsideGraph = async (plan: Pick<ResumePlan, 'outside'>, journal: JournalWriter): Promise<string | undefined> => {

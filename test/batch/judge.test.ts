@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitingInQueue, type JobObservation } from '../../src/executors/batch-judge.js';
+import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitingInQueue, type JobObservation } from '../../src/batch/judge.js';
 
 const base: JobObservation = { now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000, heldGraceMs: 300_000 };
 const q = (state: NonNullable<JobObservation['queue']>['state'], extra: Partial<NonNullable<JobObservation['queue']>> = {}) => ({

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { runCommand } from '../../src/executors/commands.js';
+import { runCommand } from '../../src/batch/run-command.js';
 
 const groupOf = (pid: number): number => Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }).trim());
 

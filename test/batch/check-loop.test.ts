@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { CheckLoop } from '../../src/executors/check-loop.js';
+import { CheckLoop } from '../../src/batch/check-loop.js';
 
 beforeEach(() => {
   jest.useFakeTimers();

@@ -7,10 +7,11 @@
  */
 import os from 'node:os';
 import { UserError } from '../errors.js';
-import { createAdapter, setupCommand, type BatchSystemName } from '../batch/systems/registry.js';
-import type { BatchAdapter, JobStatus, QueryContext } from '../batch/systems/contract.js';
+import { createAdapter, setupCommand, type BatchSystemName } from './systems/registry.js';
+import type { BatchAdapter, JobStatus, QueryContext } from './systems/contract.js';
 import { getSetting } from '../settings/index.js';
-import { describeCommandFailure, runCommand, type CommandResult } from './commands.js';
+import { describeCommandFailure, runCommand, type CommandResult } from './run-command.js';
+import { sleep } from '../util/sleep.js';
 
 /** Binary names after the `batch_commands` setting (sites wrap them; tests point them at fakes). */
 export const binaryLookup = (task?: object): ((name: string) => readonly string[]) => {
@@ -146,3 +147,12 @@ export const cancelJobs = async (system: BatchSystemName, jobIds: readonly strin
 };
 
 export const ACTIVE_STATES: ReadonlySet<JobStatus['state']> = new Set(['pending', 'running', 'held', 'unknown']);
+
+/** Asks until the system no longer lists the jobs as pending, running or held, or the deadline passes. */
+export const waitUntilGone = async (system: BatchSystemName, jobIds: readonly string[], runTag: string, deadline: number): Promise<void> => {
+  while (Date.now() < deadline) {
+    const query = await queryJobStates(system, jobIds, runTag);
+    if (query.error === undefined && ![...query.states.values()].some((s) => ACTIVE_STATES.has(s.state))) return;
+    await sleep(500);
+  }
+};

@@ -1,0 +1,283 @@
+/**
+ * Batch execution: one job per task on HTCondor, LSF, Slurm or Grid Engine.
+ * Submission and polling are asynchronous and hold no process per job: one
+ * status query per batch system per poll interval covers every job of the
+ * run, and the wrapper's exit-status file decides success. This wires the
+ * phases: job.ts prepares, submit.ts submits, watch.ts watches, judge.ts
+ * judges; tasks set to run locally go to a local pool.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { BATCH_SYSTEM_NAMES, batchSystemName, detectBatchSystem, detectedBinaries, type BatchSystemName } from './systems/registry.js';
+import type { TaskGraph } from '../pipeline/graph.js';
+import type { LoadedPipeline } from '../pipeline/load.js';
+import type { Task } from '../pipeline/task.js';
+import type { JournalWriter } from '../journal/journal.js';
+import { jobFilesIn, type RunDir } from '../run/layout.js';
+import type { AdoptedJob } from '../journal/resume.js';
+import { writeFileAtomic } from '../journal/run-dir.js';
+import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
+import { lastLines } from '../report/tail.js';
+import type { Executor, TaskJob, TaskOutcome } from '../executors/executor.js';
+import { PoolExecutor } from '../executors/pool.js';
+import { runCommandSync } from './run-command.js';
+import { binaryLookup, cancelJobs, cancelUnknownJobs, plainAdapter, waitUntilGone } from './client.js';
+import { CheckLoop } from './check-loop.js';
+import { judgeJob } from './judge.js';
+import { checkJobSettings, jobSpec, type JobContext } from './job.js';
+import { Submitter } from './submit.js';
+import { Watch, worthJudging, type TrackedJob } from './watch.js';
+
+const EXIT_FILE_GRACE_MS = 15_000;
+const KILL_WAIT_MS = 60_000;
+
+export interface BatchExecutorOptions {
+  readonly graph: TaskGraph;
+  readonly pipeline: LoadedPipeline;
+  readonly workers: number;
+  readonly run: RunDir;
+  readonly tag: string;
+  readonly journal: JournalWriter;
+  readonly emit: (message: string) => void;
+  /** Jobs of a dead runner of this run to watch instead of submitting (by node index). */
+  readonly adopted?: ReadonlyMap<number, AdoptedJob>;
+  /** Every job id the run's journal already names (earlier runners of this run). */
+  readonly journaledJobIds?: Iterable<string>;
+  /** Tasks (by node index) whose submission by a dead runner of this run never named a job: asked for before submitting. */
+  readonly unresolved?: ReadonlySet<number>;
+}
+
+const which = (binary: string): boolean =>
+  (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && existsSync(path.join(dir, binary)));
+
+export class BatchExecutor implements Executor {
+  readonly name: string;
+  readonly capacity: number;
+  onOutcome: (outcome: TaskOutcome) => void = () => {};
+
+  private readonly ctx: JobContext;
+  private readonly watch: Watch;
+  private readonly submitter: Submitter;
+  private local?: PoolExecutor;
+  private autoSystem?: BatchSystemName | 'local';
+  private readonly checks: CheckLoop;
+  private stopped = false;
+  private readonly adoptable: Map<number, AdoptedJob>;
+  private readonly unresolved: Set<number>;
+  /** Every job id the journal names: a job of the run outside this set was left by a submission nobody heard back from. */
+  private readonly knownJobIds: Set<string>;
+  private readonly systemsUsed = new Set<BatchSystemName>();
+  /** A submission's outcome stayed unknown, or the run was cancelled: look for jobs nobody knows before leaving. */
+  private sweepNeeded = false;
+
+  constructor(private readonly options: BatchExecutorOptions) {
+    this.capacity = Math.max(1, options.workers);
+    this.name = 'batch';
+    this.ctx = { pipeline: options.pipeline, run: options.run, tag: options.tag };
+    this.adoptable = new Map(options.adopted ?? []);
+    this.unresolved = new Set(options.unresolved ?? []);
+    this.knownJobIds = new Set(options.journaledJobIds ?? []);
+    writeFileAtomic(options.run.settings, JSON.stringify(exportSettingsSnapshot()));
+    this.watch = new Watch(options.tag, options.emit);
+    this.submitter = new Submitter({
+      ctx: this.ctx,
+      journal: options.journal,
+      emit: options.emit,
+      watch: this.watch,
+      systemFor: (task) => this.systemFor(task) as BatchSystemName,
+      onOutcome: (outcome) => this.onOutcome(outcome),
+      kill: (system, jobIds) => this.kill(system, jobIds),
+      knownJobIds: this.knownJobIds,
+      systemsUsed: this.systemsUsed,
+      sweepNeeded: () => (this.sweepNeeded = true),
+    });
+    this.checks = new CheckLoop(
+      () => this.poll(),
+      () => this.checkIntervalMs(),
+      () => !this.stopped && (this.watch.size > 0 || this.submitter.busy),
+    );
+  }
+
+  /** `batch_system` for this task; `auto` picks the system whose submit command is on PATH. */
+  systemFor(task: Task): BatchSystemName | 'local' {
+    const setting = getSetting<string>('batch_system', { task });
+    if (setting !== 'auto') return batchSystemName(setting) ?? 'local';
+    this.autoSystem ??= detectBatchSystem(which, (probe) => runCommandSync(probe(binaryLookup()), 10_000).stdout);
+    if (this.autoSystem === 'local') {
+      // Silently running hundreds of "jobs" on a login node is worse than stopping.
+      throw new UserError('no-batch-system', `batch_system is auto, but no batch system was found: none of ${detectedBinaries()} is on PATH.`, {
+        hint: `Run on a submit host, set batch_system to one of ${BATCH_SYSTEM_NAMES.join(', ')} (with batch_commands if the binaries live elsewhere), or run without --batch.`,
+      });
+    }
+    return this.autoSystem;
+  }
+
+  start(job: TaskJob): void {
+    const system = this.systemFor(job.task);
+    if (system === 'local') {
+      this.localPool().start(job);
+      return;
+    }
+    const adopted = this.adoptable.get(job.index);
+    // Adopted once: a retry of the same task is a new submission.
+    this.adoptable.delete(job.index);
+    if (adopted) {
+      // Its job survived the previous runner: watch it, do not submit again.
+      this.watch.add({
+        job,
+        system: adopted.system,
+        jobId: adopted.jobId,
+        submittedAt: Date.now(),
+        exitFile: jobFilesIn(job.logs.dir).exitStatus,
+        adopted: true,
+      });
+      this.knownJobIds.add(adopted.jobId);
+      this.systemsUsed.add(adopted.system);
+      this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system: adopted.system, jobId: adopted.jobId }, true);
+    } else if (this.unresolved.delete(job.index)) {
+      this.submitter.resolveInherited(job);
+    } else {
+      this.submitter.enqueue(job);
+    }
+    this.checks.ensure();
+  }
+
+  private localPool(): PoolExecutor {
+    if (!this.local) {
+      const { pipeline } = this.options;
+      this.local = new PoolExecutor({
+        size: Math.max(1, Math.min(this.capacity, os.cpus().length)),
+        bundle: pipeline.bundle,
+        file: pipeline.file,
+        pipelineDir: pipeline.dir,
+        settings: exportSettingsSnapshot(),
+      });
+      this.local.onOutcome = (outcome) => this.onOutcome(outcome);
+    }
+    return this.local;
+  }
+
+  /** See checkJobSettings: a family's jobs that could not be submitted stop the run before anything is. */
+  checkSettings(): void {
+    checkJobSettings(this.ctx, this.options.graph, (task) => this.systemFor(task));
+  }
+
+  /** Exit files are cheap to look at; the queue is asked at most once per poll interval. */
+  private checkIntervalMs(): number {
+    return Math.min(1000, getSetting<number>('poll_interval') * 1000);
+  }
+
+  private async poll(): Promise<void> {
+    const jobs = this.watch.check();
+    const lostGraceMs = getSetting<number>('lost_job_grace') * 1000;
+    for (const tracked of jobs) if (worthJudging(tracked)) await this.judge(tracked, lostGraceMs);
+    // Jobs held back to go out together: the queue may have moved on.
+    if (this.submitter.pending) this.submitter.schedulePump();
+  }
+
+  private async judge(tracked: TrackedJob, lostGraceMs: number): Promise<void> {
+    const exitStatus = tracked.exitStatus;
+    const verdict = judgeJob({
+      ...(exitStatus === undefined ? {} : { exitStatus }),
+      ...(tracked.queue ? { queue: tracked.queue } : {}),
+      ...(tracked.lastSeenAt === undefined ? {} : { lastSeenAt: tracked.lastSeenAt }),
+      ...(tracked.missingSince === undefined ? {} : { missingSince: tracked.missingSince }),
+      ...(tracked.endedAt === undefined ? {} : { endedAt: tracked.endedAt }),
+      ...(tracked.heldSince === undefined ? {} : { heldSince: tracked.heldSince }),
+      now: Date.now(),
+      lostGraceMs,
+      exitFileGraceMs: EXIT_FILE_GRACE_MS,
+      heldGraceMs: getSetting<number>('held_grace', { task: tracked.job.task }) * 1000,
+    });
+    if (verdict.kind === 'wait') return;
+    this.watch.remove(tracked.job.index);
+    if (verdict.kind === 'succeeded') {
+      this.onOutcome({ index: tracked.job.index, ok: true });
+      return;
+    }
+    if (verdict.reason === 'cancelled' && tracked.adopted && !this.stopped) {
+      // Removed (condor_rm, scancel, ...) while no runner watched it: the task did not fail, it was stopped.
+      this.options.emit(`${tracked.system} job ${tracked.jobId} of ${tracked.job.task.toString()} was cancelled while no runner watched it: submitting it again`);
+      this.submitter.enqueue(tracked.job);
+      return;
+    }
+    // Held jobs stay in the system; a "lost" or ended job might linger somewhere: never leave one behind.
+    if (verdict.kill || verdict.reason === 'lost' || verdict.reason === 'ended') await this.kill(tracked.system, [tracked.jobId]);
+    this.onOutcome({
+      index: tracked.job.index,
+      ok: false,
+      message: (verdict.reason === 'exit' ? this.explainExit(tracked, verdict.exitCode) : undefined) ?? verdict.message,
+      jobId: tracked.jobId,
+      ...(verdict.exitCode === undefined ? {} : { exitCode: verdict.exitCode }),
+      ...(tracked.queue?.reason ? { detail: `batch system: ${tracked.system}, state ${tracked.queue.native}: ${tracked.queue.reason}` } : {}),
+    });
+  }
+
+  /** The system's reading of a non-zero exit, from the end of the job's stderr (see BatchAdapter.explainExit). */
+  private explainExit(tracked: TrackedJob, exitStatus: number | undefined): string | undefined {
+    const adapter = plainAdapter(tracked.system);
+    if (exitStatus === undefined || !adapter.explainExit) return undefined;
+    try {
+      const { job, system } = tracked;
+      return adapter.explainExit(jobSpec(this.ctx, job.task, job.logs, system), exitStatus, lastLines(job.logs.stderr, 40).join('\n'));
+    } catch {
+      // Only a better message: the verdict stands without it.
+      return undefined;
+    }
+  }
+
+  private async kill(system: BatchSystemName, jobIds: readonly string[]): Promise<void> {
+    await cancelJobs(system, jobIds);
+  }
+
+  /** Jobs in flight, and how many more are being submitted, for "what may be left" messages. */
+  inFlight(): { jobs: TrackedJob[]; beingSubmitted: number } {
+    return { jobs: this.watch.jobs(), beingSubmitted: this.submitter.beingSubmitted };
+  }
+
+  async cancelAll(): Promise<void> {
+    this.stopped = true;
+    this.sweepNeeded = true;
+    this.checks.stop();
+    for (const job of this.submitter.stop()) this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+    const localDone = this.local?.cancelAll();
+    await this.submitter.settled();
+    const bySystem = new Map<BatchSystemName, TrackedJob[]>();
+    for (const tracked of this.watch.jobs()) bySystem.set(tracked.system, [...(bySystem.get(tracked.system) ?? []), tracked]);
+    for (const [system, jobs] of bySystem) {
+      this.options.emit(`cancelling ${jobs.length} ${system} job(s): ${jobs.map((j) => j.jobId).join(' ')}`);
+      await this.kill(system, jobs.map((job) => job.jobId));
+    }
+    // After a kill, wait until the queue no longer lists the jobs as pending or running.
+    const deadline = Date.now() + KILL_WAIT_MS;
+    for (const [system, jobs] of bySystem) await waitUntilGone(system, jobs.map((job) => job.jobId), this.options.tag, deadline);
+    for (const tracked of this.watch.jobs()) {
+      this.watch.remove(tracked.job.index);
+      this.onOutcome({ index: tracked.job.index, ok: false, cancelled: true, message: 'cancelled', jobId: tracked.jobId });
+    }
+    await localDone;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.submitter.stop();
+    this.checks.stop();
+    if (this.sweepNeeded) await this.sweepUnknownJobs();
+    await this.local?.close();
+  }
+
+  /** One query by run tag per system: jobs of the run that no journal entry names are cancelled. */
+  private async sweepUnknownJobs(): Promise<void> {
+    this.sweepNeeded = false;
+    for (const system of this.systemsUsed) {
+      const swept = await cancelUnknownJobs(system, this.options.tag, this.knownJobIds);
+      if ('error' in swept) {
+        this.options.emit(`could not ask ${system} for jobs of the run that a submit command left unnamed; b2 kill ${this.options.run.runId} cancels them:\n${swept.error}`);
+      } else if (swept.cancelled.length > 0) {
+        this.options.emit(`cancelled ${swept.cancelled.length} ${system} job(s) of the run that no submit command named: ${swept.cancelled.join(' ')}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,447 @@
+/**
+ * Submitting jobs: a queue of jobs to submit, grouped where the system takes
+ * several per command and held back while the farm still has this run's jobs
+ * waiting; each submission journaled as an intent before its command and by
+ * its job id after. A command that fails may have left jobs all the same:
+ * the system is asked for the run's jobs of those tasks before any is
+ * submitted again.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { errorMessage, isUserError } from '../errors.js';
+import { taskKey } from './task-key.js';
+import type { BatchAdapter, GroupedSubmission, JobSpec, JobStatus } from './systems/contract.js';
+import type { BatchSystemName } from './systems/registry.js';
+import type { Task } from '../pipeline/task.js';
+import type { JournalWriter } from '../journal/journal.js';
+import { groupSubmitOutput, inRunDir, jobFilesIn, submitDir, submitOutputFile } from '../run/layout.js';
+import { getSetting } from '../settings/index.js';
+import type { TaskJob, TaskOutcome } from '../executors/executor.js';
+import { sleep } from '../util/sleep.js';
+import { describeCommandFailure, runCommand } from './run-command.js';
+import { ACTIVE_STATES, adapterFor, binaryLookup, plainAdapter, queryTaggedJobs } from './client.js';
+import { holdSubmissions } from './judge.js';
+import { jobSpec, prepareJob, type JobContext } from './job.js';
+import type { Watch } from './watch.js';
+import { readExitStatusFile } from '../wrapper/wrapper.js';
+
+const SUBMIT_CONCURRENCY = 8;
+// Jobs in one submit command, where the system takes several (HTCondor).
+const MAX_GROUP = 200;
+const SUBMIT_ATTEMPTS = 3;
+// Tries at asking which jobs a submission of unknown outcome left, before giving up on it.
+const RESOLVE_ATTEMPTS = 3;
+
+/** A job that could not be prepared or submitted: the error's message, and its hint as the detail. */
+export const failureOf = (error: unknown): { message: string; detail?: string } =>
+  isUserError(error) && error.hint !== undefined ? { message: error.message, detail: error.hint } : { message: errorMessage(error) };
+
+export interface SubmitterOptions {
+  readonly ctx: JobContext;
+  readonly journal: JournalWriter;
+  readonly emit: (message: string) => void;
+  readonly watch: Watch;
+  readonly systemFor: (task: Task) => BatchSystemName;
+  readonly onOutcome: (outcome: TaskOutcome) => void;
+  readonly kill: (system: BatchSystemName, jobIds: readonly string[]) => Promise<void>;
+  /** Every job id the journal names: a job of the run outside this set was left by a submission nobody heard back from. */
+  readonly knownJobIds: Set<string>;
+  readonly systemsUsed: Set<BatchSystemName>;
+  /** A submission's outcome stayed unknown: the runner looks for jobs nobody knows before leaving. */
+  readonly sweepNeeded: () => void;
+}
+
+export class Submitter {
+  private readonly queue: TaskJob[] = [];
+  /** Submit commands under way, and the jobs they carry. */
+  private submitting = 0;
+  private jobsSubmitting = 0;
+  private pumpScheduled = false;
+  /** Jobs to submit on their own: their group's command failed. */
+  private readonly alone = new Set<number>();
+  /** Group keys of queued jobs (node index -> key; undefined: alone), and the job specs they came from. */
+  private readonly groupKeys = new Map<number, string | undefined>();
+  private readonly specs = new Map<number, JobSpec>();
+  /** Tasks a dead runner submitted without hearing back, asked for together in the next turn of the event loop. */
+  private readonly inherited: TaskJob[] = [];
+  private stopped = false;
+
+  constructor(private readonly options: SubmitterOptions) {}
+
+  /** Anything queued or under way. */
+  get busy(): boolean {
+    return this.queue.length > 0 || this.submitting > 0;
+  }
+
+  get pending(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** Jobs whose submit command is under way. */
+  get beingSubmitted(): number {
+    return this.jobsSubmitting;
+  }
+
+  enqueue(job: TaskJob): void {
+    this.queue.push(job);
+    this.schedulePump();
+  }
+
+  /** A job whose submission by a dead runner of this run never named a job: asked for before submitting. */
+  resolveInherited(job: TaskJob): void {
+    this.inherited.push(job);
+    if (this.inherited.length === 1) setImmediate(() => void this.resolveInheritedNow());
+  }
+
+  /** No more submissions: the queued jobs, taken out. */
+  stop(): TaskJob[] {
+    this.stopped = true;
+    return this.queue.splice(0);
+  }
+
+  async settled(): Promise<void> {
+    // Submissions under way finish first, so that their job ids are known and killed too.
+    while (this.submitting > 0) await sleep(50);
+  }
+
+  /** Jobs started in the same turn of the event loop (the jobs a poll frees slots for) go out together. */
+  schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /**
+   * Tasks whose submission by a dead runner never named a job: their jobs
+   * may exist. One query per system finds them; those found are watched, those
+   * that already ran are settled by their exit status, the others submitted.
+   */
+  private async resolveInheritedNow(): Promise<void> {
+    const jobs = this.inherited.splice(0);
+    const handled = new Set<number>();
+    const settle = (outcome: TaskOutcome): void => {
+      handled.add(outcome.index);
+      this.options.onOutcome(outcome);
+    };
+    this.submitting++;
+    this.jobsSubmitting += jobs.length;
+    try {
+      const bySystem = new Map<BatchSystemName, TaskJob[]>();
+      for (const job of jobs) {
+        const system = this.options.systemFor(job.task);
+        bySystem.set(system, [...(bySystem.get(system) ?? []), job]);
+      }
+      for (const [system, list] of bySystem) {
+        this.options.systemsUsed.add(system);
+        const entries = list.map((job) => ({ job, exitFile: jobFilesIn(job.logs.dir).exitStatus }));
+        const resolved = await this.resolveSubmissions(system, entries, settle);
+        if (resolved === undefined) {
+          for (const job of list) settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} by the previous runner is unknown`, detail: 'the batch system could not be asked which jobs of the run exist' });
+          continue;
+        }
+        for (const { job } of resolved.found) handled.add(job.index);
+        await this.accept(resolved.found, system, settle);
+        for (const job of list) {
+          if (handled.has(job.index)) continue;
+          handled.add(job.index);
+          // Stopped meanwhile: the queue was already emptied.
+          if (this.stopped) this.options.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+          else this.queue.push(job);
+        }
+      }
+    } catch (error) {
+      for (const job of jobs) if (!handled.has(job.index)) settle({ index: job.index, ok: false, ...failureOf(error) });
+    } finally {
+      this.submitting--;
+      this.jobsSubmitting -= jobs.length;
+      this.schedulePump();
+    }
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.submitting < SUBMIT_CONCURRENCY && this.queue.length > 0) {
+      // Checked again after every check of the jobs in flight, which calls this.
+      if (this.holdBack()) return;
+      const jobs = this.nextSubmission();
+      this.submitting++;
+      this.jobsSubmitting += jobs.length;
+      const settled = new Set<number>();
+      const settle = (outcome: TaskOutcome): void => {
+        settled.add(outcome.index);
+        this.options.onOutcome(outcome);
+      };
+      const submitted = jobs.length === 1 ? this.submitAlone(jobs[0]!, settle) : this.submitGroup(jobs, settle);
+      submitted
+        .catch((error: unknown) => {
+          const failure = { ok: false as const, ...failureOf(error) };
+          for (const job of jobs) if (!settled.has(job.index) && !this.options.watch.has(job.index)) settle({ index: job.index, ...failure });
+        })
+        .finally(() => {
+          this.submitting--;
+          this.jobsSubmitting -= jobs.length;
+          this.schedulePump();
+        });
+    }
+  }
+
+  /** Whether the queued jobs wait for more to share their submit command (see holdSubmissions). */
+  private holdBack(): boolean {
+    const first = this.queue[0]!;
+    if (this.groupKey(first) === undefined) return false;
+    const waiting = this.options.watch.waitingIn(this.options.systemFor(first.task));
+    return holdSubmissions(this.queue.length, waiting, MAX_GROUP);
+  }
+
+  /** The next job in the queue, with the queued jobs that may share its submit command. */
+  private nextSubmission(): TaskJob[] {
+    const first = this.queue.shift()!;
+    const key = this.groupKey(first);
+    if (key === undefined) return [first];
+    const jobs = [first];
+    for (let i = 0; i < this.queue.length && jobs.length < MAX_GROUP; ) {
+      const job = this.queue[i]!;
+      if (this.groupKey(job) === key) {
+        jobs.push(job);
+        this.queue.splice(i, 1);
+      } else i++;
+    }
+    for (const job of jobs) this.groupKeys.delete(job.index);
+    return jobs;
+  }
+
+  /** Equal keys: same system, same submit commands. Undefined: this job is submitted alone. */
+  private groupKey(job: TaskJob): string | undefined {
+    if (this.groupKeys.has(job.index)) return this.groupKeys.get(job.index);
+    let key: string | undefined;
+    if (!this.alone.has(job.index)) {
+      const system = this.options.systemFor(job.task);
+      const grouped = plainAdapter(system).grouped;
+      if (grouped) {
+        try {
+          const spec = jobSpec(this.options.ctx, job.task, job.logs, system);
+          this.specs.set(job.index, spec);
+          const own = grouped.groupKey(spec);
+          key = own === undefined ? undefined : `${system}\n${own}`;
+        } catch {
+          // Submitted alone, the same error fails this job with its message.
+          key = undefined;
+        }
+      }
+    }
+    this.groupKeys.set(job.index, key);
+    return key;
+  }
+
+  /** The job's files on disk (see prepareJob), with its spec as grouping computed it. */
+  private prepare(job: TaskJob, system: BatchSystemName, adapter: BatchAdapter): { spec: JobSpec; exitFile: string } {
+    const spec = this.specs.get(job.index) ?? jobSpec(this.options.ctx, job.task, job.logs, system);
+    this.specs.delete(job.index);
+    prepareJob(this.options.ctx, job, system, adapter, spec);
+    return { spec, exitFile: jobFilesIn(job.logs.dir).exitStatus };
+  }
+
+  private submitDir(): string {
+    const dir = submitDir(this.options.ctx.run);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** One job, one submit command, retried; the journal holds the intent and the id. */
+  private async submitAlone(job: TaskJob, settle: (outcome: TaskOutcome) => void): Promise<void> {
+    this.alone.delete(job.index);
+    const task = job.task;
+    const system = this.options.systemFor(task);
+    const adapter = await adapterFor(system);
+    const { spec, exitFile } = this.prepare(job, system, adapter);
+    this.submitDir();
+    const submitCommand = adapter.submitCommand(spec, binaryLookup(task));
+    const timeout = getSetting<number>('submit_timeout', { task }) * 1000;
+    const { journal, ctx } = this.options;
+    this.options.systemsUsed.add(system);
+    let lastFailure = '';
+    for (let attempt = 1; attempt <= SUBMIT_ATTEMPTS && !this.stopped; attempt++) {
+      journal.append({ type: 'submit-intent', id: task.taskId, attempt: job.attempt, system }, true);
+      const result = await runCommand(submitCommand, timeout, { stdoutFile: submitOutputFile(ctx.run, task.taskId, job.attempt) });
+      const parsed = result.exitCode === 0 ? adapter.parseSubmitOutput(result.stdout, result.stderr) : undefined;
+      if (parsed?.ok) {
+        await this.accept([{ job, exitFile, jobId: parsed.value }], system, settle);
+        return;
+      }
+      lastFailure = parsed && !parsed.ok ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
+      journal.append({ type: 'submit-failed', id: task.taskId, attempt: job.attempt, system, message: lastFailure });
+      if (result.startError) break;
+      // The scheduler may have taken the job before the command failed: ask before submitting again.
+      const resolved = await this.resolveSubmissions(system, [{ job, exitFile }], settle);
+      if (resolved === undefined) {
+        settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} is unknown`, detail: `${lastFailure}\nand the batch system could not be asked which jobs of the run exist` });
+        return;
+      }
+      if (resolved.settled.size > 0) return;
+      if (resolved.found.length > 0) {
+        await this.accept(resolved.found, system, settle);
+        return;
+      }
+      if (attempt < SUBMIT_ATTEMPTS) await sleep(1000 * 3 ** (attempt - 1));
+    }
+    settle({
+      index: job.index,
+      ok: false,
+      message: `could not submit to ${system}`,
+      detail: lastFailure,
+    });
+  }
+
+  /**
+   * Several jobs, one submit command. The ids come back in order; if the
+   * command fails, the jobs it named are kept and the others go back to the
+   * queue to be submitted alone, where a failure is retried and reported
+   * per job.
+   */
+  private async submitGroup(jobs: readonly TaskJob[], settle: (outcome: TaskOutcome) => void): Promise<void> {
+    const system = this.options.systemFor(jobs[0]!.task);
+    const adapter = await adapterFor(system);
+    const grouped = adapter.grouped as GroupedSubmission;
+    this.options.systemsUsed.add(system);
+    const prepared: { job: TaskJob; spec: JobSpec; exitFile: string }[] = [];
+    for (const job of jobs) {
+      try {
+        prepared.push({ job, ...this.prepare(job, system, adapter) });
+      } catch (error) {
+        settle({ index: job.index, ok: false, ...failureOf(error) });
+      }
+    }
+    if (prepared.length === 0) return;
+    const first = prepared[0]!.job;
+    const output = groupSubmitOutput(first.task.taskId, first.attempt);
+    const name = path.basename(output, '.out');
+    const { files, command } = grouped.submission(
+      prepared.map((p) => p.spec),
+      this.submitDir(),
+      name,
+      binaryLookup(first.task),
+    );
+    for (const file of files) writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
+    const journal = this.options.journal;
+    prepared.forEach(({ job }, index) =>
+      journal.append({ type: 'submit-intent', id: job.task.taskId, attempt: job.attempt, system, group: { output, index } }, index === prepared.length - 1),
+    );
+    // The same limit as for one job: a rerun after a crash waits that long for an orphaned command.
+    const timeout = getSetting<number>('submit_timeout', { task: first.task }) * 1000;
+    const result = await runCommand(command, timeout, { stdoutFile: inRunDir(this.options.ctx.run, output) });
+    const parsed = grouped.parseSubmitIds(result.stdout, result.stderr);
+    const ids = parsed.ok ? parsed.value.slice(0, prepared.length) : [];
+    await this.accept(
+      ids.map((jobId, index) => ({ ...prepared[index]!, jobId })),
+      system,
+      settle,
+    );
+    let rest = prepared.slice(ids.length);
+    if (rest.length === 0) return;
+    const failure = !parsed.ok && result.exitCode === 0 ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
+    if (!result.startError) {
+      // Some of the jobs it did not name may exist all the same: those are watched, not submitted again.
+      const resolved = await this.resolveSubmissions(system, rest, settle);
+      if (resolved === undefined) {
+        for (const { job } of rest) {
+          settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} is unknown`, detail: `${failure}\nand the batch system could not be asked which jobs of the run exist` });
+        }
+        return;
+      }
+      await this.accept(resolved.found, system, settle);
+      const done = new Set([...resolved.found.map((r) => r.job.index), ...resolved.settled]);
+      rest = rest.filter(({ job }) => !done.has(job.index));
+      if (rest.length === 0) return;
+    }
+    for (const { job } of rest) {
+      journal.append({ type: 'submit-failed', id: job.task.taskId, attempt: job.attempt, system, message: failure });
+      this.alone.add(job.index);
+    }
+    if (this.stopped) {
+      for (const { job } of rest) settle({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+      return;
+    }
+    this.options.emit(`a submit command for ${prepared.length} ${system} jobs ${ids.length > 0 ? `submitted only ${ids.length}` : 'failed'}; submitting the other ${rest.length} one by one:\n${failure}`);
+    this.queue.unshift(...rest.map((p) => p.job));
+  }
+
+  /** Jobs whose ids are known: journaled, then watched (or killed, if the run was cancelled meanwhile). */
+  private async accept(
+    jobs: readonly { job: TaskJob; exitFile: string; jobId: string }[],
+    system: BatchSystemName,
+    settle: (outcome: TaskOutcome) => void,
+  ): Promise<void> {
+    jobs.forEach(({ job, jobId }, index) => {
+      this.options.knownJobIds.add(jobId);
+      this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system, jobId }, index === jobs.length - 1);
+    });
+    if (this.stopped) {
+      // Cancelled while the submit command ran: do not leave the jobs behind.
+      if (jobs.length > 0) await this.options.kill(system, jobs.map((j) => j.jobId));
+      for (const { job, jobId } of jobs) settle({ index: job.index, ok: false, cancelled: true, message: 'cancelled', jobId });
+      return;
+    }
+    const now = Date.now();
+    for (const { job, exitFile, jobId } of jobs) {
+      this.alone.delete(job.index);
+      this.options.watch.add({ job, system, jobId, submittedAt: now, exitFile });
+    }
+  }
+
+  /**
+   * Submissions whose outcome is unknown (the command failed, timed out or
+   * was killed, perhaps after the scheduler took the job): the jobs of the
+   * run that carry their tasks' keys and no journal entry names. One per
+   * task is kept; any other such job of the task is cancelled, so that a task
+   * never has two live jobs. Undefined when the system could not be asked.
+   */
+  private async resolveSubmissions<T extends { job: TaskJob; exitFile: string }>(
+    system: BatchSystemName,
+    pending: readonly T[],
+    settle: (outcome: TaskOutcome) => void,
+  ): Promise<{ found: (T & { jobId: string })[]; settled: Set<number> } | undefined> {
+    const { ctx, emit, knownJobIds } = this.options;
+    // A job may still appear after this answer (a request under way): the last look before leaving catches it.
+    this.options.sweepNeeded();
+    let query = await queryTaggedJobs(system, ctx.tag);
+    for (let attempt = 2; query.error !== undefined && attempt <= RESOLVE_ATTEMPTS; attempt++) {
+      await sleep(1000 * 2 ** attempt);
+      query = await queryTaggedJobs(system, ctx.tag);
+    }
+    if (query.error !== undefined) {
+      emit(`could not ask ${system} which jobs of the run exist:\n${query.error}`);
+      return undefined;
+    }
+    const byKey = new Map<string, JobStatus[]>();
+    for (const status of query.states.values()) {
+      if (status.taskKey === undefined || knownJobIds.has(status.jobId)) continue;
+      byKey.set(status.taskKey, [...(byKey.get(status.taskKey) ?? []), status]);
+    }
+    const found: (T & { jobId: string })[] = [];
+    const settled = new Set<number>();
+    const extra: string[] = [];
+    for (const entry of pending) {
+      // A live job first: that is the one to watch.
+      const jobs = [...(byKey.get(taskKey(entry.job.task.taskId)) ?? [])].sort((a, b) => Number(ACTIVE_STATES.has(b.state)) - Number(ACTIVE_STATES.has(a.state)));
+      if (jobs.length === 0) {
+        // Its job ran and left the queue before the question: its exit status says how it went.
+        const exitStatus = readExitStatusFile(entry.exitFile);
+        if (exitStatus === undefined) continue;
+        settled.add(entry.job.index);
+        emit(`the ${system} job of ${entry.job.task.toString()}, whose submit command gave no answer, already ran (exit status ${exitStatus})`);
+        settle(exitStatus === 0 ? { index: entry.job.index, ok: true } : { index: entry.job.index, ok: false, message: `the task exited with code ${exitStatus}`, exitCode: exitStatus });
+        continue;
+      }
+      found.push({ ...entry, jobId: jobs[0]!.jobId });
+      extra.push(...jobs.slice(1).filter((status) => ACTIVE_STATES.has(status.state)).map((status) => status.jobId));
+    }
+    if (found.length > 0) emit(`found ${found.length} ${system} job(s) whose submit command gave no answer: ${found.map((f) => f.jobId).join(' ')}; watching them instead of submitting again`);
+    if (extra.length > 0) {
+      emit(`cancelling ${extra.length} extra ${system} job(s) of tasks that already have one: ${extra.join(' ')}`);
+      await this.options.kill(system, extra);
+    }
+    return { found, settled };
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Watching the jobs in flight: their exit files at every check, and one
+ * status query per batch system per poll interval for all of them, backing
+ * off while a system's query fails. What each system's queue last said is
+ * kept on the job; judging it is judge.ts's.
+ */
+import type { JobStatus } from './systems/contract.js';
+import type { BatchSystemName } from './systems/registry.js';
+import type { TaskJob } from '../executors/executor.js';
+import { getSetting } from '../settings/index.js';
+import { readExitStatusFile } from '../wrapper/wrapper.js';
+import { queryJobStates } from './client.js';
+import { exitFileWorthReading, nothingToJudge, waitingInQueue } from './judge.js';
+
+const MAX_QUERY_BACKOFF_MS = 5 * 60_000;
+
+export interface TrackedJob {
+  readonly job: TaskJob;
+  readonly system: BatchSystemName;
+  readonly jobId: string;
+  readonly submittedAt: number;
+  readonly exitFile: string;
+  lastSeenAt?: number;
+  missingSince?: number;
+  endedAt?: number;
+  /** Since when the queue has listed it as held. */
+  heldSince?: number;
+  queue?: JobStatus;
+  /** The exit file's status, read once per poll. */
+  exitStatus?: number | undefined;
+  /** Submitted by an earlier runner of the run, and watched by this one. */
+  adopted?: boolean;
+}
+
+/** What this runner knows of one system's queue. */
+interface SystemWatch {
+  /** When its latest answer was asked for; unset after a failed query. */
+  answeredAt?: number;
+  nextQueryAt: number;
+  failures: number;
+  /** A status query is under way. */
+  querying: boolean;
+}
+
+
+export class Watch {
+  private readonly tracked = new Map<number, TrackedJob>();
+  private readonly systems = new Map<BatchSystemName, SystemWatch>();
+
+  constructor(
+    private readonly tag: string,
+    private readonly emit: (message: string) => void,
+  ) {}
+
+  get size(): number {
+    return this.tracked.size;
+  }
+
+  has(index: number): boolean {
+    return this.tracked.has(index);
+  }
+
+  jobs(): TrackedJob[] {
+    return [...this.tracked.values()];
+  }
+
+  add(job: TrackedJob): void {
+    this.tracked.set(job.job.index, job);
+  }
+
+  remove(index: number): void {
+    this.tracked.delete(index);
+  }
+
+  /** Jobs of `system` that its latest answer lists as pending. */
+  waitingIn(system: BatchSystemName): number {
+    const answeredAt = this.systems.get(system)?.answeredAt;
+    let waiting = 0;
+    for (const tracked of this.tracked.values()) if (tracked.system === system && waitingInQueue(tracked, answeredAt)) waiting++;
+    return waiting;
+  }
+
+  /**
+   * Reads the exit files worth reading, asks each system whose interval is
+   * over (answered at a later check), and returns the jobs in flight, to be
+   * judged where `worthJudging`.
+   */
+  check(): TrackedJob[] {
+    const now = Date.now();
+    const bySystem = new Map<BatchSystemName, TrackedJob[]>();
+    for (const tracked of this.tracked.values()) {
+      if (exitFileWorthReading(tracked, this.systems.get(tracked.system)?.answeredAt)) tracked.exitStatus = readExitStatusFile(tracked.exitFile);
+      const list = bySystem.get(tracked.system) ?? [];
+      list.push(tracked);
+      bySystem.set(tracked.system, list);
+    }
+    // A slow queue must not hold up the exit files: its answer is used at the check after it arrives.
+    for (const [system, jobs] of bySystem) {
+      const state = this.stateOf(system);
+      if (state.querying || now < state.nextQueryAt) continue;
+      state.querying = true;
+      this.refreshQueue(system, state, jobs)
+        .catch((error: unknown) => this.emit(`status query to ${system} failed: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => (state.querying = false));
+    }
+    return [...this.tracked.values()];
+  }
+
+  private stateOf(system: BatchSystemName): SystemWatch {
+    let state = this.systems.get(system);
+    if (!state) {
+      state = { nextQueryAt: 0, failures: 0, querying: false };
+      this.systems.set(system, state);
+    }
+    return state;
+  }
+
+  private async refreshQueue(system: BatchSystemName, state: SystemWatch, jobs: TrackedJob[]): Promise<void> {
+    const pollMs = getSetting<number>('poll_interval') * 1000;
+    // A recorded exit status settles a job without asking, unless a signal ended it:
+    // then only the queue can tell a walltime kill or a cancellation from a crash.
+    const open = jobs.filter((job) => job.exitStatus === undefined || job.exitStatus > 128);
+    if (open.length === 0) return;
+    const askedAt = Date.now();
+    const byId = new Map(open.map((job) => [job.jobId, job]));
+    // A job that left the queue has mostly just written its exit file: then its history has nothing to add.
+    const settled = (jobId: string): boolean => {
+      const job = byId.get(jobId);
+      if (job === undefined) return false;
+      job.exitStatus = readExitStatusFile(job.exitFile);
+      return job.exitStatus !== undefined && job.exitStatus <= 128;
+    };
+    const query = await queryJobStates(system, [...byId.keys()], this.tag, { settled });
+    if (query.error !== undefined) {
+      // A failing query never fails a job by itself: back off and ask again later.
+      delete state.answeredAt;
+      state.failures++;
+      const delay = Math.min(MAX_QUERY_BACKOFF_MS, pollMs * 2 ** state.failures);
+      state.nextQueryAt = Date.now() + delay;
+      if (state.failures === 1 || state.failures % 10 === 0) {
+        this.emit(`status query to ${system} failed (${state.failures}x), retrying in ${Math.round(delay / 1000)} s:\n${query.error}`);
+      }
+      return;
+    }
+    state.failures = 0;
+    state.answeredAt = askedAt;
+    state.nextQueryAt = Date.now() + pollMs;
+    const seenAt = Date.now();
+    for (const job of open) {
+      const status = query.states.get(job.jobId);
+      if (!status) {
+        // Only an answer to a question asked after the submission can say the job is gone.
+        if (job.submittedAt <= askedAt) job.missingSince ??= askedAt;
+        continue;
+      }
+      job.queue = status;
+      if (status.state === 'held') job.heldSince ??= askedAt;
+      else delete job.heldSince;
+      // The state held when the question was asked: a slow answer is that much older.
+      job.lastSeenAt = askedAt;
+      delete job.missingSince;
+      if (['succeeded', 'failed', 'cancelled', 'timeout'].includes(status.state)) job.endedAt ??= seenAt;
+    }
+  }
+}
+
+/** Whether judgeJob may say more than "wait" (exit status as read at the start of this check). */
+export const worthJudging = (tracked: TrackedJob): boolean => !nothingToJudge(tracked) && !awaitingQueue(tracked);
+
+/**
+ * An adopted job that a signal ended, not yet seen by the queue: only the
+ * queue can say whether someone removed it while no runner watched (then it
+ * is submitted again) or it failed.
+ */
+const awaitingQueue = (tracked: TrackedJob): boolean =>
+  tracked.adopted === true && (tracked.exitStatus ?? 0) > 128 && tracked.queue === undefined && tracked.missingSince === undefined;
