@@ -20,15 +20,15 @@ import type { AdoptedJob } from '../journal/resume.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { lastLines } from '../report/tail.js';
-import type { Executor, TaskJob, TaskOutcome } from '../executors/executor.js';
+import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome } from '../executors/executor.js';
 import { PoolExecutor } from '../executors/pool.js';
 import { runCommandSync } from './run-command.js';
 import { binaryLookup, cancelJobs, cancelUnknownJobs, plainAdapter, waitUntilGone } from './client.js';
 import { CheckLoop } from './check-loop.js';
-import { judgeJob } from './judge.js';
+import { failureReason, judgeJob } from './judge.js';
 import { checkJobSettings, jobSpec, type JobContext } from './job.js';
 import { Submitter } from './submit.js';
-import { Watch, worthJudging, type TrackedJob } from './watch.js';
+import { newTrackedJob, observationOf, Watch, worthJudging, type TrackedJob } from './watch.js';
 
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
@@ -125,14 +125,7 @@ export class BatchExecutor implements Executor {
     this.adoptable.delete(job.index);
     if (adopted) {
       // Its job survived the previous runner: watch it, do not submit again.
-      this.watch.add({
-        job,
-        system: adopted.system,
-        jobId: adopted.jobId,
-        submittedAt: Date.now(),
-        exitFile: jobFilesIn(job.logs.dir).exitStatus,
-        adopted: true,
-      });
+      this.watch.add(newTrackedJob(job, adopted.system, adopted.jobId, jobFilesIn(job.logs.dir).exitStatus, true));
       this.knownJobIds.add(adopted.jobId);
       this.systemsUsed.add(adopted.system);
       this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system: adopted.system, jobId: adopted.jobId }, true);
@@ -178,14 +171,9 @@ export class BatchExecutor implements Executor {
   }
 
   private async judge(tracked: TrackedJob, lostGraceMs: number): Promise<void> {
-    const exitStatus = tracked.exitStatus;
+    const observed = observationOf(tracked);
     const verdict = judgeJob({
-      ...(exitStatus === undefined ? {} : { exitStatus }),
-      ...(tracked.queue ? { queue: tracked.queue } : {}),
-      ...(tracked.lastSeenAt === undefined ? {} : { lastSeenAt: tracked.lastSeenAt }),
-      ...(tracked.missingSince === undefined ? {} : { missingSince: tracked.missingSince }),
-      ...(tracked.endedAt === undefined ? {} : { endedAt: tracked.endedAt }),
-      ...(tracked.heldSince === undefined ? {} : { heldSince: tracked.heldSince }),
+      ...observed,
       now: Date.now(),
       lostGraceMs,
       exitFileGraceMs: EXIT_FILE_GRACE_MS,
@@ -208,10 +196,11 @@ export class BatchExecutor implements Executor {
     this.onOutcome({
       index: tracked.job.index,
       ok: false,
+      reason: failureReason(verdict),
       message: (verdict.reason === 'exit' ? this.explainExit(tracked, verdict.exitCode) : undefined) ?? verdict.message,
       jobId: tracked.jobId,
       ...(verdict.exitCode === undefined ? {} : { exitCode: verdict.exitCode }),
-      ...(tracked.queue?.reason ? { detail: `batch system: ${tracked.system}, state ${tracked.queue.native}: ${tracked.queue.reason}` } : {}),
+      ...(observed.queue?.reason ? { detail: `batch system: ${tracked.system}, state ${observed.queue.native}: ${observed.queue.reason}` } : {}),
     });
   }
 
@@ -241,7 +230,7 @@ export class BatchExecutor implements Executor {
     this.stopped = true;
     this.sweepNeeded = true;
     this.checks.stop();
-    for (const job of this.submitter.stop()) this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+    for (const job of this.submitter.stop()) this.onOutcome(cancelledOutcome(job.index));
     const localDone = this.local?.cancelAll();
     await this.submitter.settled();
     const bySystem = new Map<BatchSystemName, TrackedJob[]>();
@@ -255,7 +244,7 @@ export class BatchExecutor implements Executor {
     for (const [system, jobs] of bySystem) await waitUntilGone(system, jobs.map((job) => job.jobId), this.options.tag, deadline);
     for (const tracked of this.watch.jobs()) {
       this.watch.remove(tracked.job.index);
-      this.onOutcome({ index: tracked.job.index, ok: false, cancelled: true, message: 'cancelled', jobId: tracked.jobId });
+      this.onOutcome(cancelledOutcome(tracked.job.index, tracked.jobId));
     }
     await localDone;
   }

@@ -4,6 +4,7 @@
  * and the queue (the truth for liveness). No clock of its own: `now` is given.
  */
 import type { JobStatus } from './systems/contract.js';
+import { exitReason, type FailureReason } from '../run/failure.js';
 
 export interface JobObservation {
   /** Exit status recorded by the wrapper, when the file exists. */
@@ -46,6 +47,12 @@ export type JobVerdict =
       /** The job is still in the system and must be removed (held jobs). */
       readonly kill?: boolean;
     };
+
+/** The verdict's reason as the journal and `b2 status --json` give it: an ended job without exit status is lost to b2. */
+export const failureReason = (verdict: Extract<JobVerdict, { kind: 'failed' }>): FailureReason => {
+  if (verdict.reason === 'exit') return verdict.exitCode === undefined ? 'exit' : exitReason(verdict.exitCode);
+  return verdict.reason === 'ended' ? 'lost' : verdict.reason;
+};
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timeout']);
 const WAIT: JobVerdict = { kind: 'wait' };

@@ -16,13 +16,14 @@ import type { Task } from '../pipeline/task.js';
 import type { JournalWriter } from '../journal/journal.js';
 import { groupSubmitOutput, inRunDir, jobFilesIn, submitDir, submitOutputFile } from '../run/layout.js';
 import { getSetting } from '../settings/index.js';
-import type { TaskJob, TaskOutcome } from '../executors/executor.js';
+import { cancelledOutcome, type TaskJob, type TaskOutcome } from '../executors/executor.js';
+import { exitReason } from '../run/failure.js';
 import { sleep } from '../util/sleep.js';
 import { describeCommandFailure, runCommand } from './run-command.js';
 import { ACTIVE_STATES, adapterFor, binaryLookup, plainAdapter, queryTaggedJobs } from './client.js';
 import { holdSubmissions } from './judge.js';
 import { jobSpec, prepareJob, type JobContext } from './job.js';
-import type { Watch } from './watch.js';
+import { newTrackedJob, type Watch } from './watch.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
 
 const SUBMIT_CONCURRENCY = 8;
@@ -139,7 +140,7 @@ export class Submitter {
         const entries = list.map((job) => ({ job, exitFile: jobFilesIn(job.logs.dir).exitStatus }));
         const resolved = await this.resolveSubmissions(system, entries, settle);
         if (resolved === undefined) {
-          for (const job of list) settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} by the previous runner is unknown`, detail: 'the batch system could not be asked which jobs of the run exist' });
+          for (const job of list) settle({ index: job.index, ok: false, reason: 'submit', message: `the outcome of its submission to ${system} by the previous runner is unknown`, detail: 'the batch system could not be asked which jobs of the run exist' });
           continue;
         }
         for (const { job } of resolved.found) handled.add(job.index);
@@ -148,12 +149,12 @@ export class Submitter {
           if (handled.has(job.index)) continue;
           handled.add(job.index);
           // Stopped meanwhile: the queue was already emptied.
-          if (this.stopped) this.options.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+          if (this.stopped) this.options.onOutcome(cancelledOutcome(job.index));
           else this.queue.push(job);
         }
       }
     } catch (error) {
-      for (const job of jobs) if (!handled.has(job.index)) settle({ index: job.index, ok: false, ...failureOf(error) });
+      for (const job of jobs) if (!handled.has(job.index)) settle({ index: job.index, ok: false, reason: 'submit', ...failureOf(error) });
     } finally {
       this.submitting--;
       this.jobsSubmitting -= jobs.length;
@@ -176,7 +177,7 @@ export class Submitter {
       const submitted = jobs.length === 1 ? this.submitAlone(jobs[0]!, settle) : this.submitGroup(jobs, settle);
       submitted
         .catch((error: unknown) => {
-          const failure = { ok: false as const, ...failureOf(error) };
+          const failure = { ok: false as const, reason: 'submit' as const, ...failureOf(error) };
           for (const job of jobs) if (!settled.has(job.index) && !this.options.watch.has(job.index)) settle({ index: job.index, ...failure });
         })
         .finally(() => {
@@ -276,7 +277,7 @@ export class Submitter {
       // The scheduler may have taken the job before the command failed: ask before submitting again.
       const resolved = await this.resolveSubmissions(system, [{ job, exitFile }], settle);
       if (resolved === undefined) {
-        settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} is unknown`, detail: `${lastFailure}\nand the batch system could not be asked which jobs of the run exist` });
+        settle({ index: job.index, ok: false, reason: 'submit', message: `the outcome of its submission to ${system} is unknown`, detail: `${lastFailure}\nand the batch system could not be asked which jobs of the run exist` });
         return;
       }
       if (resolved.settled.size > 0) return;
@@ -289,6 +290,7 @@ export class Submitter {
     settle({
       index: job.index,
       ok: false,
+      reason: 'submit',
       message: `could not submit to ${system}`,
       detail: lastFailure,
     });
@@ -310,7 +312,7 @@ export class Submitter {
       try {
         prepared.push({ job, ...this.prepare(job, system, adapter) });
       } catch (error) {
-        settle({ index: job.index, ok: false, ...failureOf(error) });
+        settle({ index: job.index, ok: false, reason: 'submit', ...failureOf(error) });
       }
     }
     if (prepared.length === 0) return;
@@ -346,7 +348,7 @@ export class Submitter {
       const resolved = await this.resolveSubmissions(system, rest, settle);
       if (resolved === undefined) {
         for (const { job } of rest) {
-          settle({ index: job.index, ok: false, message: `the outcome of its submission to ${system} is unknown`, detail: `${failure}\nand the batch system could not be asked which jobs of the run exist` });
+          settle({ index: job.index, ok: false, reason: 'submit', message: `the outcome of its submission to ${system} is unknown`, detail: `${failure}\nand the batch system could not be asked which jobs of the run exist` });
         }
         return;
       }
@@ -360,7 +362,7 @@ export class Submitter {
       this.alone.add(job.index);
     }
     if (this.stopped) {
-      for (const { job } of rest) settle({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+      for (const { job } of rest) settle(cancelledOutcome(job.index));
       return;
     }
     this.options.emit(`a submit command for ${prepared.length} ${system} jobs ${ids.length > 0 ? `submitted only ${ids.length}` : 'failed'}; submitting the other ${rest.length} one by one:\n${failure}`);
@@ -380,13 +382,12 @@ export class Submitter {
     if (this.stopped) {
       // Cancelled while the submit command ran: do not leave the jobs behind.
       if (jobs.length > 0) await this.options.kill(system, jobs.map((j) => j.jobId));
-      for (const { job, jobId } of jobs) settle({ index: job.index, ok: false, cancelled: true, message: 'cancelled', jobId });
+      for (const { job, jobId } of jobs) settle(cancelledOutcome(job.index, jobId));
       return;
     }
-    const now = Date.now();
     for (const { job, exitFile, jobId } of jobs) {
       this.alone.delete(job.index);
-      this.options.watch.add({ job, system, jobId, submittedAt: now, exitFile });
+      this.options.watch.add(newTrackedJob(job, system, jobId, exitFile));
     }
   }
 
@@ -431,7 +432,7 @@ export class Submitter {
         if (exitStatus === undefined) continue;
         settled.add(entry.job.index);
         emit(`the ${system} job of ${entry.job.task.toString()}, whose submit command gave no answer, already ran (exit status ${exitStatus})`);
-        settle(exitStatus === 0 ? { index: entry.job.index, ok: true } : { index: entry.job.index, ok: false, message: `the task exited with code ${exitStatus}`, exitCode: exitStatus });
+        settle(exitStatus === 0 ? { index: entry.job.index, ok: true } : { index: entry.job.index, ok: false, reason: exitReason(exitStatus), message: `the task exited with code ${exitStatus}`, exitCode: exitStatus });
         continue;
       }
       found.push({ ...entry, jobId: jobs[0]!.jobId });

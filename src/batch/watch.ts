@@ -10,9 +10,25 @@ import type { TaskJob } from '../executors/executor.js';
 import { getSetting } from '../settings/index.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
 import { queryJobStates } from './client.js';
-import { exitFileWorthReading, nothingToJudge, waitingInQueue } from './judge.js';
+import { exitFileWorthReading, nothingToJudge, waitingInQueue, type JobObservation } from './judge.js';
 
 const MAX_QUERY_BACKOFF_MS = 5 * 60_000;
+
+/** A job as the latest answer that listed it showed it; `seenAt`: when that answer was asked for. */
+type Listed =
+  | { readonly kind: 'listed'; readonly status: JobStatus; readonly seenAt: number }
+  /** Held without a break since `since`. */
+  | { readonly kind: 'held'; readonly status: JobStatus; readonly seenAt: number; readonly since: number }
+  /** Ended in the queue (succeeded, failed, cancelled, timeout); first seen so at `endedAt`. */
+  | { readonly kind: 'ended'; readonly status: JobStatus; readonly seenAt: number; readonly endedAt: number };
+
+/** What the queue has said of a job, one state at a time, each with only its data. */
+export type QueueSight =
+  /** No answer asked after its submission has listed it or missed it yet. */
+  | { readonly kind: 'unseen' }
+  | Listed
+  /** Answers asked after its submission have not listed it since `since`; what they last said of it, if anything. */
+  | { readonly kind: 'missing'; readonly since: number; readonly last?: Listed };
 
 export interface TrackedJob {
   readonly job: TaskJob;
@@ -20,17 +36,60 @@ export interface TrackedJob {
   readonly jobId: string;
   readonly submittedAt: number;
   readonly exitFile: string;
-  lastSeenAt?: number;
-  missingSince?: number;
-  endedAt?: number;
-  /** Since when the queue has listed it as held. */
-  heldSince?: number;
-  queue?: JobStatus;
-  /** The exit file's status, read once per poll. */
-  exitStatus?: number | undefined;
   /** Submitted by an earlier runner of the run, and watched by this one. */
-  adopted?: boolean;
+  readonly adopted: boolean;
+  /** The exit file's status, read once per poll. */
+  exitStatus: number | undefined;
+  sight: QueueSight;
 }
+
+/** A job to watch from now on, not yet seen by the queue. */
+export const newTrackedJob = (job: TaskJob, system: BatchSystemName, jobId: string, exitFile: string, adopted = false): TrackedJob => ({
+  job,
+  system,
+  jobId,
+  exitFile,
+  adopted,
+  submittedAt: Date.now(),
+  exitStatus: undefined,
+  sight: { kind: 'unseen' },
+});
+
+const ENDED: ReadonlySet<JobStatus['state']> = new Set(['succeeded', 'failed', 'cancelled', 'timeout']);
+
+const lastListing = (sight: QueueSight): Listed | undefined => (sight.kind === 'missing' ? sight.last : sight.kind === 'unseen' ? undefined : sight);
+
+/**
+ * What the queue says of a job after an answer asked at `askedAt` and
+ * received at `receivedAt` listed it with `status`, or did not list it.
+ */
+export const nextSight = (previous: QueueSight, status: JobStatus | undefined, askedAt: number, receivedAt: number, submittedAt: number): QueueSight => {
+  if (status !== undefined) return listedAs(previous, status, askedAt, receivedAt);
+  // Only an answer to a question asked after the submission can say the job is gone.
+  if (submittedAt > askedAt || previous.kind === 'missing') return previous;
+  const last = lastListing(previous);
+  return { kind: 'missing', since: askedAt, ...(last === undefined ? {} : { last }) };
+};
+
+const listedAs = (previous: QueueSight, status: JobStatus, askedAt: number, receivedAt: number): Listed => {
+  const last = lastListing(previous);
+  if (status.state === 'held') return { kind: 'held', status, seenAt: askedAt, since: last?.kind === 'held' ? last.since : askedAt };
+  if (ENDED.has(status.state)) return { kind: 'ended', status, seenAt: askedAt, endedAt: last?.kind === 'ended' ? last.endedAt : receivedAt };
+  return { kind: 'listed', status, seenAt: askedAt };
+};
+
+/** The job as judge.ts takes it: what the exit file and the queue said, flat. */
+export const observationOf = (tracked: TrackedJob): Omit<JobObservation, 'now' | 'lostGraceMs' | 'exitFileGraceMs' | 'heldGraceMs'> => {
+  const { sight, exitStatus } = tracked;
+  const listed = lastListing(sight);
+  return {
+    ...(exitStatus === undefined ? {} : { exitStatus }),
+    ...(listed === undefined ? {} : { queue: listed.status, lastSeenAt: listed.seenAt }),
+    ...(listed?.kind === 'held' ? { heldSince: listed.since } : {}),
+    ...(listed?.kind === 'ended' ? { endedAt: listed.endedAt } : {}),
+    ...(sight.kind === 'missing' ? { missingSince: sight.since } : {}),
+  };
+};
 
 /** What this runner knows of one system's queue. */
 interface SystemWatch {
@@ -41,7 +100,6 @@ interface SystemWatch {
   /** A status query is under way. */
   querying: boolean;
 }
-
 
 export class Watch {
   private readonly tracked = new Map<number, TrackedJob>();
@@ -76,7 +134,7 @@ export class Watch {
   waitingIn(system: BatchSystemName): number {
     const answeredAt = this.systems.get(system)?.answeredAt;
     let waiting = 0;
-    for (const tracked of this.tracked.values()) if (tracked.system === system && waitingInQueue(tracked, answeredAt)) waiting++;
+    for (const tracked of this.tracked.values()) if (tracked.system === system && waitingInQueue(observationOf(tracked), answeredAt)) waiting++;
     return waiting;
   }
 
@@ -89,7 +147,7 @@ export class Watch {
     const now = Date.now();
     const bySystem = new Map<BatchSystemName, TrackedJob[]>();
     for (const tracked of this.tracked.values()) {
-      if (exitFileWorthReading(tracked, this.systems.get(tracked.system)?.answeredAt)) tracked.exitStatus = readExitStatusFile(tracked.exitFile);
+      if (exitFileWorthReading(observationOf(tracked), this.systems.get(tracked.system)?.answeredAt)) tracked.exitStatus = readExitStatusFile(tracked.exitFile);
       const list = bySystem.get(tracked.system) ?? [];
       list.push(tracked);
       bySystem.set(tracked.system, list);
@@ -146,26 +204,13 @@ export class Watch {
     state.answeredAt = askedAt;
     state.nextQueryAt = Date.now() + pollMs;
     const seenAt = Date.now();
-    for (const job of open) {
-      const status = query.states.get(job.jobId);
-      if (!status) {
-        // Only an answer to a question asked after the submission can say the job is gone.
-        if (job.submittedAt <= askedAt) job.missingSince ??= askedAt;
-        continue;
-      }
-      job.queue = status;
-      if (status.state === 'held') job.heldSince ??= askedAt;
-      else delete job.heldSince;
-      // The state held when the question was asked: a slow answer is that much older.
-      job.lastSeenAt = askedAt;
-      delete job.missingSince;
-      if (['succeeded', 'failed', 'cancelled', 'timeout'].includes(status.state)) job.endedAt ??= seenAt;
-    }
+    // The state held when the question was asked: a slow answer is that much older.
+    for (const job of open) job.sight = nextSight(job.sight, query.states.get(job.jobId), askedAt, seenAt, job.submittedAt);
   }
 }
 
 /** Whether judgeJob may say more than "wait" (exit status as read at the start of this check). */
-export const worthJudging = (tracked: TrackedJob): boolean => !nothingToJudge(tracked) && !awaitingQueue(tracked);
+export const worthJudging = (tracked: TrackedJob): boolean => !nothingToJudge(observationOf(tracked)) && !awaitingQueue(tracked);
 
 /**
  * An adopted job that a signal ended, not yet seen by the queue: only the
@@ -173,4 +218,4 @@ export const worthJudging = (tracked: TrackedJob): boolean => !nothingToJudge(tr
  * is submitted again) or it failed.
  */
 const awaitingQueue = (tracked: TrackedJob): boolean =>
-  tracked.adopted === true && (tracked.exitStatus ?? 0) > 128 && tracked.queue === undefined && tracked.missingSince === undefined;
+  tracked.adopted && (tracked.exitStatus ?? 0) > 128 && tracked.sight.kind === 'unseen';

@@ -6,6 +6,7 @@
 import type { LogPaths } from '../pipeline/paths.js';
 import type { TaskRef } from '../pipeline/reconstruct.js';
 import type { Task } from '../pipeline/task.js';
+import type { FailureReason } from '../run/failure.js';
 
 export interface TaskJob {
   /** Node index in the graph. */
@@ -25,6 +26,7 @@ export type TaskOutcome =
       readonly ok: false;
       /** One line: what went wrong. */
       readonly message: string;
+      readonly reason: FailureReason;
       /** The user stopped it: not a failure of the task. */
       readonly cancelled?: boolean;
       readonly exitCode?: number;
@@ -32,6 +34,16 @@ export type TaskOutcome =
       /** Extra lines for the failure summary (hold reason, queue state, ...). */
       readonly detail?: string;
     };
+
+/** The user stopped the run: not a failure of the task. */
+export const cancelledOutcome = (index: number, jobId?: string): TaskOutcome => ({
+  index,
+  ok: false,
+  cancelled: true,
+  message: 'cancelled',
+  reason: 'cancelled',
+  ...(jobId === undefined ? {} : { jobId }),
+});
 
 export interface Executor {
   readonly name: string;

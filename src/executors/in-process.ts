@@ -35,7 +35,7 @@ export class InProcessExecutor implements Executor {
         () => this.onOutcome({ index: job.index, ok: true }),
         (error: unknown) => {
           process.stderr.write(`${taskErrorText(error)}\n`);
-          this.onOutcome({ index: job.index, ok: false, message: errorMessage(error) });
+          this.onOutcome({ index: job.index, ok: false, reason: 'exit', message: errorMessage(error) });
         },
       );
   }

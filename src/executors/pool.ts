@@ -8,7 +8,7 @@ import { appendFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { outputsOf } from '../pipeline/task.js';
 import type { SettingsSnapshot } from '../settings/index.js';
-import type { Executor, TaskJob, TaskOutcome } from './executor.js';
+import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome } from './executor.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { cannotWrite } from '../util/files.js';
 
@@ -114,7 +114,7 @@ export class PoolExecutor implements Executor {
         worker.stopping = true;
         worker.child.kill('SIGKILL');
         for (const job of this.queue.splice(0)) {
-          this.onOutcome({ index: job.index, ok: false, message: `worker could not load the pipeline: ${message.message}` });
+          this.onOutcome({ index: job.index, ok: false, reason: 'exit', message: `worker could not load the pipeline: ${message.message}` });
         }
         return;
       case 'done': {
@@ -124,7 +124,7 @@ export class PoolExecutor implements Executor {
           const failure = message.ok ? worker.logFailure : message.message;
           // The worker put the outputs in place already: a task that failed must not count as complete.
           if (message.ok && failure !== undefined) for (const target of outputsOf(job.task)) rmSync(target.path, { recursive: true, force: true });
-          this.onOutcome(failure === undefined ? { index: job.index, ok: true } : { index: job.index, ok: false, message: failure });
+          this.onOutcome(failure === undefined ? { index: job.index, ok: true } : { index: job.index, ok: false, reason: 'exit', message: failure });
         }
         this.dispatch();
         return;
@@ -140,8 +140,8 @@ export class PoolExecutor implements Executor {
       const how = signal ? `was killed by ${signal}` : `exited with code ${code} (process.exit() in the task?)`;
       this.onOutcome(
         this.cancelling
-          ? { index: job.index, ok: false, cancelled: true, message: 'cancelled' }
-          : { index: job.index, ok: false, message: `the task's worker process ${how}` },
+          ? cancelledOutcome(job.index)
+          : { index: job.index, ok: false, reason: signal ? 'signal' : 'exit', message: `the task's worker process ${how}` },
       );
     }
     if (!this.cancelling) this.dispatch();
@@ -149,7 +149,7 @@ export class PoolExecutor implements Executor {
 
   async cancelAll(): Promise<void> {
     this.cancelling = true;
-    for (const job of this.queue.splice(0)) this.onOutcome({ index: job.index, ok: false, cancelled: true, message: 'cancelled' });
+    for (const job of this.queue.splice(0)) this.onOutcome(cancelledOutcome(job.index));
     await this.stopWorkers('SIGTERM');
   }
 

@@ -9,6 +9,7 @@
  */
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFully } from '../util/files.js';
+import type { FailureReason } from '../run/failure.js';
 
 export type JournalEntry =
   | {
@@ -41,6 +42,8 @@ export type JournalEntry =
       readonly id: string;
       readonly attempt: number;
       readonly message: string;
+      /** Absent in journals of older b2. */
+      readonly reason?: FailureReason;
       readonly final: boolean;
       readonly exitCode?: number;
       readonly jobId?: string;

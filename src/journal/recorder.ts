@@ -30,6 +30,7 @@ export const journalRecorder = (graph: TaskGraph, journal: JournalWriter, system
           id: graph.nodes[f.index]!.id,
           attempt: f.attempts,
           message: f.message,
+          reason: f.reason,
           final: !event.willRetry,
           ...(f.exitCode === undefined ? {} : { exitCode: f.exitCode }),
           ...(f.jobId === undefined ? {} : { jobId: f.jobId }),

@@ -4,6 +4,7 @@
  * Pure: the same entries always give the same state.
  */
 import type { JournalEntry, StampedEntry } from './journal.js';
+import type { FailureReason } from '../run/failure.js';
 
 export type TaskPhase =
   /** Started locally, or submission under way (intent written, no id yet). */
@@ -32,6 +33,8 @@ export interface TaskState {
   /** Every job id this task ever had, oldest first. */
   readonly jobIds: string[];
   message?: string;
+  /** Why the latest attempt failed, or was cancelled. */
+  reason?: FailureReason;
   exitCode?: number;
   changedAt: number;
 }
@@ -78,6 +81,7 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
         const task = taskFor(entry.id, entry.t);
         Object.assign(task, { phase: 'running', attempt: entry.attempt, system: entry.system, changedAt: entry.t });
         delete task.jobId;
+        delete task.reason;
         break;
       }
       case 'submit-intent': {
@@ -103,10 +107,12 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
         const task = taskFor(entry.id, entry.t);
         Object.assign(task, { phase: entry.final ? 'failed' : 'retrying', message: entry.message, attempt: entry.attempt, changedAt: entry.t });
         if (entry.exitCode !== undefined) task.exitCode = entry.exitCode;
+        if (entry.reason !== undefined) task.reason = entry.reason;
+        else delete task.reason;
         break;
       }
       case 'cancelled':
-        Object.assign(taskFor(entry.id, entry.t), { phase: 'cancelled', changedAt: entry.t });
+        Object.assign(taskFor(entry.id, entry.t), { phase: 'cancelled', reason: 'cancelled', changedAt: entry.t });
         break;
       case 'not-run':
         for (const id of entry.ids) Object.assign(taskFor(id, entry.t), { phase: 'not-run', changedAt: entry.t });

@@ -119,6 +119,7 @@ export const statusJson = (view: StatusView): unknown => ({
     jobId: task.jobId,
     jobIds: task.jobIds,
     message: task.message,
+    reason: task.reason,
     exitCode: task.exitCode,
     logDir: task.logDir,
     ...(task.jobId && view.refreshed?.get(task.jobId) ? { queue: view.refreshed.get(task.jobId) } : {}),

@@ -98,6 +98,7 @@ export const drive = async (graph: TaskGraph, executor: Executor, options: Drive
     const failure: TaskFailure = {
       index,
       message: own?.message ?? outcome.message,
+      reason: outcome.reason,
       ...(own ? { ownError: own.hint === undefined ? {} : { hint: own.hint } } : {}),
       attempts: attempt,
       logs: logs.get(index)!,

@@ -1,5 +1,6 @@
 /** What happens during a run, as one stream of events for reporters and the journal. */
 import type { LogPaths } from '../pipeline/paths.js';
+import type { FailureReason } from '../run/failure.js';
 
 export type RunEvent =
   | { readonly type: 'task-started'; readonly index: number; readonly attempt: number }
@@ -15,6 +16,7 @@ export type RunEvent =
 export interface TaskFailure {
   readonly index: number;
   readonly message: string;
+  readonly reason: FailureReason;
   readonly attempts: number;
   readonly logs: LogPaths;
   readonly exitCode?: number;

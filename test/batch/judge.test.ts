@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { exitFileWorthReading, holdSubmissions, judgeJob, nothingToJudge, waitingInQueue, type JobObservation } from '../../src/batch/judge.js';
+import { exitFileWorthReading, failureReason, holdSubmissions, judgeJob, nothingToJudge, waitingInQueue, type JobObservation } from '../../src/batch/judge.js';
 
 const base: JobObservation = { now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000, heldGraceMs: 300_000 };
 const q = (state: NonNullable<JobObservation['queue']>['state'], extra: Partial<NonNullable<JobObservation['queue']>> = {}) => ({
@@ -137,5 +137,26 @@ describe('holdSubmissions', () => {
 
   it('never holds when nothing of the run is known to wait (an idle farm, or no recent answer)', () => {
     expect(holdSubmissions(1, 0, 200)).toBe(false);
+  });
+});
+
+describe('failureReason', () => {
+  const failed = (o: Partial<JobObservation>) => {
+    const verdict = judgeJob({ ...base, ...o });
+    if (verdict.kind !== 'failed') throw new Error(`expected a failure, got ${verdict.kind}`);
+    return failureReason(verdict);
+  };
+
+  it('tells a non-zero exit from a signal by the recorded status', () => {
+    expect(failed({ exitStatus: 3 })).toBe('exit');
+    expect(failed({ exitStatus: 137 })).toBe('signal');
+  });
+
+  it('gives the queue verdicts as they are, and an ended job without exit status as lost', () => {
+    expect(failed({ queue: q('timeout'), endedAt: 0, now: 16_000 })).toBe('timeout');
+    expect(failed({ queue: q('cancelled'), endedAt: 0, now: 16_000 })).toBe('cancelled');
+    expect(failed({ queue: q('held'), heldSince: 0, heldGraceMs: 0 })).toBe('held');
+    expect(failed({ queue: q('failed', { exitCode: 1 }), endedAt: 0, now: 16_000 })).toBe('lost');
+    expect(failed({ missingSince: 0, now: 400_000 })).toBe('lost');
   });
 });

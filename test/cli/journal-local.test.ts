@@ -81,6 +81,8 @@ describe('journal and b2 status (local)', () => {
     expect(json.runner.kind).toBe('finished');
     expect(json.counts).toMatchObject({ succeeded: 9, failed: 1, 'not-run': 1 });
     expect(json.tasks.find((t) => t.phase === 'failed')).toMatchObject({ family: 'MyNumberTask', params: { some_parameter: 3 } });
+    // The reason next to the free-text message, for programs.
+    expect(json.tasks.find((t) => t.phase === 'failed')).toMatchObject({ reason: 'exit', message: 'some_parameter 3 is not allowed' });
     const list = runB2(['status', '--list'], { cwd: dir });
     expect(list.stdout.trim().split('\n')).toHaveLength(1);
     expect(list.stdout).toContain('finished');
