@@ -144,7 +144,6 @@ export class BatchExecutor implements Executor {
         size: Math.max(1, Math.min(this.capacity, os.cpus().length)),
         bundle: pipeline.bundle,
         file: pipeline.file,
-        pipelineDir: pipeline.dir,
         settings: exportSettingsSnapshot(),
       });
       this.local.onOutcome = (outcome) => this.onOutcome(outcome);

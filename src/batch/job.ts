@@ -34,7 +34,6 @@ export interface TaskRecord {
   readonly path: TaskJob['path'];
   readonly bundle: string;
   readonly file: string;
-  readonly pipelineDir: string;
 }
 
 // Far below the 128 KiB that Linux allows one argument.
@@ -95,8 +94,8 @@ export const jobSpec = (ctx: JobContext, task: Task, logs: LogPaths, system: Bat
 };
 
 const taskRecord = (ctx: JobContext, job: TaskJob): string => {
-  const { bundle, file, dir: pipelineDir } = ctx.pipeline;
-  return JSON.stringify({ path: job.path, bundle, file, pipelineDir } satisfies TaskRecord);
+  const { bundle, file } = ctx.pipeline;
+  return JSON.stringify({ path: job.path, bundle, file } satisfies TaskRecord);
 };
 
 /** The job's wrapper and submit files, rendered, the task record given as `recordArgs` on the job's command line. */

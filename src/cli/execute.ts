@@ -207,7 +207,6 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       size: Math.min(options.workers, toRun),
       bundle: pipeline.bundle,
       file: pipeline.file,
-      pipelineDir: pipeline.dir,
       settings: exportSettingsSnapshot(),
     });
   }

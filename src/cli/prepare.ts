@@ -4,7 +4,6 @@
  */
 import chalk from 'chalk';
 import path from 'node:path';
-import { setPipelineDir } from '../pipeline/context.js';
 import { loadPipeline, type LoadedPipeline } from '../pipeline/load.js';
 import { selectRoots, type CommandOptions } from '../pipeline/select.js';
 import type { Task } from '../pipeline/task.js';
@@ -66,7 +65,6 @@ export const preparePipeline = async (
   command?: CommandOptions,
 ): Promise<Prepared> => {
   const pipelineDir = path.dirname(path.resolve(file));
-  setPipelineDir(pipelineDir);
   await initSettings({ cwd: process.cwd(), env: process.env, flags, flagSources, pipelineDir });
   const pipeline = await loadPipeline(file);
   printSettingsWarnings();

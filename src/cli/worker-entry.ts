@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { errorMessage, isUserError, UserError } from '../errors.js';
-import { setPipelineDir } from '../pipeline/context.js';
 import { importBundle } from '../pipeline/load.js';
 import { TaskResolver } from '../pipeline/reconstruct.js';
 import { initSettingsFromSnapshot, type SettingsSnapshot } from '../settings/index.js';
@@ -84,7 +83,6 @@ export const workerMain = async (args: readonly string[]): Promise<number> => {
     const { taskId, runDir, record: inline } = parseArgs(args);
     const record = inline === undefined ? readJsonFile<TaskRecord>(taskRecordFile(runDir, taskId), 'task record') : parseRecord(inline);
     initSettingsFromSnapshot(readJsonFile<SettingsSnapshot>(settingsSnapshotFile(runDir), 'settings snapshot'));
-    setPipelineDir(record.pipelineDir);
     const module = await importBundle(record.bundle, record.file);
     const task = new TaskResolver(module).resolve(record.path);
     if (task.taskId !== taskId) {

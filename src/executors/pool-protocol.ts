@@ -7,7 +7,6 @@ export type ToWorker =
       readonly type: 'init';
       readonly bundle: string;
       readonly file: string;
-      readonly pipelineDir: string;
       readonly settings: SettingsSnapshot;
     }
   | { readonly type: 'run'; readonly path: readonly TaskRef[]; readonly stdout: string; readonly stderr: string };

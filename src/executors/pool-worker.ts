@@ -7,7 +7,6 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage, isUserError, UserError } from '../errors.js';
-import { setPipelineDir } from '../pipeline/context.js';
 import { importBundle } from '../pipeline/load.js';
 import { TaskResolver } from '../pipeline/reconstruct.js';
 import { initSettingsFromSnapshot } from '../settings/index.js';
@@ -111,7 +110,6 @@ const runOne = async (message: Extract<ToWorker, { type: 'run' }>): Promise<void
 process.on('message', (message: ToWorker) => {
   if (message.type === 'init') {
     initSettingsFromSnapshot(message.settings);
-    setPipelineDir(message.pipelineDir);
     importBundle(message.bundle, message.file).then(
       (module) => {
         resolver = new TaskResolver(module);

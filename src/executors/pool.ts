@@ -19,7 +19,6 @@ export interface PoolOptions {
   readonly size: number;
   readonly bundle: string;
   readonly file: string;
-  readonly pipelineDir: string;
   readonly settings: SettingsSnapshot;
 }
 
@@ -81,7 +80,6 @@ export class PoolExecutor implements Executor {
       type: 'init',
       bundle: this.options.bundle,
       file: this.options.file,
-      pipelineDir: this.options.pipelineDir,
       settings: this.options.settings,
     };
     child.send(init);

@@ -2,7 +2,6 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setPipelineDir } from '../../src/pipeline/context.js';
 import { param } from '../../src/pipeline/params.js';
 import { ExternalTask, Task, WrapperTask } from '../../src/pipeline/task.js';
 import { initSettings, resetSettings } from '../../src/settings/index.js';
@@ -12,7 +11,6 @@ export const freshPipelineDir = async (): Promise<string> => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'b2-test-'));
   resetSettings();
   await initSettings({ cwd: dir, env: {}, flags: {}, pipelineDir: dir });
-  setPipelineDir(dir);
   return dir;
 };
 

@@ -6,7 +6,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import { setPipelineDir } from '../../pipeline/context.js';
 import { loadPipeline } from '../../pipeline/load.js';
 import { selectRoots } from '../../pipeline/select.js';
 import type { Task } from '../../pipeline/task.js';
@@ -38,7 +37,6 @@ const cwdView = async (options: SettingsFlags): Promise<View> => {
 /** Like preparePipeline, with the dedicated flags named as sources. */
 const pipelineView = async (file: string, taskName: string | undefined, taskArgs: readonly string[], options: SettingsFlags): Promise<View> => {
   const pipelineDir = path.dirname(path.resolve(file));
-  setPipelineDir(pipelineDir);
   await initSettings({ cwd: process.cwd(), env: process.env, flags: settingFlags(options), flagSources: dedicatedFlagSources(options), pipelineDir });
   const pipeline = await loadPipeline(file);
   printSettingsWarnings();
