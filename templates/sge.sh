@@ -1,5 +1,5 @@
 #!/bin/bash
-# b2 batch script for Grid Engine, rendered by src/batch/systems/sge.ts. Its options
+# b2 batch script for Grid Engine, rendered by src/systems/sge.ts. Its options
 # are on qsub's command line, with -C '' so that qsub reads no option line
 # here (such a line ends at '#'). Submitted from this folder with:
 # {{command}}

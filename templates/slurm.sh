@@ -1,5 +1,5 @@
 #!/bin/bash
-# b2 batch script for Slurm, rendered by src/batch/systems/slurm.ts. Its options are
+# b2 batch script for Slurm, rendered by src/systems/slurm.ts. Its options are
 # on sbatch's command line, never in #SBATCH lines (sbatch's own reader of
 # those would take a quote or a backslash in a value for syntax). Submitted
 # from this folder with:

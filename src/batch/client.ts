@@ -7,8 +7,8 @@
  */
 import os from 'node:os';
 import { UserError } from '../errors.js';
-import { createAdapter, setupCommand, type BatchSystemName } from './systems/registry.js';
-import type { BatchAdapter, JobStatus, QueryContext } from './systems/contract.js';
+import { createAdapter, setupCommand, type BatchSystemName } from '../systems/registry.js';
+import type { BatchAdapter, JobStatus, QueryContext } from '../systems/contract.js';
 import { getSetting } from '../settings/index.js';
 import { describeCommandFailure, runCommand, type CommandResult } from './run-command.js';
 import { sleep } from '../util/sleep.js';

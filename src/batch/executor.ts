@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { BATCH_SYSTEM_NAMES, batchSystemName, detectBatchSystem, detectedBinaries, type BatchSystemName } from './systems/registry.js';
+import { BATCH_SYSTEM_NAMES, batchSystemName, detectBatchSystem, detectedBinaries, type BatchSystemName } from '../systems/registry.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
 import type { Task } from '../pipeline/task.js';

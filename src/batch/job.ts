@@ -7,9 +7,9 @@
 import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError, isUserError } from '../errors.js';
-import { taskKey } from './task-key.js';
-import type { BatchAdapter, JobFile, JobSpec } from './systems/contract.js';
-import { systemOptionKeys, type BatchSystemName } from './systems/registry.js';
+import { taskKey } from '../systems/task-key.js';
+import type { BatchAdapter, JobFile, JobSpec } from '../systems/contract.js';
+import { systemOptionKeys, type BatchSystemName } from '../systems/registry.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import type { LoadedPipeline } from '../pipeline/load.js';

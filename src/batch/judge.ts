@@ -3,7 +3,7 @@
  * observed: the exit-status file the wrapper writes (the truth for success),
  * and the queue (the truth for liveness). No clock of its own: `now` is given.
  */
-import type { JobStatus } from './systems/contract.js';
+import type { JobStatus } from '../systems/contract.js';
 import { exitReason, type FailureReason } from '../run/failure.js';
 
 export interface JobObservation {

@@ -8,7 +8,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import type { BatchAdapter, JobSpec } from './systems/contract.js';
+import type { BatchAdapter, JobSpec } from '../systems/contract.js';
 import { explainSetting, getSetting } from '../settings/index.js';
 import { binaryLookup } from './client.js';
 

@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import type { Command } from './systems/contract.js';
+import type { Command } from '../systems/contract.js';
 
 export interface CommandResult {
   readonly argv: readonly string[];

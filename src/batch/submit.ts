@@ -9,9 +9,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage, isUserError } from '../errors.js';
-import { taskKey } from './task-key.js';
-import type { BatchAdapter, GroupedSubmission, JobSpec, JobStatus } from './systems/contract.js';
-import type { BatchSystemName } from './systems/registry.js';
+import { taskKey } from '../systems/task-key.js';
+import type { BatchAdapter, GroupedSubmission, JobSpec, JobStatus } from '../systems/contract.js';
+import type { BatchSystemName } from '../systems/registry.js';
 import type { Task } from '../pipeline/task.js';
 import type { JournalWriter } from '../journal/journal.js';
 import { groupSubmitOutput, inRunDir, jobFilesIn, submitDir, submitOutputFile } from '../run/layout.js';

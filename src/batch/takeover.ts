@@ -6,7 +6,7 @@
  * journaled as it ended: succeeded when its job recorded exit status 0, else
  * cancelled; a later run of them submits what is not complete.
  */
-import type { BatchSystemName } from './systems/registry.js';
+import type { BatchSystemName } from '../systems/registry.js';
 import type { JournalEntry, JournalWriter } from '../journal/journal.js';
 import { exitStatusIn, type ResumePlan } from '../journal/resume.js';
 import { cancelJobs } from './client.js';

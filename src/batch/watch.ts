@@ -4,8 +4,8 @@
  * off while a system's query fails. What each system's queue last said is
  * kept on the job; judging it is judge.ts's.
  */
-import type { JobStatus } from './systems/contract.js';
-import type { BatchSystemName } from './systems/registry.js';
+import type { JobStatus } from '../systems/contract.js';
+import type { BatchSystemName } from '../systems/registry.js';
 import type { TaskJob } from '../executors/executor.js';
 import { getSetting } from '../settings/index.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';

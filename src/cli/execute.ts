@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import chalk from 'chalk';
-import type { BatchSystemName } from '../batch/systems/registry.js';
+import type { BatchSystemName } from '../systems/registry.js';
 import { parseSubmittedJobIds } from '../batch/client.js';
 import { BatchExecutor } from '../batch/executor.js';
 import { closeTasksOutsideGraph } from '../batch/takeover.js';

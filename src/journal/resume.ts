@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { BATCH_SYSTEM_NAMES, type BatchSystemName } from '../batch/systems/registry.js';
+import { BATCH_SYSTEM_NAMES, type BatchSystemName } from '../systems/registry.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { readJournal, type JournalEntry } from './journal.js';
 import { runnerLiveness, type Liveness } from './liveness.js';

@@ -12,7 +12,15 @@ import { getSetting } from '../settings/index.js';
 import { resolveFromPipeline } from './context.js';
 import { isHidden, type ParamDef, type ParamSpec } from './params.js';
 import { jobFilesIn } from '../run/layout.js';
-import type { Task } from './task.js';
+
+/**
+ * What a path needs of a task: its family and parameter values (a Task has
+ * both; defined here so that paths need not know the Task class, which uses them).
+ */
+export interface PathSubject {
+  readonly taskFamily: string;
+  readonly paramValues: Readonly<Record<string, unknown>>;
+}
 
 interface SegmentCache {
   visible?: readonly string[];
@@ -20,7 +28,7 @@ interface SegmentCache {
 }
 const segmentCache = new WeakMap<object, SegmentCache>();
 
-const specOf = (task: Task): ParamSpec => (task.constructor as unknown as { paramSpec: ParamSpec }).paramSpec;
+const specOf = (task: PathSubject): ParamSpec => (task.constructor as unknown as { paramSpec: ParamSpec }).paramSpec;
 
 /** The path text of one value: the canonical text, or `hashed_<md5>` for hashed parameters. */
 export const pathValue = (def: ParamDef<unknown>, value: unknown): string => {
@@ -32,7 +40,7 @@ export const pathValue = (def: ParamDef<unknown>, value: unknown): string => {
 };
 
 /** Folder names for a task's parameters, in declaration order. */
-export const parameterSegments = (task: Task, includeHidden = false): readonly string[] => {
+export const parameterSegments = (task: PathSubject, includeHidden = false): readonly string[] => {
   let cache = segmentCache.get(task);
   if (!cache) segmentCache.set(task, (cache = {}));
   const cached = includeHidden ? cache.all : cache.visible;
@@ -65,7 +73,7 @@ export const parameterSegments = (task: Task, includeHidden = false): readonly s
 const MAX_NAME_BYTES = 255;
 
 /** A value no folder can be named after is bad input, found while the graph is built, before anything runs. */
-const checkFolderName = (task: Task, name: string, text: string, segment: string): void => {
+const checkFolderName = (task: PathSubject, name: string, text: string, segment: string): void => {
   const hint = 'Declare the parameter with { hashed: true } (or hidden: true), so that its value is not a folder name.';
   if (text.includes('\0')) {
     throw new UserError('bad-parameter-value', `Parameter \`${name}\` of ${task.taskFamily} contains a NUL character, which no file or folder name can hold.`, { hint });
@@ -82,7 +90,7 @@ const checkFolderName = (task: Task, name: string, text: string, segment: string
 
 const describeStart = (segment: string): string => `"${segment.slice(0, 40)}..."`;
 
-const folderSetting = (key: string, task: Task): string => resolveFromPipeline(getSetting<string>(key, { task }));
+const folderSetting = (key: string, task: PathSubject): string => resolveFromPipeline(getSetting<string>(key, { task }));
 
 // Below a file, stat says ENOTDIR rather than "no such entry": either way, look further up.
 const statOrNothing = (file: string): Stats | undefined => {
@@ -114,18 +122,18 @@ export const checkFolderSettings = (keys: readonly string[]): void => {
   }
 };
 
-export const outputPath = (task: Task, name: string): string =>
+export const outputPath = (task: PathSubject, name: string): string =>
   path.join(folderSetting('result_dir', task), ...parameterSegments(task), name);
 
 /** `<log_dir>/<params>/<Family>`, or the task's own getLogFileDir(). */
-export const logDir = (task: Task): string => {
+export const logDir = (task: PathSubject): string => {
   const custom = (task as unknown as { getLogFileDir?: () => string }).getLogFileDir;
   if (typeof custom === 'function') return resolveFromPipeline(custom.call(task));
   return path.join(folderSetting('log_dir', task), ...parameterSegments(task), task.taskFamily);
 };
 
 /** `<task_file_dir>/<params incl. hidden>/<Family>`, or the task's own getTaskFileDir(). */
-export const taskFileDir = (task: Task): string => {
+export const taskFileDir = (task: PathSubject): string => {
   const custom = (task as unknown as { getTaskFileDir?: () => string }).getTaskFileDir;
   if (typeof custom === 'function') return resolveFromPipeline(custom.call(task));
   return path.join(folderSetting('task_file_dir', task), ...parameterSegments(task, true), task.taskFamily);
@@ -137,7 +145,7 @@ export interface LogPaths {
   readonly stderr: string;
 }
 
-export const logPaths = (task: Task): LogPaths => {
+export const logPaths = (task: PathSubject): LogPaths => {
   const dir = logDir(task);
   const { stdout, stderr } = jobFilesIn(dir);
   return { dir, stdout, stderr };

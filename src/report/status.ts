@@ -1,7 +1,7 @@
 /** `b2 status` text and JSON, from a run's folded journal. */
 import chalk from 'chalk';
 import path from 'node:path';
-import type { JobStatus } from '../batch/systems/contract.js';
+import type { JobStatus } from '../systems/contract.js';
 import type { Liveness } from '../journal/liveness.js';
 import { isInFlight, phaseCounts, type RunState, type TaskState } from '../journal/state.js';
 import { lastLines } from './tail.js';

@@ -6,7 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BATCH_SYSTEM_ALIASES, systemSettings } from '../batch/systems/registry.js';
+import { BATCH_SYSTEM_ALIASES, systemSettings } from '../systems/registry.js';
 
 export type SettingType =
   | { readonly kind: 'string' }

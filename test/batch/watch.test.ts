@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { JobStatus } from '../../src/batch/systems/contract.js';
+import type { JobStatus } from '../../src/systems/contract.js';
 import { nextSight, observationOf, type QueueSight } from '../../src/batch/watch.js';
 
 const status = (state: JobStatus['state']): JobStatus => ({ jobId: '7', state, native: state.toUpperCase() });

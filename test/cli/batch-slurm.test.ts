@@ -2,7 +2,7 @@
  * `b2 run --batch` on the real single-node Slurm of scripts/slurm-up.sh:
  * the shared end-to-end suite of test/helpers/real-batch.ts.
  */
-import { parseTaggedText } from '../../src/batch/task-key.js';
+import { parseTaggedText } from '../../src/systems/task-key.js';
 import { describeIfSlurm } from '../helpers/clusters.js';
 import { client, describeRealBatch, type RealSystem } from '../helpers/real-batch.js';
 

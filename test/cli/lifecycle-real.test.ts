@@ -11,9 +11,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseSqueueOutput } from '../../src/batch/systems/slurm.js';
-import { parseQstatXml } from '../../src/batch/systems/sge.js';
-import type { JobStatus } from '../../src/batch/systems/contract.js';
+import { parseSqueueOutput } from '../../src/systems/slurm.js';
+import { parseQstatXml } from '../../src/systems/sge.js';
+import type { JobStatus } from '../../src/systems/contract.js';
 import { describeIfSge, describeIfSlurm } from '../helpers/clusters.js';
 import { B2_BIN, leavesPipeline, makeProject, runB2 } from '../helpers/b2.js';
 import { GATE_SCRIPT, gateSetting, journaledJobs, runTag, waitFor } from '../helpers/runs.js';
@@ -34,7 +34,7 @@ const output = (argv: string[]): { stdout: string; stderr: string; status: numbe
   return { stdout: result.stdout ?? '', stderr: result.stderr ?? '', status: result.status ?? -1 };
 };
 
-const parsed = (result: ReturnType<typeof import('../../src/batch/systems/slurm.js').parseSqueueOutput>): JobStatus[] => {
+const parsed = (result: ReturnType<typeof import('../../src/systems/slurm.js').parseSqueueOutput>): JobStatus[] => {
   if (!result.ok) throw new Error(result.error.message);
   return [...result.value.values()];
 };

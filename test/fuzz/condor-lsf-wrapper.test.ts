@@ -17,9 +17,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { classAdString, renderGroupDescription, renderSubmitDescription } from '../../src/batch/systems/htcondor.js';
-import { bsubArguments } from '../../src/batch/systems/lsf.js';
-import type { JobSpec } from '../../src/batch/systems/contract.js';
+import { classAdString, renderGroupDescription, renderSubmitDescription } from '../../src/systems/htcondor.js';
+import { bsubArguments } from '../../src/systems/lsf.js';
+import type { JobSpec } from '../../src/systems/contract.js';
 import { isUserError } from '../../src/errors.js';
 import { renderJobWrapper, type WrapperSpec } from '../../src/wrapper/wrapper.js';
 import { literalOf, parseExpr } from '../fakes/lib/classad.mjs';
@@ -74,7 +74,7 @@ const LINE_BREAK = /[\n\r\0]/;
 
 // ---------------------------------------------------------------- HTCondor
 
-// Why condor_submit cannot be given this value as written (see src/batch/systems/htcondor.ts), or undefined.
+// Why condor_submit cannot be given this value as written (see src/systems/htcondor.ts), or undefined.
 const condorLineProblem = (value: string): string | undefined => {
   if (LINE_BREAK.test(value)) return 'line break';
   if (/\\[ \t\v\f]*$/.test(value)) return 'backslash';

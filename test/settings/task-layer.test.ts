@@ -3,7 +3,7 @@ import { param } from '../../src/pipeline/params.js';
 import { Task } from '../../src/pipeline/task.js';
 import { explainSetting, getSetting, resetSettings, setSetting, takeSettingsWarnings } from '../../src/settings/index.js';
 import { init, tempDir } from './helpers.js';
-import { BATCH_SYSTEM_ALIASES } from '../../src/batch/systems/registry.js';
+import { BATCH_SYSTEM_ALIASES } from '../../src/systems/registry.js';
 
 // What batch_system may be: every name and alias of the registry.
 const BATCH_SYSTEM_CHOICES = ['auto', 'local', ...BATCH_SYSTEM_ALIASES].map((name) => JSON.stringify(name)).join(', ');

@@ -13,7 +13,7 @@ import {
 } from '../../src/settings/index.js';
 import { coerce } from '../../src/settings/values.js';
 import { init, tempDir, writeFile } from './helpers.js';
-import { BATCH_SYSTEM_ALIASES } from '../../src/batch/systems/registry.js';
+import { BATCH_SYSTEM_ALIASES } from '../../src/systems/registry.js';
 
 // What batch_system may be: every name and alias of the registry.
 const BATCH_SYSTEM_CHOICES = ['auto', 'local', ...BATCH_SYSTEM_ALIASES].map((name) => JSON.stringify(name)).join(', ');

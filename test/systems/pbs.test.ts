@@ -14,10 +14,10 @@ import {
   pbsQsubOptions,
   pbsTag,
   renderPbsScript,
-} from '../../../src/batch/systems/pbs.js';
-import { shellQuote } from '../../../src/wrapper/quote.js';
-import { batchSystemName, createAdapter, detectBatchSystem } from '../../../src/batch/systems/registry.js';
-import { hostileValues } from '../../helpers/hostile-values.js';
+} from '../../src/systems/pbs.js';
+import { shellQuote } from '../../src/wrapper/quote.js';
+import { batchSystemName, createAdapter, detectBatchSystem } from '../../src/systems/registry.js';
+import { hostileValues } from '../helpers/hostile-values.js';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
 const BASE = ['-C', '', '-N', 'Average', '-v', 'B2_RUN_TAG=b2-run-1.0123456789ab', '-o', '/dev/null', '-e', '/dev/null', '-S', '/bin/bash'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkResources, chunk, clockTime, command, outputSummary, wholeMinutes } from '../../../src/batch/systems/resources.js';
+import { checkResources, chunk, clockTime, command, outputSummary, wholeMinutes } from '../../src/systems/resources.js';
 import { thrownBy } from './helpers.js';
 
 describe('checkResources', () => {

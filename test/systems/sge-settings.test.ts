@@ -6,9 +6,9 @@
 import { afterEach, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { describeIfSge } from '../../helpers/clusters.js';
-import { makeProject, runB2 } from '../../helpers/b2.js';
-import { journaledJobs } from '../../helpers/runs.js';
+import { describeIfSge } from '../helpers/clusters.js';
+import { makeProject, runB2 } from '../helpers/b2.js';
+import { journaledJobs } from '../helpers/runs.js';
 
 const PIPELINE = `
   import { writeFileSync } from 'node:fs';

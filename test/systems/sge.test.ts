@@ -12,7 +12,7 @@ import {
   sgeAddressSpaceLimit,
   sgeJobName,
   sgeState,
-} from '../../../src/batch/systems/sge.js';
+} from '../../src/systems/sge.js';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
 const WRAPPER = '/data/tasks/n=3/Average/job_wrapper.sh';
@@ -27,7 +27,7 @@ describe('Grid Engine script and options', () => {
     expect(renderSgeScript(job)).toBe(
       [
         '#!/bin/bash',
-        '# b2 batch script for Grid Engine, rendered by src/batch/systems/sge.ts. Its options',
+        '# b2 batch script for Grid Engine, rendered by src/systems/sge.ts. Its options',
         "# are on qsub's command line, with -C '' so that qsub reads no option line",
         "# here (such a line ends at '#'). Submitted from this folder with:",
         `# qsub -terse -C '' -N b2-b2-run-1-0123456789ab-Average -o /dev/null -e /dev/null -wd / -S /bin/bash ${SCRIPT}`,

@@ -7,9 +7,9 @@
  * The run tag travels in the job description (`-Jd`), which `bjobs -o
  * job_description` prints back; the job name stays the `job_name` setting.
  */
-import { ok, fail, type Failure, type Result } from '../../errors.js';
-import { shellQuote } from '../../wrapper/quote.js';
-import { MAX_ARG_BYTES } from '../../wrapper/wrapper.js';
+import { ok, fail, type Failure, type Result } from '../errors.js';
+import { shellQuote } from '../wrapper/quote.js';
+import { MAX_ARG_BYTES } from '../wrapper/wrapper.js';
 import { mergeOptions, systemOption, type Option, type OptionSyntax } from './options.js';
 import {
   badSettings,
@@ -22,7 +22,7 @@ import {
   unreadableOutput,
   wholeMinutes,
 } from './resources.js';
-import { parseTaggedText, taggedText } from '../task-key.js';
+import { parseTaggedText, taggedText } from './task-key.js';
 import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 /**

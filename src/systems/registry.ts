@@ -5,8 +5,8 @@
  * `b2 status` derive theirs from it. A new system is one adapter file that
  * exports its `BatchSystem`, plus its line below.
  */
-import { ok, fail, type Failure, type Result } from '../../errors.js';
-import { closest } from '../../util/closest.js';
+import { ok, fail, type Failure, type Result } from '../errors.js';
+import { closest } from '../util/closest.js';
 import type { BatchAdapter, BatchSystem, BinaryLookup, Command, SystemSetting } from './contract.js';
 import { HTCONDOR } from './htcondor.js';
 import { LSF } from './lsf.js';

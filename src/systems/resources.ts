@@ -4,7 +4,7 @@
  * is written to, argv batching, and the Failures for command output that
  * says something went wrong.
  */
-import { UserError, type Failure } from '../../errors.js';
+import { UserError, type Failure } from '../errors.js';
 import type { BinaryLookup, Command, Resources } from './contract.js';
 
 /** Ids per status, history or kill command: far below any argv limit, small enough for a quick answer. */

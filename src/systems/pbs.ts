@@ -14,9 +14,9 @@
  * Reference: PBS Professional Reference Guide (2021.1), "qsub", "qstat",
  * "Job States" and "Job Exit Status".
  */
-import { ok, fail, type Failure, type Result } from '../../errors.js';
-import { shellJoin, shellQuote } from '../../wrapper/quote.js';
-import { parseTaggedText, taggedText } from '../task-key.js';
+import { ok, fail, type Failure, type Result } from '../errors.js';
+import { shellJoin, shellQuote } from '../wrapper/quote.js';
+import { parseTaggedText, taggedText } from './task-key.js';
 import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 import { mergeOptions, type Option, type OptionSyntax } from './options.js';
 import { checkResources, chunk, clockTime, command, queryFailed, rejectLineBreaks, submitFailed, unreadableOutput } from './resources.js';
@@ -135,7 +135,7 @@ export const renderPbsScript = (job: JobSpec): string => {
   }
   return [
     '#!/bin/bash',
-    '# b2 batch script for PBS, rendered by src/batch/systems/pbs.ts. Its options are',
+    '# b2 batch script for PBS, rendered by src/systems/pbs.ts. Its options are',
     "# on qsub's command line, with -C '' so that qsub reads no directive here.",
     '# Submitted from this folder with:',
     `# ${shellJoin(['qsub', ...pbsQsubOptions(job), scriptPath(job)])}`,

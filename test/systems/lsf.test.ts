@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { LSF_STATES, bsubArguments, createLsfAdapter, lsfRunLimit, lsfState, parseBjobsOutput, parseBsubOutput } from '../../../src/batch/systems/lsf.js';
+import { LSF_STATES, bsubArguments, createLsfAdapter, lsfRunLimit, lsfState, parseBjobsOutput, parseBsubOutput } from '../../src/systems/lsf.js';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
 const BASE = [

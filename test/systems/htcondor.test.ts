@@ -10,12 +10,12 @@ import {
   parseCondorSubmitOutput,
   renderSubmitDescription,
   submitGroupKey,
-} from '../../../src/batch/systems/htcondor.js';
-import { readSubmitDescription } from '../../fakes/lib/condor-submit-file.mjs';
+} from '../../src/systems/htcondor.js';
+import { readSubmitDescription } from '../fakes/lib/condor-submit-file.mjs';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
 const HEADER = [
-  '# b2 submit description for HTCondor, written by src/batch/systems/htcondor.ts and',
+  '# b2 submit description for HTCondor, written by src/systems/htcondor.ts and',
   '# submitted with condor_submit. The job runs the b2 job wrapper, whose',
   '# exit-status file decides success.',
 ];

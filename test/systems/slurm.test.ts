@@ -12,7 +12,7 @@ import {
   sbatchOptions,
   slurmState,
   slurmTime,
-} from '../../../src/batch/systems/slurm.js';
+} from '../../src/systems/slurm.js';
 import { bin, capture, context, failureOf, jobSpec, states, statuses, thrownBy, wrappedBin } from './helpers.js';
 
 const WRAPPER = '/data/tasks/n=3/Average/job_wrapper.sh';
@@ -33,7 +33,7 @@ describe('Slurm batch script and options', () => {
     expect(renderSlurmScript(job)).toBe(
       [
         '#!/bin/bash',
-        '# b2 batch script for Slurm, rendered by src/batch/systems/slurm.ts. Its options are',
+        '# b2 batch script for Slurm, rendered by src/systems/slurm.ts. Its options are',
         "# on sbatch's command line, never in #SBATCH lines (sbatch's own reader of",
         '# those would take a quote or a backslash in a value for syntax). Submitted',
         '# from this folder with:',

@@ -9,10 +9,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { explainSgeExit } from '../../../src/batch/systems/sge.js';
-import { describeIfSge } from '../../helpers/clusters.js';
-import { makeProject, runB2 } from '../../helpers/b2.js';
-import { journaledJobs } from '../../helpers/runs.js';
+import { explainSgeExit } from '../../src/systems/sge.js';
+import { describeIfSge } from '../helpers/clusters.js';
+import { makeProject, runB2 } from '../helpers/b2.js';
+import { journaledJobs } from '../helpers/runs.js';
 import { jobSpec } from './helpers.js';
 
 // What V8 printed in such a job on this machine's Grid Engine (memory 300, h_vmem).

@@ -11,9 +11,9 @@
  * Never `qsub -b y`: it passes the command through a shell a second time.
  * No `-V` either: the job wrapper sets up the environment.
  */
-import { ok, fail, type Failure, type Result } from '../../errors.js';
-import { shellJoin, shellQuote } from '../../wrapper/quote.js';
-import { loadTemplate, renderTemplate } from '../../wrapper/render.js';
+import { ok, fail, type Failure, type Result } from '../errors.js';
+import { shellJoin, shellQuote } from '../wrapper/quote.js';
+import { loadTemplate, renderTemplate } from '../wrapper/render.js';
 import { mergeOptions, systemOption, type Option, type OptionSyntax } from './options.js';
 import {
   badSettings,

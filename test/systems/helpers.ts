@@ -7,10 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from '@jest/globals';
-import type { Result } from '../../../src/errors.js';
-import type { BinaryLookup, JobSpec, JobStatus, QueryContext } from '../../../src/batch/systems/contract.js';
+import type { Result } from '../../src/errors.js';
+import type { BinaryLookup, JobSpec, JobStatus, QueryContext } from '../../src/systems/contract.js';
 
-const OUTPUTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'outputs');
+const OUTPUTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'outputs');
 
 export interface Capture {
   readonly stdout: string;

@@ -7,8 +7,8 @@ import {
   createAdapter,
   detectBatchSystem,
   systemOptionKeys,
-} from '../../../src/batch/systems/registry.js';
-import { SETTINGS_BY_KEY } from '../../../src/settings/table.js';
+} from '../../src/systems/registry.js';
+import { SETTINGS_BY_KEY } from '../../src/settings/table.js';
 
 describe('createAdapter', () => {
   it.each([

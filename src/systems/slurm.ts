@@ -9,9 +9,9 @@
  * accounting database, and it leaves the job name, which users see in
  * `squeue`, to the `job_name` setting.
  */
-import { ok, fail, type Failure, type Result } from '../../errors.js';
-import { shellJoin, shellQuote } from '../../wrapper/quote.js';
-import { loadTemplate, renderTemplate } from '../../wrapper/render.js';
+import { ok, fail, type Failure, type Result } from '../errors.js';
+import { shellJoin, shellQuote } from '../wrapper/quote.js';
+import { loadTemplate, renderTemplate } from '../wrapper/render.js';
 import { mergeOptions, type Option, type OptionSyntax } from './options.js';
 import {
   badSettings,
@@ -23,7 +23,7 @@ import {
   rejectLineBreaks,
   submitFailed,
 } from './resources.js';
-import { parseTaggedText, taggedText } from '../task-key.js';
+import { parseTaggedText, taggedText } from './task-key.js';
 import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 /** Where finished jobs are looked up once squeue has forgotten them. */

@@ -17,8 +17,8 @@
  * (HTCondor's default reason quotes the expression, and PeriodicRemoveReason
  * replaces it where supported; both name the attribute).
  */
-import { ok, fail, type Failure, type Result } from '../../errors.js';
-import { loadTemplate, renderTemplate } from '../../wrapper/render.js';
+import { ok, fail, type Failure, type Result } from '../errors.js';
+import { loadTemplate, renderTemplate } from '../wrapper/render.js';
 import { mergeOptions, type OptionSyntax } from './options.js';
 import { badSettings, checkResources, chunk, command, queryFailed, rejectLineBreaks, submitFailed, unreadableOutput } from './resources.js';
 import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';

@@ -5,7 +5,7 @@
  * the commands they build (with timeouts), so each adapter can be tested with
  * captured output alone.
  */
-import type { Result, Failure } from '../../errors.js';
+import type { Result, Failure } from '../errors.js';
 
 /**
  * What b2 needs to know about a job, whatever the system calls it.

@@ -4,13 +4,13 @@
  * whatever their ids (what resolves a submission of unknown outcome).
  */
 import { describe, expect, it } from '@jest/globals';
-import { createHtcondorAdapter, parseCondorQOutput, renderSubmitDescription } from '../../src/batch/systems/htcondor.js';
-import { bsubArguments, createLsfAdapter, parseBjobsOutput } from '../../src/batch/systems/lsf.js';
-import { createSgeAdapter, parseQstatXml, qsubOptions } from '../../src/batch/systems/sge.js';
-import { createSlurmAdapter, parseSqueueOutput, sbatchOptions } from '../../src/batch/systems/slurm.js';
-import { parseTaggedText, taggedText, taskKey } from '../../src/batch/task-key.js';
-import type { QueryContext } from '../../src/batch/systems/contract.js';
-import { jobSpec } from './systems/helpers.js';
+import { createHtcondorAdapter, parseCondorQOutput, renderSubmitDescription } from '../../src/systems/htcondor.js';
+import { bsubArguments, createLsfAdapter, parseBjobsOutput } from '../../src/systems/lsf.js';
+import { createSgeAdapter, parseQstatXml, qsubOptions } from '../../src/systems/sge.js';
+import { createSlurmAdapter, parseSqueueOutput, sbatchOptions } from '../../src/systems/slurm.js';
+import { parseTaggedText, taggedText, taskKey } from '../../src/systems/task-key.js';
+import type { QueryContext } from '../../src/systems/contract.js';
+import { jobSpec } from './helpers.js';
 
 const ctx: QueryContext = { runTag: 'b2-run-1', jobIds: [], user: 'alice' };
 const bin = (name: string): string[] => [name];
