@@ -3,14 +3,18 @@
  * before anything is submitted: the submit command itself, the env_script
  * every job sources, and a command to run. Each missing one would otherwise
  * fail every job of the run on its own, after the farm has queued them.
- * Only the file system is looked at; nothing is run.
+ * Only the file system is looked at, except where several systems call
+ * their submit binary their own (qsub): then that system's probe tells whose
+ * it is, once per run.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { BatchAdapter, JobSpec } from '../systems/contract.js';
+import { batchSystem, claimedByOther, type BatchSystemName } from '../systems/registry.js';
 import { explainSetting, getSetting } from '../settings/index.js';
 import { binaryLookup } from './client.js';
+import { runCommandSync } from './run-command.js';
 
 const isExecutableFile = (file: string): boolean => {
   try {
@@ -34,7 +38,10 @@ export const findCommand = (name: string, env: Readonly<Record<string, string | 
 const checkSubmitBinary = (task: object, adapter: BatchAdapter, spec: JobSpec): void => {
   const binary = adapter.submitCommand(spec, (name) => [name]).argv[0]!;
   const runs = binaryLookup(task)(binary)[0]!;
-  if (findCommand(runs) !== undefined) return;
+  if (findCommand(runs) !== undefined) {
+    checkBinaryIsTheSystems(task, adapter.name as BatchSystemName, binary);
+    return;
+  }
   if (runs !== binary) {
     throw new UserError('missing-submit-command', `batch_commands gives ${JSON.stringify(runs)} for ${binary}, which is not an executable file${runs.includes('/') ? '' : ' on PATH'}.`, {
       hint: `Fix batch_commands.${binary} (from ${explainSetting('batch_commands', task).source}) to name the site's ${binary}.`,
@@ -42,6 +49,19 @@ const checkSubmitBinary = (task: object, adapter: BatchAdapter, spec: JobSpec): 
   }
   throw new UserError('missing-submit-command', `its submit command ${binary} is not on PATH.`, {
     hint: `Run on a submit host of ${adapter.name}, add the folder of ${binary} to PATH, or name it in batch_commands (e.g. --setting 'batch_commands={"${binary}": "/path/to/${binary}"}').`,
+  });
+};
+
+// Whose the shared submit binary is, per system named: asked once per run.
+const owners = new Map<BatchSystemName, BatchSystemName | undefined>();
+
+/** A qsub that Grid Engine's probe recognises is no PBS qsub, and the other way round: its jobs would be misread. */
+const checkBinaryIsTheSystems = (task: object, name: BatchSystemName, binary: string): void => {
+  if (!owners.has(name)) owners.set(name, claimedByOther(name, (command) => runCommandSync(command(binaryLookup(task)), 10_000).stdout));
+  const owner = owners.get(name);
+  if (owner === undefined) return;
+  throw new UserError('wrong-batch-system', `batch_system is ${name}, but the ${binary} found here is ${batchSystem(owner).detection.described}.`, {
+    hint: `Set batch_system to ${owner} (or auto), or name ${name}'s own ${binary} in batch_commands.`,
   });
 };
 

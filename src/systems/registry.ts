@@ -86,6 +86,21 @@ export const detectBatchSystem = (has: (binary: string) => boolean, probe: (comm
   return 'local';
 };
 
+/**
+ * For a system named outright whose submit binary another system shares
+ * (qsub): the other system that binary belongs to, when that system's probe
+ * recognises it; undefined when it is not shared, or no other system claims
+ * it (a site wrapper that answers no probe is given the benefit of the doubt).
+ */
+export const claimedByOther = (name: BatchSystemName, probe: (command: (bin: BinaryLookup) => Command) => string): BatchSystemName | undefined => {
+  const binary = batchSystem(name).detection.binary;
+  for (const other of SYSTEMS) {
+    if (other.name === name || other.detection.binary !== binary || other.detection.probe === undefined) continue;
+    if (other.detection.probe.recognises(probe(other.detection.probe.command))) return other.name;
+  }
+  return undefined;
+};
+
 /** What auto-detection looks for, for the message when it finds nothing: "bsub, condor_submit, sbatch or a Grid Engine qsub". */
 export const detectedBinaries = (): string => {
   const described = SYSTEMS.map((system) => system.detection.described);

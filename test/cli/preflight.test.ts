@@ -4,7 +4,7 @@
  * on its own: the submit command, the env_script, a command to run.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
@@ -37,6 +37,24 @@ describe('preflight before anything is submitted', () => {
     const stderr = runRefused(['--batch-system', 'slurm'], { PATH: emptyPath });
     expect(stderr).toMatch(/error: My\w+Task\(.*\) cannot be submitted to slurm: its submit command sbatch is not on PATH\./);
     expect(stderr).toMatch(/hint: +Run on a submit host of slurm, add the folder of sbatch to PATH, or name it in batch_commands/);
+  });
+
+  // qsub is Grid Engine's and PBS's: a named system whose qsub another system's probe recognises would get misread jobs.
+  describe.each([
+    { named: 'pbs', qstat: 'SGE 8.1.9\nusage: qstat [options]', owner: 'a Grid Engine qsub', fix: 'sge' },
+    { named: 'sge', qstat: 'pbs_version = 2022.1.1', owner: 'a PBS qsub', fix: 'pbs' },
+  ])('batch_system $named with the qsub of another system', ({ named, qstat, owner, fix }) => {
+    it('stops before qsub is run', () => {
+      const bin = mkdtempSync(path.join(os.tmpdir(), 'b2-qsub-'));
+      const submitted = path.join(bin, 'submitted');
+      writeFileSync(path.join(bin, 'qsub'), `#!/bin/sh\ntouch ${submitted}\necho 1\n`);
+      writeFileSync(path.join(bin, 'qstat'), `#!/bin/sh\nprintf '%s\\n' '${qstat}'\n`);
+      for (const tool of ['qsub', 'qstat']) chmodSync(path.join(bin, tool), 0o755);
+      const stderr = runRefused(['--batch-system', named], { PATH: `${bin}:${process.env.PATH}` });
+      expect(stderr).toContain(`cannot be submitted to ${named}: batch_system is ${named}, but the qsub found here is ${owner}.`);
+      expect(stderr).toMatch(new RegExp(`hint: +Set batch_system to ${fix} \\(or auto\\)`));
+      expect(existsSync(submitted)).toBe(false);
+    });
   });
 
   it('a batch_commands entry naming a file that does not exist', () => {
