@@ -19,7 +19,7 @@ import { shellJoin, shellQuote } from '../wrapper/quote.js';
 import { parseTaggedText, taggedText } from './task-key.js';
 import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 import { mergeOptions, type Option, type OptionSyntax } from './options.js';
-import { checkResources, chunk, clockTime, command, queryFailed, rejectLineBreaks, submitFailed, unreadableOutput } from './resources.js';
+import { checkResources, chunk, clockTime, command, queryFailed, rejectLineBreaks, rejectLineBreaksInScriptPaths, submitFailed, unreadableOutput } from './resources.js';
 
 export const PBS_SCRIPT_NAME = 'pbs_job.sh';
 
@@ -126,13 +126,7 @@ const scriptPath = (job: JobSpec): string => `${job.taskFileDir}/${PBS_SCRIPT_NA
 
 /** The script's text: the task's log files opened with bash quoting, then the wrapper; no line qsub reads. */
 export const renderPbsScript = (job: JobSpec): string => {
-  for (const [what, path] of [
-    ['the job wrapper path', job.wrapperPath],
-    ['the stdout path', job.stdoutPath],
-    ['the stderr path', job.stderrPath],
-  ] as const) {
-    rejectLineBreaks(what, path);
-  }
+  rejectLineBreaksInScriptPaths(job);
   return [
     '#!/bin/bash',
     '# b2 batch script for PBS, rendered by src/systems/pbs.ts. Its options are',

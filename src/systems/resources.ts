@@ -73,6 +73,13 @@ export const rejectLineBreaks = (what: string, value: string): void => {
   if (/[\n\r\0]/.test(value)) throw badSettings(`${what} contains a line break or NUL character, which cannot be written to a submit file`);
 };
 
+/** The paths a batch script writes into itself (the wrapper, the task's logs): each one line. */
+export const rejectLineBreaksInScriptPaths = (job: { readonly wrapperPath: string; readonly stdoutPath: string; readonly stderrPath: string }): void => {
+  rejectLineBreaks('the job wrapper path', job.wrapperPath);
+  rejectLineBreaks('the stdout path', job.stdoutPath);
+  rejectLineBreaks('the stderr path', job.stderrPath);
+};
+
 /** Keys of a per-system settings dict become option names: no dashes, spaces or quotes. */
 export const checkOptionKey = (setting: string, key: string): void => {
   if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(key)) {

@@ -23,6 +23,7 @@ import {
   command,
   queryFailed,
   rejectLineBreaks,
+  rejectLineBreaksInScriptPaths,
   submitFailed,
   unreadableOutput,
 } from './resources.js';
@@ -247,13 +248,7 @@ export const explainSgeExit = (job: JobSpec, exitStatus: number, stderrTail: str
 
 /** The script's text: the task's log files opened with bash quoting, then the wrapper. */
 export const renderSgeScript = (job: JobSpec): string => {
-  for (const [what, path] of [
-    ['the job wrapper path', job.wrapperPath],
-    ['the stdout path', job.stdoutPath],
-    ['the stderr path', job.stderrPath],
-  ] as const) {
-    rejectLineBreaks(what, path);
-  }
+  rejectLineBreaksInScriptPaths(job);
   return renderTemplate(loadTemplate('sge.sh'), {
     command: shellJoin(['qsub', ...qsubOptions(job), scriptPath(job)]),
     stdout: shellQuote(job.stdoutPath),

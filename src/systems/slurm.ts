@@ -21,6 +21,7 @@ import {
   command,
   queryFailed,
   rejectLineBreaks,
+  rejectLineBreaksInScriptPaths,
   submitFailed,
 } from './resources.js';
 import { parseTaggedText, taggedText } from './task-key.js';
@@ -189,9 +190,7 @@ const logRedirect = (job: JobSpec): string =>
 
 /** The batch script's text: no line sbatch reads, and the command line that submits it, for a human. */
 export const renderSlurmScript = (job: JobSpec): string => {
-  rejectLineBreaks('the job wrapper path', job.wrapperPath);
-  rejectLineBreaks('the stdout path', job.stdoutPath);
-  rejectLineBreaks('the stderr path', job.stderrPath);
+  rejectLineBreaksInScriptPaths(job);
   return renderTemplate(loadTemplate('slurm.sh'), {
     command: shellJoin(['sbatch', ...sbatchOptions(job), scriptPath(job)]),
     logs: logRedirect(job),
