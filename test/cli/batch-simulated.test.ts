@@ -2,12 +2,13 @@
  * `b2 run --batch` end to end against the HTCondor and LSF simulators in
  * test/fakes (executables first on PATH that really run the jobs).
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
+import type { FakeCluster } from '../fakes/lib/index.mjs';
+import { FAST, useFakeClusters } from '../helpers/simulators.js';
 import { averagePipeline, B2_BIN, flakyPipeline, leavesPipeline, makeProject, probePipeline, runB2, STACK_LINE } from '../helpers/b2.js';
 import { jobProcessesEnded, journalEntries, waitFor } from '../helpers/runs.js';
 
@@ -17,24 +18,7 @@ const SYSTEMS = [
   { system: 'lsf', submit: 'bsub', query: 'bjobs', exampleSubmits: 11 },
 ] as const;
 
-/**
- * Fast polling for tests; everything else as a user would have it. The query
- * timeout leaves room for a simulated command (a Node process) to start on a
- * loaded machine: one killed before it ran is never counted.
- */
-const FAST = ['--setting', 'poll_interval=0.3', '--setting', 'lost_job_grace=3', '--setting', 'status_query_timeout=10'];
-
-let clusters: FakeCluster[] = [];
-afterEach(() => {
-  for (const cluster of clusters) cluster.cleanup();
-  clusters = [];
-});
-
-const cluster = (): FakeCluster => {
-  const c = createFakeCluster();
-  clusters.push(c);
-  return c;
-};
+const cluster = useFakeClusters();
 
 describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, query, exampleSubmits }) => {
   const run = (dir: string, fake: FakeCluster, extra: string[] = []) =>

@@ -4,25 +4,14 @@
  * before anything is submitted, and an inherited POSIXLY_CORRECT that no
  * longer fails every job.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
+import type { FakeCluster } from '../fakes/lib/index.mjs';
+import { FAST, useFakeClusters } from '../helpers/simulators.js';
 import { averagePipeline, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
 
-const FAST = ['--setting', 'poll_interval=0.3', '--setting', 'lost_job_grace=3', '--setting', 'status_query_timeout=10'];
-
-let clusters: FakeCluster[] = [];
-afterEach(() => {
-  for (const cluster of clusters) cluster.cleanup();
-  clusters = [];
-});
-
-const cluster = (): FakeCluster => {
-  const c = createFakeCluster();
-  clusters.push(c);
-  return c;
-};
+const cluster = useFakeClusters();
 
 // One task whose folders are named by its parameter value.
 const oneTaskPipeline = (value: string): string => `

@@ -3,21 +3,15 @@
  * the run as bad input (exit 2) with the cause, instead of failing each task
  * on its own: the submit command, the env_script, a command to run.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
+import { FAST, useFakeClusters } from '../helpers/simulators.js';
 import { averagePipeline, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
 import { journalEntries } from '../helpers/runs.js';
 
-let clusters: FakeCluster[] = [];
-afterEach(() => {
-  for (const cluster of clusters) cluster.cleanup();
-  clusters = [];
-});
-
-const FAST = ['--setting', 'poll_interval=0.3', '--setting', 'lost_job_grace=3', '--setting', 'status_query_timeout=10'];
+const cluster = useFakeClusters();
 
 /** b2 run --batch on the example; checks that it stopped as bad input before any submission, and returns its stderr. */
 const runRefused = (args: string[], env: NodeJS.ProcessEnv, files: Record<string, string> = {}): string => {
@@ -58,8 +52,7 @@ describe('preflight before anything is submitted', () => {
   });
 
   it('a batch_commands entry naming a file that does not exist', () => {
-    const fake = createFakeCluster();
-    clusters.push(fake);
+    const fake = cluster();
     const stderr = runRefused(['--batch-system', 'htcondor', '--setting', 'batch_commands={"condor_submit": "/opt/site/bin/condor_submit"}'], fake.env);
     expect(stderr).toContain('cannot be submitted to htcondor: batch_commands gives "/opt/site/bin/condor_submit" for condor_submit, which is not an executable file.');
     expect(stderr).toMatch(/hint: +Fix batch_commands\.condor_submit \(from flag --setting batch_commands=.*\)/);
@@ -67,32 +60,28 @@ describe('preflight before anything is submitted', () => {
   });
 
   it('a missing env_script', () => {
-    const fake = createFakeCluster();
-    clusters.push(fake);
+    const fake = cluster();
     const stderr = runRefused(['--batch-system', 'lsf', '--setting', 'env_script=setup/env.sh'], fake.env);
     expect(stderr).toMatch(/cannot be submitted to lsf: env_script "setup\/env\.sh" \(from flag --setting env_script=setup\/env\.sh\) is \/.*\/setup\/env\.sh, which does not exist\./);
     expect(fake.calls()).toEqual([]);
   });
 
   it('an env_script that is a folder', () => {
-    const fake = createFakeCluster();
-    clusters.push(fake);
+    const fake = cluster();
     const stderr = runRefused(['--batch-system', 'htcondor', '--setting', 'env_script=setup'], fake.env, { 'setup/env.sh': 'export A=1\n' });
     expect(stderr).toMatch(/env_script "setup" \(from flag --setting env_script=setup\) is \/.*\/setup, which is not a file\./);
     expect(fake.calls()).toEqual([]);
   });
 
   it('an empty executable', () => {
-    const fake = createFakeCluster();
-    clusters.push(fake);
+    const fake = cluster();
     const stderr = runRefused(['--batch-system', 'htcondor', '--setting', 'executable=[]'], fake.env);
     expect(stderr).toContain('cannot be submitted to htcondor: executable is [] (from flag --setting executable=[]): the jobs would have no command that runs the task.');
     expect(fake.calls()).toEqual([]);
   });
 
   it('an env_script that exists passes, and the run goes ahead', () => {
-    const fake = createFakeCluster();
-    clusters.push(fake);
+    const fake = cluster();
     const dir = makeProject({ 'pipeline.ts': averagePipeline(), 'setup/env.sh': 'export FROM_SCRIPT=1\n' });
     writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ env_script: 'setup/env.sh' }));
     const result = runB2(['run', 'pipeline.ts', 'MyNumberTask', '--some-parameter', '2', '--batch', '--batch-system', 'htcondor', ...FAST], { cwd: dir, env: fake.env });
