@@ -5,6 +5,7 @@
  */
 import type { JournalEntry, StampedEntry } from './journal.js';
 import type { FailureReason } from '../run/failure.js';
+import type { AttemptResources } from '../run/resources.js';
 
 export type TaskPhase =
   /** Started locally, or submission under way (intent written, no id yet). */
@@ -36,6 +37,8 @@ export interface TaskState {
   /** Why the latest attempt failed, or was cancelled. */
   reason?: FailureReason;
   exitCode?: number;
+  /** What each measured attempt used, oldest first (absent until one was measured). */
+  resources?: AttemptResources[];
   changedAt: number;
 }
 
