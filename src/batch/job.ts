@@ -130,8 +130,9 @@ export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemNam
   const newLogDir = writing('the log folder', job.logs.dir, () => mkdirSync(job.logs.dir, { recursive: true }) !== undefined);
   writing('the job folder', spec.taskFileDir, () => mkdirSync(spec.taskFileDir, { recursive: true }));
   if (!newLogDir) {
-    // A status file from an earlier attempt or run must not decide this one.
+    // A status file from an earlier attempt or run must not decide this one, nor its measurement count for this one.
     removeIfThere(exitFile);
+    removeIfThere(jobFilesIn(job.logs.dir).resources);
   }
   const record = taskRecord(ctx, job);
   const inline = record.length <= MAX_INLINE_RECORD;

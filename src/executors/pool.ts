@@ -11,6 +11,10 @@ import type { SettingsSnapshot } from '../settings/index.js';
 import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome } from './executor.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { cannotWrite } from '../util/files.js';
+import os from 'node:os';
+import { attemptRecord, type AttemptRecord, type WorkerMeasurement } from '../run/resources.js';
+import type { FailureReason } from '../run/failure.js';
+import { requestedResources } from './requested.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./pool-worker.js', import.meta.url));
 const KILL_GRACE_MS = 2000;
@@ -26,11 +30,16 @@ interface Worker {
   readonly child: ChildProcess;
   ready: boolean;
   job?: TaskJob;
+  /** When the current task was handed to it. */
+  startedAt: number;
   /** Set once we killed it on purpose. */
   stopping: boolean;
   /** The first failed write to the current task's logs here (output of programs the task started). */
   logFailure?: string;
 }
+
+const usageOf = (job: TaskJob, usage: WorkerMeasurement, reason: FailureReason): AttemptRecord =>
+  attemptRecord(usage, { attempt: job.attempt, requested: requestedResources(job.task), judgedAt: Date.now(), reason });
 
 export class PoolExecutor implements Executor {
   readonly name = 'local';
@@ -62,14 +71,15 @@ export class PoolExecutor implements Executor {
 
   private assign(worker: Worker, job: TaskJob): void {
     worker.job = job;
+    worker.startedAt = Date.now();
     worker.logFailure = undefined;
     const message: ToWorker = { type: 'run', path: job.path, stdout: job.logs.stdout, stderr: job.logs.stderr };
     worker.child.send(message);
   }
 
   private spawn(): void {
-    const child = fork(WORKER_SCRIPT, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
-    const worker: Worker = { child, ready: false, stopping: false };
+    const child = fork(WORKER_SCRIPT, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: ['--expose-gc'] });
+    const worker: Worker = { child, ready: false, stopping: false, startedAt: 0 };
     this.workers.add(worker);
     // Output of programs the task starts (inherited descriptors) belongs to the current task's logs.
     child.stdout!.on('data', (chunk: Buffer) => this.appendLog(worker, 'stdout', chunk));
@@ -122,7 +132,8 @@ export class PoolExecutor implements Executor {
           const failure = message.ok ? worker.logFailure : message.message;
           // The worker put the outputs in place already: a task that failed must not count as complete.
           if (message.ok && failure !== undefined) for (const target of outputsOf(job.task)) rmSync(target.path, { recursive: true, force: true });
-          this.onOutcome(failure === undefined ? { index: job.index, ok: true } : { index: job.index, ok: false, reason: 'exit', message: failure });
+          const resources = usageOf(job, message.usage ?? { startedAt: worker.startedAt, host: os.hostname() }, 'exit');
+          this.onOutcome(failure === undefined ? { index: job.index, ok: true, resources } : { index: job.index, ok: false, reason: 'exit', message: failure, resources });
         }
         this.dispatch();
         return;
@@ -136,10 +147,13 @@ export class PoolExecutor implements Executor {
     worker.job = undefined;
     if (job) {
       const how = signal ? `was killed by ${signal}` : `exited with code ${code} (process.exit() in the task?)`;
+      const reason: FailureReason = this.cancelling ? 'cancelled' : signal ? 'signal' : 'exit';
+      // It died with the task: where and since when it ran is all that is known.
+      const resources = usageOf(job, { startedAt: worker.startedAt, host: os.hostname() }, reason);
       this.onOutcome(
         this.cancelling
-          ? cancelledOutcome(job.index)
-          : { index: job.index, ok: false, reason: signal ? 'signal' : 'exit', message: `the task's worker process ${how}` },
+          ? { ...cancelledOutcome(job.index), resources }
+          : { index: job.index, ok: false, reason, message: `the task's worker process ${how}`, resources },
       );
     }
     if (!this.cancelling) this.dispatch();

@@ -25,6 +25,8 @@ import { sleep } from '../util/sleep.js';
 export interface AdoptedJob {
   readonly system: BatchSystemName;
   readonly jobId: string;
+  /** When the journal says it was submitted. */
+  readonly submittedAt?: number;
 }
 
 export interface ResumePlan {
@@ -141,7 +143,7 @@ export const planResume = (
       if (inFlight) finishedMeanwhile.push({ task, ...(system ? { system } : {}), ...(jobId ? { jobId } : {}) });
       continue;
     }
-    if (system && jobId && (task.phase === 'submitted' || task.phase === 'submitting')) adopted.set(index, { system, jobId });
+    if (system && jobId && (task.phase === 'submitted' || task.phase === 'submitting')) adopted.set(index, { system, jobId, ...(task.submittedAt === undefined ? {} : { submittedAt: task.submittedAt }) });
     else if (inFlight) {
       interrupted.push(task);
       if (system && task.phase === 'submitting') unresolved.add(index);
