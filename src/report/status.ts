@@ -7,6 +7,7 @@ import { isInFlight, phaseCounts, type RunState, type TaskState } from '../journ
 import { lastLines } from './tail.js';
 import { jobFilesIn } from '../run/layout.js';
 import { familyTable } from './family-table.js';
+import { timesJson } from './resources-json.js';
 
 export interface StatusView {
   readonly runId: string;
@@ -122,6 +123,7 @@ export const statusJson = (view: StatusView): unknown => ({
     reason: task.reason,
     exitCode: task.exitCode,
     logDir: task.logDir,
+    ...timesJson(task),
     ...(task.jobId && view.refreshed?.get(task.jobId) ? { queue: view.refreshed.get(task.jobId) } : {}),
   })),
 });
