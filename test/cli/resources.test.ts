@@ -4,6 +4,8 @@
  * `b2 status --json`.
  */
 import { describe, expect, it } from '@jest/globals';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { FAST, useFakeClusters } from '../helpers/simulators.js';
 import { makeProject, runB2 } from '../helpers/b2.js';
 import { journalEntries } from '../helpers/runs.js';
@@ -89,5 +91,55 @@ describe('resource accounting', () => {
       expect(Date.parse(task.startedAt!)).toBeGreaterThanOrEqual(Date.parse(task.submittedAt!) - 1000);
       expect(task.queueWaitSeconds).toBeGreaterThanOrEqual(0);
     }
+  });
+});
+
+/** A finished run's journal: 10 tasks of Fit measured (peaks 100..1000 MB, walls 60..600 s, 4 GB asked), 2 of Plot. */
+const syntheticRun = (dir: string): void => {
+  const runDir = path.join(dir, '.b2', 'runs', '20261207-000000-synthetic');
+  mkdirSync(runDir, { recursive: true });
+  const entries: object[] = [{ t: 1, type: 'run-started', runId: 'synthetic', pid: 1, host: 'h', pipeline: path.join(dir, 'pipeline.ts'), roots: [], mode: 'batch', tag: 'x', total: 12, toRun: 12 }];
+  const add = (family: string, i: number, peak: number, wall: number) => {
+    const id = `${family}_${i}`;
+    entries.push({ t: 2, type: 'task', id, family, params: { i }, logDir: '' });
+    entries.push({ t: 3, type: 'submitted', id, attempt: 1, system: 'slurm', jobId: String(i) });
+    entries.push({
+      t: 4,
+      type: 'resources',
+      id,
+      measured: { attempt: 1, submittedAt: 0, startedAt: 30_000, endedAt: 30_000 + wall * 1000, exitCode: 0, wallSeconds: wall, cpuSeconds: wall / 2, maxRssMb: peak, host: 'wn', requested: { memoryMb: 4096 } },
+    });
+    entries.push({ t: 5, type: 'succeeded', id, attempt: 1 });
+  };
+  for (let i = 1; i <= 10; i++) add('Fit', i, i * 100, i * 60);
+  for (let i = 1; i <= 2; i++) add('Plot', i, 50, 5);
+  entries.push({ t: 6, type: 'run-finished', exitCode: 0 });
+  writeFileSync(path.join(runDir, 'journal.jsonl'), entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
+};
+
+describe('b2 status on measured runs', () => {
+  it('--suggest prints settings lines per family with enough samples, and JSON with --json', () => {
+    const dir = makeProject({ 'pipeline.ts': burnPipeline() });
+    syntheticRun(dir);
+    const text = runB2(['status', '--suggest'], { cwd: dir });
+    expect(text.code).toBe(0);
+    // p95 of 100..1000 MB is 1000 MB: × 1.2 = 1200 -> 1280 MB; of 60..600 s is 600 s: × 1.5 = 900 s = 15 min.
+    expect(text.stdout).toContain("// Fit: 10 attempts, peak memory p95 1000 MB, wall time p95 10m 00s; asked for memory 4GB\nmemory = '1280MB';\nwalltime = '15m';");
+    expect(text.stdout).toContain('// too few succeeded attempts: Plot (2)');
+    const json = JSON.parse(runB2(['status', '--suggest', '--json'], { cwd: dir }).stdout) as { families: Array<{ family: string; memoryMb: number; walltimeSeconds: number }>; skipped: unknown[]; minSamples: number };
+    expect(json.families).toMatchObject([{ family: 'Fit', memoryMb: 1280, walltimeSeconds: 900, memory: '1280MB', walltime: '15m' }]);
+    expect(json.skipped).toEqual([{ family: 'Plot', samples: 2 }]);
+    expect(json.minSamples).toBe(5);
+  });
+
+  it('shows per family wall time, queue wait, CPU and memory use, and flags tasks that used little of what they asked for', () => {
+    const dir = makeProject({ 'pipeline.ts': burnPipeline() });
+    syntheticRun(dir);
+    const status = runB2(['status'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/task\s+measured\s+wall median\s+wall p95\s+queue wait median\s+peak mem p95\s+cpu use\s+mem use/);
+    expect(status.stdout).toMatch(/Fit\s+10\s+5m 00s\s+10m 00s\s+30s\s+1000 MB\s+50%\s+12%/);
+    expect(status.stdout).toContain('! Fit: 8 of 10 task(s) used less than 20% of the memory they asked for (e.g. Fit_1)');
+    expect(status.stdout).toContain('! Plot: 2 of 2 task(s) used less than 20% of the memory they asked for');
   });
 });
