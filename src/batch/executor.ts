@@ -32,6 +32,7 @@ import { newTrackedJob, observationOf, Watch, worthJudging, type TrackedJob } fr
 import { readMeasurement } from '../executors/measure.js';
 import { attemptRecord, type AttemptRecord, type RequestedResources } from '../run/resources.js';
 import type { FailureReason } from '../run/failure.js';
+import { escalation, NONE, ranOutAfter, type RanOut } from './escalate.js';
 
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
@@ -72,6 +73,8 @@ export class BatchExecutor implements Executor {
   /** Every job id the journal names: a job of the run outside this set was left by a submission nobody heard back from. */
   private readonly knownJobIds: Set<string>;
   private readonly systemsUsed = new Set<BatchSystemName>();
+  /** Tasks whose jobs ran out of memory or walltime, by task id: their retries may ask for more. */
+  private readonly ranOut = new Map<string, RanOut>();
   /** Adopted jobs' submission times, from the journal (by node index). */
   private readonly adoptedSubmittedAt = new Map<number, number>();
   /** A submission's outcome stayed unknown, or the run was cancelled: look for jobs nobody knows before leaving. */
@@ -80,7 +83,7 @@ export class BatchExecutor implements Executor {
   constructor(private readonly options: BatchExecutorOptions) {
     this.capacity = Math.max(1, options.workers);
     this.name = 'batch';
-    this.ctx = { pipeline: options.pipeline, run: options.run, tag: options.tag };
+    this.ctx = { pipeline: options.pipeline, run: options.run, tag: options.tag, escalation: (task) => this.escalationFor(task) };
     this.adoptable = new Map(options.adopted ?? []);
     this.unresolved = new Set(options.unresolved ?? []);
     this.knownJobIds = new Set(options.journaledJobIds ?? []);
@@ -198,17 +201,41 @@ export class BatchExecutor implements Executor {
     }
     // Held jobs stay in the system; a "lost" or ended job might linger somewhere: never leave one behind.
     if (verdict.kill || verdict.reason === 'lost' || verdict.reason === 'ended') await this.kill(tracked.system, [tracked.jobId]);
-    const reason = failureReason(verdict);
+    const explained = verdict.reason === 'exit' ? this.explainExit(tracked, verdict.exitCode) : undefined;
+    // Grid Engine says it only through the task's stderr under an address-space limit (see explainSgeExit).
+    const reason = explained !== undefined && /exceeded its memory limit/.test(explained) ? 'memory' : failureReason(verdict);
+    const resources = this.usageOf(tracked, reason);
+    this.noteRanOut(tracked, reason);
     this.onOutcome({
       index: tracked.job.index,
       ok: false,
       reason,
-      resources: this.usageOf(tracked, reason),
-      message: (verdict.reason === 'exit' ? this.explainExit(tracked, verdict.exitCode) : undefined) ?? verdict.message,
+      resources,
+      message: explained ?? verdict.message,
       jobId: tracked.jobId,
       ...(verdict.exitCode === undefined ? {} : { exitCode: verdict.exitCode }),
       ...(observed.queue?.reason ? { detail: `batch system: ${tracked.system}, state ${observed.queue.native}: ${observed.queue.reason}` } : {}),
     });
+  }
+
+  private escalationFor(task: Task): { memory: number; walltime: number } {
+    return escalation(this.ranOut.get(task.taskId) ?? NONE, getSetting<number>('escalate_resources', { task }), getSetting<number>('escalate_resources_max', { task }));
+  }
+
+  /** A job that ran out of memory or walltime: its retry asks for more, when escalate_resources says so. */
+  private noteRanOut(tracked: TrackedJob, reason: FailureReason): void {
+    const { task } = tracked.job;
+    const before = this.ranOut.get(task.taskId) ?? NONE;
+    const after = ranOutAfter(before, reason);
+    if (after === before) return;
+    const was = this.requested(tracked);
+    this.ranOut.set(task.taskId, after);
+    const now = this.requested(tracked);
+    const more = [
+      ...(now.memoryMb !== was.memoryMb ? [`memory ${now.memoryMb} MB (was ${was.memoryMb} MB)`] : []),
+      ...(now.walltimeSeconds !== was.walltimeSeconds ? [`walltime ${now.walltimeSeconds} s (was ${was.walltimeSeconds} s)`] : []),
+    ];
+    if (more.length > 0) this.options.emit(`${task.toString()} ran out of ${reason === 'memory' ? 'memory' : 'walltime'}: a retry asks for ${more.join(', ')} (escalate_resources)`);
   }
 
   /** What the job's worker measured, with what the runner knows of the attempt (see resources.ts). */

@@ -44,6 +44,8 @@ export interface JobContext {
   readonly pipeline: LoadedPipeline;
   readonly run: RunDir;
   readonly tag: string;
+  /** The multiples of memory and walltime a task's next job asks for (see escalate.ts); none: the settings as they are. */
+  readonly escalation?: (task: Task) => { readonly memory: number; readonly walltime: number };
 }
 
 /** HTCondor runs a job with transfer files in a sandbox folder of its own (working_dir "."). */
@@ -54,11 +56,15 @@ const removeIfThere = (file: string): void => {
   if (statSync(file, { throwIfNoEntry: false })) unlinkSync(file);
 };
 
+const escalate = (value: number | undefined, multiple: number | undefined): number | undefined =>
+  value === undefined || multiple === undefined || multiple === 1 ? value : Math.ceil(value * multiple);
+
 export const jobSpec = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSystemName): JobSpec => {
   const optional = <T>(key: string): T | undefined => getSetting<T | undefined>(key, { task, default: undefined });
   const cpus = optional<number>('cpus') ?? optional<number>('job_slots');
-  const memory = optional<number>('memory');
-  const walltime = optional<number>('walltime');
+  const scale = ctx.escalation?.(task);
+  const memory = escalate(optional<number>('memory'), scale?.memory);
+  const walltime = escalate(optional<number>('walltime'), scale?.walltime);
   const queue = optional<string>('queue');
   const envScript = getSetting<string>('env_script', { task });
   const transfer = getSetting<string[]>('transfer_files', { task });

@@ -143,3 +143,48 @@ describe('b2 status on measured runs', () => {
     expect(status.stdout).toContain('! Plot: 2 of 2 task(s) used less than 20% of the memory they asked for');
   });
 });
+
+/** One task that keeps ~300 MB resident for 2 s. */
+const hungryPipeline = `
+import { writeFileSync } from 'node:fs';
+import { Task } from 'b2';
+export class Hungry extends Task {
+  *output() { yield this.addToOutput('hungry.txt'); }
+  async run() {
+    const keep = Buffer.alloc(300 * 1024 * 1024, 1);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    writeFileSync(this.getOutputFileName('hungry.txt'), String(keep.length));
+  }
+}
+export default new Hungry();
+`;
+
+describe('escalation on the LSF simulator (which enforces -M)', () => {
+  const memoryLimits = (fake: ReturnType<typeof cluster>): string[] =>
+    fake.calls().filter((c) => c.cmd === 'bsub').map((c) => c.argv[c.argv.indexOf('-M') + 1]!);
+
+  it('a task killed for memory is retried asking for escalate_resources times as much, and its attempts are recorded', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': hungryPipeline });
+    const settings = ['--setting', 'memory=200MB', '--setting', 'retries=2', '--setting', 'escalate_resources=2'];
+    const run = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'lsf', ...FAST, ...settings], { cwd: dir, env: fake.env });
+    expect({ code: run.code, output: run.output }).toMatchObject({ code: 0 });
+    expect(run.output).toContain('ran out of memory: a retry asks for memory 400 MB (was 200 MB) (escalate_resources)');
+    expect(memoryLimits(fake)).toEqual(['200MB', '400MB']);
+    const entries = journalEntries(dir);
+    expect(entries.find((e) => e.type === 'failed')).toMatchObject({ reason: 'memory', final: false });
+    const task = (JSON.parse(runB2(['status', '--json'], { cwd: dir, env: fake.env }).stdout) as { tasks: Array<TaskJson & { unmeasured?: unknown[] }> }).tasks[0]!;
+    expect(task.unmeasured).toEqual([expect.objectContaining({ attempt: 1, reason: 'memory', requested: { memoryMb: 200 } })]);
+    expect(task.resources).toEqual([expect.objectContaining({ attempt: 2, exitCode: 0, requested: { memoryMb: 400 } })]);
+    expect(task.resources![0]!.maxRssMb).toBeGreaterThanOrEqual(300);
+  });
+
+  it('without escalate_resources, the retry asks for the same memory and fails the same way', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': hungryPipeline });
+    const run = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'lsf', ...FAST, '--setting', 'memory=200MB', '--setting', 'retries=1'], { cwd: dir, env: fake.env });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('out of memory: the job used more than its memory limit (TERM_MEMLIMIT');
+    expect(memoryLimits(fake)).toEqual(['200MB', '200MB']);
+  });
+});
