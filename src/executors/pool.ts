@@ -36,7 +36,12 @@ interface Worker {
   stopping: boolean;
   /** The first failed write to the current task's logs here (output of programs the task started). */
   logFailure?: string;
+  /** Node said, dying, that the task ran out of heap. */
+  outOfMemory?: boolean;
 }
+
+// What V8 prints before it aborts for want of heap ("FATAL ERROR: ... JavaScript heap out of memory").
+const HEAP_OUT_OF_MEMORY = /JavaScript heap out of memory/;
 
 const usageOf = (job: TaskJob, usage: WorkerMeasurement, reason: FailureReason): AttemptRecord =>
   attemptRecord(usage, { attempt: job.attempt, requested: requestedResources(job.task), judgedAt: Date.now(), reason });
@@ -73,6 +78,7 @@ export class PoolExecutor implements Executor {
     worker.job = job;
     worker.startedAt = Date.now();
     worker.logFailure = undefined;
+    worker.outOfMemory = false;
     const message: ToWorker = { type: 'run', path: job.path, stdout: job.logs.stdout, stderr: job.logs.stderr };
     worker.child.send(message);
   }
@@ -85,7 +91,20 @@ export class PoolExecutor implements Executor {
     child.stdout!.on('data', (chunk: Buffer) => this.appendLog(worker, 'stdout', chunk));
     child.stderr!.on('data', (chunk: Buffer) => this.appendLog(worker, 'stderr', chunk));
     child.on('message', (message: FromWorker) => this.onMessage(worker, message));
-    child.on('exit', (code, signal) => this.onExit(worker, code, signal));
+    child.on('exit', (code, signal) => {
+      // An abort (V8 out of heap) may leave its last words in the pipe when the exit is seen: read them first.
+      if (signal === 'SIGABRT' && !child.stderr!.readableEnded) {
+        const settle = (): void => {
+          clearTimeout(timer);
+          child.stderr!.off('end', settle);
+          this.onExit(worker, code, signal);
+        };
+        const timer = setTimeout(settle, 500);
+        child.stderr!.once('end', settle);
+      } else {
+        this.onExit(worker, code, signal);
+      }
+    });
     const init: ToWorker = {
       type: 'init',
       bundle: this.options.bundle,
@@ -101,6 +120,7 @@ export class PoolExecutor implements Executor {
       process[stream].write(chunk);
       return;
     }
+    if (stream === 'stderr' && HEAP_OUT_OF_MEMORY.test(chunk.toString('latin1'))) worker.outOfMemory = true;
     if (worker.logFailure !== undefined) return;
     const file = stream === 'stdout' ? job.logs.stdout : job.logs.stderr;
     try {
@@ -146,8 +166,12 @@ export class PoolExecutor implements Executor {
     const job = worker.job;
     worker.job = undefined;
     if (job) {
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code} (process.exit() in the task?)`;
-      const reason: FailureReason = this.cancelling ? 'cancelled' : signal ? 'signal' : 'exit';
+      const how = worker.outOfMemory
+        ? `ran out of memory (JavaScript heap out of memory; node's --max-old-space-size sets the heap's limit)`
+        : signal
+          ? `was killed by ${signal}`
+          : `exited with code ${code} (process.exit() in the task?)`;
+      const reason: FailureReason = this.cancelling ? 'cancelled' : worker.outOfMemory ? 'memory' : signal ? 'signal' : 'exit';
       // It died with the task: where and since when it ran is all that is known.
       const resources = usageOf(job, { startedAt: worker.startedAt, host: os.hostname() }, reason);
       this.onOutcome(

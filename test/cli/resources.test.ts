@@ -188,3 +188,24 @@ describe('escalation on the LSF simulator (which enforces -M)', () => {
     expect(memoryLimits(fake)).toEqual(['200MB', '200MB']);
   });
 });
+
+describe('local out of memory', () => {
+  it('a task that runs its worker out of heap fails with reason memory, and what is known of it is recorded', () => {
+    const dir = makeProject({
+      'pipeline.ts': `
+import { Task } from 'b2';
+export class Greedy extends Task {
+  *output() { yield this.addToOutput('g.txt'); }
+  run() { const a = []; for (;;) a.push({ x: Math.random(), y: [1, 2, 3] }); }
+}
+export default new Greedy();
+`,
+    });
+    const run = runB2(['run', 'pipeline.ts'], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=100' } });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("the task's worker process ran out of memory (JavaScript heap out of memory");
+    const entries = journalEntries(dir);
+    expect(entries.find((e) => e.type === 'failed')).toMatchObject({ reason: 'memory' });
+    expect(entries.find((e) => e.type === 'resources')).toMatchObject({ unmeasured: { attempt: 1, reason: 'memory', host: expect.any(String), startedAt: expect.any(Number) } });
+  });
+});
