@@ -9,58 +9,12 @@ import path from 'node:path';
 import { FAST, useFakeClusters } from '../helpers/simulators.js';
 import { makeProject, runB2 } from '../helpers/b2.js';
 import { journalEntries } from '../helpers/runs.js';
-
-/** Tasks that keep ~100 MB resident and burn 0.5 s of CPU (not of wall time: the machine may be busy). */
-export const burnPipeline = (count = 3): string => `
-import { writeFileSync } from 'node:fs';
-import { Task, param } from 'b2';
-export class Burn extends Task.with({ n: param.int() }) {
-  *output() { yield this.addToOutput('burn.txt'); }
-  run() {
-    const keep = Buffer.alloc(100 * 1024 * 1024, 1);
-    const cpu = process.cpuUsage();
-    let x = 0;
-    for (;;) {
-      for (let i = 0; i < 1e5; i++) x += Math.sqrt(i);
-      const used = process.cpuUsage(cpu);
-      if (used.user + used.system >= 500_000) break;
-    }
-    writeFileSync(this.getOutputFileName('burn.txt'), String(keep[this.n] + x));
-  }
-}
-export class All extends Task {
-  *requires() { for (let i = 0; i < ${count}; i++) yield new Burn({ n: i }); }
-  *output() { yield this.addToOutput('all.txt'); }
-  run() { writeFileSync(this.getOutputFileName('all.txt'), 'done'); }
-}
-export default new All();
-`;
-
-interface TaskJson {
-  id: string;
-  family: string;
-  submittedAt?: string;
-  startedAt?: string;
-  endedAt?: string;
-  queueWaitSeconds?: number;
-  resources?: Array<{ attempt: number; cpuSeconds: number; maxRssMb: number; wallSeconds: number; host: string; exitCode: number; requested?: Record<string, number> }>;
-}
+import { burnPipeline, expectPlausible, type TaskJson } from './resources-fixtures.js';
 
 const burns = (dir: string, env?: NodeJS.ProcessEnv): TaskJson[] => {
   const status = runB2(['status', '--json'], { cwd: dir, ...(env ? { env } : {}) });
   expect(status.code).toBe(0);
   return (JSON.parse(status.stdout) as { tasks: TaskJson[] }).tasks.filter((task) => task.family === 'Burn');
-};
-
-const expectPlausible = (task: TaskJson): void => {
-  expect(task.resources).toHaveLength(1);
-  const [used] = task.resources!;
-  expect(used).toMatchObject({ attempt: 1, exitCode: 0 });
-  expect(used!.cpuSeconds).toBeGreaterThanOrEqual(0.4);
-  expect(used!.maxRssMb).toBeGreaterThanOrEqual(80);
-  expect(used!.wallSeconds).toBeGreaterThanOrEqual(0.4);
-  expect(used!.host).not.toBe('');
-  expect(Date.parse(task.endedAt!)).toBeGreaterThan(Date.parse(task.startedAt!));
 };
 
 const cluster = useFakeClusters();
@@ -177,6 +131,33 @@ describe('escalation on the LSF simulator (which enforces -M)', () => {
     expect(task.unmeasured).toEqual([expect.objectContaining({ attempt: 1, reason: 'memory', requested: { memoryMb: 200 } })]);
     expect(task.resources).toEqual([expect.objectContaining({ attempt: 2, exitCode: 0, requested: { memoryMb: 400 } })]);
     expect(task.resources![0]!.maxRssMb).toBeGreaterThanOrEqual(300);
+  });
+
+  it('a task that timed out is retried with escalated walltime', () => {
+    const fake = cluster();
+    // A run-limit minute lasts 2 s here: -W 1 ends the job after 2 s.
+    fake.setFaults({ lsfSecondsPerRunLimitMinute: 2 });
+    const dir = makeProject({
+      'pipeline.ts': `
+import { writeFileSync } from 'node:fs';
+import { Task } from 'b2';
+export class Slow extends Task {
+  *output() { yield this.addToOutput('slow.txt'); }
+  async run() {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    writeFileSync(this.getOutputFileName('slow.txt'), 'done');
+  }
+}
+export default new Slow();
+`,
+    });
+    const settings = ['--setting', 'walltime=60', '--setting', 'retries=1', '--setting', 'escalate_resources=3'];
+    const run = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'lsf', ...FAST, ...settings], { cwd: dir, env: fake.env });
+    expect({ code: run.code, output: run.output }).toMatchObject({ code: 0 });
+    expect(run.output).toContain('ran out of walltime: a retry asks for walltime 180 s (was 60 s)');
+    const limits = fake.calls().filter((c) => c.cmd === 'bsub').map((c) => c.argv[c.argv.indexOf('-W') + 1]);
+    expect(limits).toEqual(['0:01', '0:03']);
+    expect(journalEntries(dir).find((e) => e.type === 'failed')).toMatchObject({ reason: 'timeout', final: false });
   });
 
   it('without escalate_resources, the retry asks for the same memory and fails the same way', () => {
