@@ -25,7 +25,7 @@ import { PoolExecutor } from '../executors/pool.js';
 import { runCommandSync } from './run-command.js';
 import { binaryLookup, cancelJobs, cancelUnknownJobs, plainAdapter, waitUntilGone } from './client.js';
 import { CheckLoop } from './check-loop.js';
-import { failureReason, judgeJob } from './judge.js';
+import { judgeJob, reasonGivenExplanation } from './judge.js';
 import { checkJobSettings, jobSpec, type JobContext } from './job.js';
 import { Submitter } from './submit.js';
 import { newTrackedJob, observationOf, Watch, worthJudging, type TrackedJob } from './watch.js';
@@ -202,8 +202,7 @@ export class BatchExecutor implements Executor {
     // Held jobs stay in the system; a "lost" or ended job might linger somewhere: never leave one behind.
     if (verdict.kill || verdict.reason === 'lost' || verdict.reason === 'ended') await this.kill(tracked.system, [tracked.jobId]);
     const explained = verdict.reason === 'exit' ? this.explainExit(tracked, verdict.exitCode) : undefined;
-    // Grid Engine says it only through the task's stderr under an address-space limit (see explainSgeExit).
-    const reason = explained !== undefined && /exceeded its memory limit/.test(explained) ? 'memory' : failureReason(verdict);
+    const reason = reasonGivenExplanation(verdict, explained);
     const resources = this.usageOf(tracked, reason);
     this.noteRanOut(tracked, reason);
     this.onOutcome({
