@@ -32,7 +32,8 @@ import { newTrackedJob, observationOf, Watch, worthJudging, type TrackedJob } fr
 import { readMeasurement } from '../executors/measure.js';
 import { attemptRecord, type AttemptRecord, type RequestedResources } from '../run/resources.js';
 import type { FailureReason } from '../run/failure.js';
-import { escalation, NONE, ranOutAfter, type RanOut } from './escalate.js';
+import { escalation, NONE, ranOutAfter, ranOutSoFar, type RanOut } from './escalate.js';
+import type { TaskState } from '../journal/state.js';
 
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
@@ -49,6 +50,8 @@ export interface BatchExecutorOptions {
   readonly adopted?: ReadonlyMap<number, AdoptedJob>;
   /** Every job id the run's journal already names (earlier runners of this run). */
   readonly journaledJobIds?: Iterable<string>;
+  /** The dead runner's tasks: what their attempts ran out of carries on (escalate_resources). */
+  readonly previousTasks?: Iterable<TaskState>;
   /** Tasks (by node index) whose submission by a dead runner of this run never named a job: asked for before submitting. */
   readonly unresolved?: ReadonlySet<number>;
 }
@@ -87,6 +90,10 @@ export class BatchExecutor implements Executor {
     this.adoptable = new Map(options.adopted ?? []);
     this.unresolved = new Set(options.unresolved ?? []);
     this.knownJobIds = new Set(options.journaledJobIds ?? []);
+    for (const task of options.previousTasks ?? []) {
+      const ranOut = ranOutSoFar(task.unmeasured);
+      if (ranOut !== NONE) this.ranOut.set(task.id, ranOut);
+    }
     writeFileAtomic(options.run.settings, JSON.stringify(exportSettingsSnapshot()));
     this.watch = new Watch(options.tag, options.emit);
     this.submitter = new Submitter({

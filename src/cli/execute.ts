@@ -199,7 +199,12 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       tag,
       emit,
       ...(resume
-        ? { adopted: resume.adopted, unresolved: resume.unresolved, journaledJobIds: [...resume.previous.tasks.values()].flatMap((task) => task.jobIds) }
+        ? {
+            adopted: resume.adopted,
+            unresolved: resume.unresolved,
+            journaledJobIds: [...resume.previous.tasks.values()].flatMap((task) => task.jobIds),
+            previousTasks: resume.previous.tasks.values(),
+          }
         : {}),
     });
     try {
