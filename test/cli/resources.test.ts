@@ -193,11 +193,8 @@ export default new Greedy();
   });
 });
 
-describe('b2 status --refresh', () => {
-  it('shows where and since when a task in flight runs, from what its worker wrote as it started', async () => {
-    const fake = cluster();
-    const dir = makeProject({
-      'pipeline.ts': `
+/** One task that runs until a file named go exists in the project folder. */
+const GATED = `
 import { existsSync, writeFileSync } from 'node:fs';
 import { Task } from 'b2';
 export class Gated extends Task {
@@ -208,10 +205,40 @@ export class Gated extends Task {
   }
 }
 export default new Gated();
-`,
-    });
-    const runner = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'lsf', ...FAST], { cwd: dir, env: { ...fake.env, NO_COLOR: '1' }, stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => runner.on('exit', resolve));
+`;
+
+const startRun = (dir: string, env: NodeJS.ProcessEnv): { exited: Promise<number | null>; kill: () => void } => {
+  const runner = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'lsf', ...FAST], { cwd: dir, env: { ...env, NO_COLOR: '1' }, stdio: 'ignore' });
+  return { exited: new Promise((resolve) => runner.on('exit', resolve)), kill: () => runner.kill('SIGKILL') };
+};
+
+describe('taking a run over', () => {
+  it('a job adopted from a dead runner is measured, with the submission time its journal gives', async () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': GATED });
+    const first = startRun(dir, fake.env);
+    await waitFor('the worker to start', () => existsSync(path.join(dir, 'logs', 'Gated', 'resources.json')), 30_000);
+    first.kill();
+    await first.exited;
+    const second = startRun(dir, fake.env);
+    try {
+      await waitFor('the job to be adopted', () => journalEntries(dir).some((e) => e.type === 'adopted'), 30_000);
+    } finally {
+      writeFileSync(path.join(dir, 'go'), '');
+    }
+    expect(await second.exited).toBe(0);
+    const submitted = journalEntries(dir).find((e) => e.type === 'submitted')!;
+    const task = (JSON.parse(runB2(['status', '--json'], { cwd: dir, env: fake.env }).stdout) as { tasks: TaskJson[] }).tasks[0]!;
+    expect(task.resources).toEqual([expect.objectContaining({ attempt: 1, exitCode: 0, submittedAt: submitted.t })]);
+    expect(task.submittedAt).toBe(new Date(submitted.t).toISOString());
+  });
+});
+
+describe('b2 status --refresh', () => {
+  it('shows where and since when a task in flight runs, from what its worker wrote as it started', async () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': GATED });
+    const { exited } = startRun(dir, fake.env);
     try {
       await waitFor('the worker to start', () => existsSync(path.join(dir, 'logs', 'Gated', 'resources.json')), 30_000);
       const status = runB2(['status', '--refresh'], { cwd: dir, env: { ...fake.env, NO_COLOR: '1' } });
