@@ -20,7 +20,8 @@ import { getSetting } from '../settings/index.js';
 import { renderJobWrapper } from '../wrapper/wrapper.js';
 import type { TaskJob } from '../executors/executor.js';
 import { plainAdapter } from './client.js';
-import { preflightJob } from './preflight.js';
+import { preflightContainer, preflightJob } from './preflight.js';
+import { containerFor, createContainerMountFolders } from '../wrapper/container-settings.js';
 // A full disk fails the job whose files it is, naming the file, not the run.
 import { writing } from '../util/files.js';
 
@@ -98,8 +99,12 @@ const taskRecord = (ctx: JobContext, job: TaskJob): string => {
   return JSON.stringify({ path: job.path, bundle, file } satisfies TaskRecord);
 };
 
-/** The job's wrapper and submit files, rendered, the task record given as `recordArgs` on the job's command line. */
-const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec, recordArgs: readonly string[]): JobFile[] => {
+/**
+ * The job wrapper of a task, the task record given as `recordArgs` on its command line; `workingDir`
+ * undefined: stay where the batch system starts the job. Local runs in a container use it too.
+ */
+export const renderTaskWrapper = (ctx: JobContext, task: Task, logs: LogPaths, workingDir: string | undefined, recordArgs: readonly string[]): string => {
+  const envScript = getSetting<string>('env_script', { task });
   const command = [
     ...getSetting<string[]>('executable_prefix', { task }),
     ...getSetting<string[]>('executable', { task }),
@@ -111,16 +116,23 @@ const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSyst
     ...recordArgs,
     ...getSetting<string[]>('task_cmd_additional_args', { task }),
   ];
-  const wrapper = renderJobWrapper({
+  const container = containerFor(task, workingDir, ctx.run.dir);
+  return renderJobWrapper({
     taskId: task.taskId,
     shell: getSetting<string>('shell', { task }),
-    // Transferred files land in the job's sandbox: the job stays there.
-    workingDir: sandboxed(spec, system) ? undefined : spec.workingDir,
-    ...(spec.envScript === undefined ? {} : { envScript: spec.envScript }),
+    workingDir,
+    ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
     env: getSetting<Record<string, string>>('env', { task }),
     command,
     exitStatusFile: jobFilesIn(logs.dir).exitStatus,
+    ...(container === undefined ? {} : { container }),
   });
+};
+
+/** The job's wrapper and submit files, rendered, the task record given as `recordArgs` on the job's command line. */
+const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec, recordArgs: readonly string[]): JobFile[] => {
+  // Transferred files land in the job's sandbox: the job stays there.
+  const wrapper = renderTaskWrapper(ctx, task, logs, sandboxed(spec, system) ? undefined : spec.workingDir, recordArgs);
   return [{ path: spec.wrapperPath, content: wrapper, mode: 0o755 }, ...adapter.submitFiles(spec)];
 };
 
@@ -129,6 +141,7 @@ export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemNam
   const exitFile = jobFilesIn(job.logs.dir).exitStatus;
   const newLogDir = writing('the log folder', job.logs.dir, () => mkdirSync(job.logs.dir, { recursive: true }) !== undefined);
   writing('the job folder', spec.taskFileDir, () => mkdirSync(spec.taskFileDir, { recursive: true }));
+  createContainerMountFolders(job.task, sandboxed(spec, system) ? undefined : spec.workingDir, ctx.run.dir);
   if (!newLogDir) {
     // A status file from an earlier attempt or run must not decide this one.
     removeIfThere(exitFile);
@@ -164,6 +177,7 @@ export const checkJobSettings = (ctx: JobContext, graph: TaskGraph, systemFor: (
       const spec = jobSpec(ctx, node.task, logs, system);
       jobFiles(ctx, node.task, logs, system, adapter, spec, []);
       preflightJob(node.task, adapter, spec);
+      preflightContainer(node.task, containerFor(node.task, spec.workingDir, ctx.run.dir));
     } catch (error) {
       if (!isUserError(error)) throw error;
       throw new UserError(error.reason, `${node.task.toString()} cannot be submitted to ${system}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
