@@ -170,8 +170,11 @@ export const checkJobSettings = (ctx: JobContext, graph: TaskGraph, systemFor: (
     if (node.initial !== 'incomplete' || families.has(node.family) || runsNothing(node.task)) continue;
     families.add(node.family);
     const system = systemFor(node.task);
-    if (system === 'local') continue;
     try {
+      if (system === 'local') {
+        preflightContainer(node.task, containerFor(node.task, resolveFromPipeline(getSetting<string>('working_dir', { task: node.task })), ctx.run.dir));
+        continue;
+      }
       const adapter = plainAdapter(system);
       const logs = logPaths(node.task);
       const spec = jobSpec(ctx, node.task, logs, system);
@@ -180,7 +183,7 @@ export const checkJobSettings = (ctx: JobContext, graph: TaskGraph, systemFor: (
       preflightContainer(node.task, containerFor(node.task, spec.workingDir, ctx.run.dir));
     } catch (error) {
       if (!isUserError(error)) throw error;
-      throw new UserError(error.reason, `${node.task.toString()} cannot be submitted to ${system}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+      throw new UserError(error.reason, `${node.task.toString()} ${system === 'local' ? 'cannot run locally' : `cannot be submitted to ${system}`}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
     }
   }
 };

@@ -144,6 +144,22 @@ describe('apptainer_image on local runs', () => {
   });
 });
 
+describe('apptainer_image with --batch for tasks set to run locally', () => {
+  test('they keep their container; a missing image is bad input there too', () => {
+    const p = project({});
+    const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'local'], { cwd: p.dir, env: withShims(p.log) });
+    expect(result.output).toContain('5 task(s) ran');
+    expect(result.code).toBe(0);
+    expectRanInContainer(p);
+
+    const bad = project({});
+    writeFileSync(path.join(bad.dir, 'pipeline.ts'), PIPELINE.replace("'images/analysis.sif'", "'images/missing.sif'"));
+    const refused = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'local'], { cwd: bad.dir, env: withShims(bad.log) });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('cannot run locally: apptainer_image "images/missing.sif"');
+  });
+});
+
 describe('apptainer_image on the HTCondor simulator', () => {
   const cluster = useFakeClusters();
 
