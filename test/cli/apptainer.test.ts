@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeProject, ROOT, runB2 } from '../helpers/b2.js';
-import { describeIfSlurm } from '../helpers/clusters.js';
+import { describeIfSge, describeIfSlurm } from '../helpers/clusters.js';
 import { FAST, useFakeClusters } from '../helpers/simulators.js';
 
 const SHIMS = path.join(ROOT, 'test', 'shims');
@@ -190,6 +190,19 @@ describeIfSlurm('apptainer_image on a real Slurm', () => {
   test('sbatch runs each job through the stand-in, with env_script and env inside', () => {
     const p = project({});
     const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'slurm', '--setting', `apptainer_cmd=${loggingShim(p)}`, '--setting', 'poll_interval=0.5'], {
+      cwd: p.dir,
+      timeoutMs: 240_000,
+    });
+    expect(result.output).toContain('5 task(s) ran');
+    expect(result.code).toBe(0);
+    expectRanInContainer(p);
+  }, 260_000);
+});
+
+describeIfSge('apptainer_image on a real Grid Engine', () => {
+  test('qsub runs each job through the stand-in, with env_script and env inside', () => {
+    const p = project({});
+    const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'sge', '--setting', `apptainer_cmd=${loggingShim(p)}`, '--setting', 'poll_interval=0.5'], {
       cwd: p.dir,
       timeoutMs: 240_000,
     });
