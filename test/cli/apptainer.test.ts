@@ -5,10 +5,11 @@
  * records each call.
  */
 import { describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeProject, ROOT, runB2 } from '../helpers/b2.js';
+import { B2_BIN, makeProject, ROOT, runB2 } from '../helpers/b2.js';
 import { describeIfSge, describeIfSlurm } from '../helpers/clusters.js';
 import { FAST, useFakeClusters } from '../helpers/simulators.js';
 
@@ -142,6 +143,45 @@ describe('apptainer_image on local runs', () => {
     expect(missing.stderr).toContain('neither apptainer nor singularity is on PATH');
     expect(missing.stderr).toContain('apptainer_cmd');
   });
+});
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const until = async (what: string, condition: () => boolean, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+describe('Ctrl-C during a local run with containers', () => {
+  test('stops the tasks in their containers, leaves no output, and exits 130', async () => {
+    const p = project({});
+    const pids = path.join(p.dir, 'pids');
+    writeFileSync(
+      path.join(p.dir, 'pipeline.ts'),
+      PIPELINE.replace("run() {\n    writeFileSync(this.getOutputFileName('seen.json')", `run() {\n    require('node:fs').appendFileSync(${JSON.stringify(pids)}, process.pid + '\\n');\n    const end = Date.now() + 60000; while (Date.now() < end);\n    writeFileSync(this.getOutputFileName('seen.json')`),
+    );
+    const child = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--workers', '4'], { cwd: p.dir, env: { ...process.env, ...withShims(p.log), NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const started = (): number[] => (existsSync(pids) ? readFileSync(pids, 'utf8').trim().split('\n').map(Number) : []);
+    await until('both tasks in their containers', () => started().length === 2, 30_000);
+    child.kill('SIGINT');
+    expect({ code: await exit, output }).toMatchObject({ code: 130 });
+    await until('the task processes to end', () => started().every((pid) => !alive(pid)), 10_000);
+    expect(existsSync(path.join(p.results, 'n=0', 'seen.json'))).toBe(false);
+  }, 60_000);
 });
 
 describe('apptainer_image with --batch for tasks set to run locally', () => {
