@@ -136,6 +136,16 @@ const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSyst
   return [{ path: spec.wrapperPath, content: wrapper, mode: 0o755 }, ...adapter.submitFiles(spec)];
 };
 
+/** The job's `--task-record` arguments; a very long record goes to its file in the run folder instead (none then). */
+export const taskRecordArgs = (ctx: JobContext, job: TaskJob): string[] => {
+  const record = taskRecord(ctx, job);
+  if (record.length <= MAX_INLINE_RECORD) return ['--task-record', record];
+  // No reader before the job starts (after this), so a plain write is enough.
+  const recordFile = taskRecordFile(ctx.run.dir, job.task.taskId);
+  writing('the task record', recordFile, () => writeFileSync(recordFile, record));
+  return [];
+};
+
 /** Everything a job needs on disk before its submit command: folders, task record, wrapper, submit files. */
 export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec): void => {
   const exitFile = jobFilesIn(job.logs.dir).exitStatus;
@@ -146,13 +156,9 @@ export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemNam
     // A status file from an earlier attempt or run must not decide this one.
     removeIfThere(exitFile);
   }
-  const record = taskRecord(ctx, job);
-  const inline = record.length <= MAX_INLINE_RECORD;
-  // No reader before the job is submitted (after this), so a plain write is enough.
-  const recordFile = taskRecordFile(ctx.run.dir, job.task.taskId);
-  if (!inline) writing('the task record', recordFile, () => writeFileSync(recordFile, record));
+  const recordArgs = taskRecordArgs(ctx, job);
   // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
-  for (const file of jobFiles(ctx, job.task, job.logs, system, adapter, spec, inline ? ['--task-record', record] : [])) {
+  for (const file of jobFiles(ctx, job.task, job.logs, system, adapter, spec, recordArgs)) {
     writing('the job file', file.path, () => writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode }));
   }
 };

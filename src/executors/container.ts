@@ -6,7 +6,7 @@
  * decides. Every other task goes to the pool of local workers as before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { errorMessage, isUserError, UserError } from '../errors.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { runsNothing } from '../pipeline/task.js';
@@ -16,11 +16,10 @@ import { jobFilesIn, wrapperFileIn } from '../run/layout.js';
 import { exitReason } from '../run/failure.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
 import { containerFor, createContainerMountFolders, usesContainer } from '../wrapper/container-settings.js';
-import { renderTaskWrapper, type JobContext } from '../batch/job.js';
-import { getSetting } from '../settings/index.js';
+import { renderTaskWrapper, taskRecordArgs, type JobContext } from '../batch/job.js';
+import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
-import { exportSettingsSnapshot } from '../settings/index.js';
 import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome } from './executor.js';
 
 const KILL_GRACE_MS = 5000;
@@ -67,9 +66,10 @@ export class ContainerExecutor implements Executor {
     const dir = taskFileDir(task);
     mkdirSync(dir, { recursive: true });
     createContainerMountFolders(task, workingDir, this.ctx.run.dir);
-    const record = JSON.stringify({ path: job.path, bundle: this.ctx.pipeline.bundle, file: this.ctx.pipeline.file });
+    // A status file from an earlier attempt or run must not decide this one.
+    rmSync(files.exitStatus, { force: true });
     const wrapper = wrapperFileIn(dir);
-    writeFileSync(wrapper, renderTaskWrapper(this.ctx, task, logs, workingDir, ['--task-record', record]), { mode: 0o755 });
+    writeFileSync(wrapper, renderTaskWrapper(this.ctx, task, logs, workingDir, taskRecordArgs(this.ctx, job)), { mode: 0o755 });
     const stdout = openSync(files.stdout, 'w');
     const stderr = openSync(files.stderr, 'w');
     let child: ChildProcess;

@@ -34,7 +34,7 @@ const escapeChar = (char: string, quote: string): string => {
 export const pythonStringRepr = (text: string): string => {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
   let body = '';
-  // Lone surrogates come through as themselves, so iterate code units where needed.
+  // A lone surrogate is a character of its own here, escaped (category Cs) as repr does.
   for (const char of text) body += escapeChar(char, quote);
   return `${quote}${body}${quote}`;
 };
