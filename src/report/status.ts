@@ -7,6 +7,7 @@ import { isInFlight, phaseCounts, type RunState, type TaskState } from '../journ
 import { lastLines } from './tail.js';
 import { jobFilesIn } from '../run/layout.js';
 import { familyTable } from './family-table.js';
+import { totalCalls } from '../batch/scheduler-calls.js';
 
 export interface StatusView {
   readonly runId: string;
@@ -109,6 +110,7 @@ export const statusJson = (view: StatusView): unknown => ({
   toRun: view.state.started?.toRun,
   counts: phaseCounts(view.state),
   runnerCpuMs: view.state.finished?.cpuMs,
+  schedulerCalls: schedulerCallsJson(view.state.finished?.schedulerCalls, view.state.started?.toRun),
   tasks: [...view.state.tasks.values()].map((task) => ({
     id: task.id,
     family: task.family,
@@ -125,3 +127,10 @@ export const statusJson = (view: StatusView): unknown => ({
     ...(task.jobId && view.refreshed?.get(task.jobId) ? { queue: view.refreshed.get(task.jobId) } : {}),
   })),
 });
+
+/** The runner's batch commands per name, their total and the calls per task; undefined before the run finished. */
+const schedulerCallsJson = (calls: Readonly<Record<string, number>> | undefined, tasks: number | undefined): unknown => {
+  if (calls === undefined) return undefined;
+  const total = totalCalls(calls);
+  return { byCommand: calls, total, ...(tasks ? { perTask: total / tasks } : {}) };
+};
