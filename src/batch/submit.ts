@@ -20,6 +20,7 @@ import { cancelledOutcome, type TaskJob, type TaskOutcome } from '../executors/e
 import { exitReason } from '../run/failure.js';
 import { sleep } from '../util/sleep.js';
 import { describeCommandFailure, runCommand } from './run-command.js';
+import { backoffMs, classifySubmitFailure } from './submit-retry.js';
 import { ACTIVE_STATES, adapterFor, binaryLookup, plainAdapter, queryTaggedJobs } from './client.js';
 import { holdSubmissions } from './judge.js';
 import { jobSpec, prepareJob, type JobContext } from './job.js';
@@ -27,9 +28,9 @@ import { newTrackedJob, type Watch } from './watch.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
 
 const SUBMIT_CONCURRENCY = 8;
+const BACKOFF_NOTE_EVERY_MS = 30_000;
 // Jobs in one submit command, where the system takes several (HTCondor).
 const MAX_GROUP = 200;
-const SUBMIT_ATTEMPTS = 3;
 // Tries at asking which jobs a submission of unknown outcome left, before giving up on it.
 const RESOLVE_ATTEMPTS = 3;
 
@@ -263,7 +264,10 @@ export class Submitter {
     const { journal, ctx } = this.options;
     this.options.systemsUsed.add(system);
     let lastFailure = '';
-    for (let attempt = 1; attempt <= SUBMIT_ATTEMPTS && !this.stopped; attempt++) {
+    let firstFailure = '';
+    const tries = 1 + getSetting<number>('submit_retries', { task });
+    let attempt = 1;
+    for (; attempt <= tries && !this.stopped; attempt++) {
       journal.append({ type: 'submit-intent', id: task.taskId, attempt: job.attempt, system }, true);
       const result = await runCommand(submitCommand, timeout, { stdoutFile: submitOutputFile(ctx.run, task.taskId, job.attempt) });
       const parsed = result.exitCode === 0 ? adapter.parseSubmitOutput(result.stdout, result.stderr) : undefined;
@@ -272,8 +276,13 @@ export class Submitter {
         return;
       }
       lastFailure = parsed && !parsed.ok ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
+      firstFailure ||= lastFailure;
       journal.append({ type: 'submit-failed', id: task.taskId, attempt: job.attempt, system, message: lastFailure });
-      if (result.startError) break;
+      // A rejection (bad option, unknown queue) made no job and will not clear up: fail at once.
+      if (parsed === undefined && classifySubmitFailure(result) === 'permanent') {
+        settle({ index: job.index, ok: false, reason: 'submit', message: `could not submit to ${system}`, detail: lastFailure });
+        return;
+      }
       // The scheduler may have taken the job before the command failed: ask before submitting again.
       const resolved = await this.resolveSubmissions(system, [{ job, exitFile }], settle);
       if (resolved === undefined) {
@@ -285,15 +294,30 @@ export class Submitter {
         await this.accept(resolved.found, system, settle);
         return;
       }
-      if (attempt < SUBMIT_ATTEMPTS) await sleep(1000 * 3 ** (attempt - 1));
+      if (attempt < tries) {
+        const waitMs = backoffMs(attempt, Math.random());
+        this.noteBackoff(`submitting to ${system} failed for a passing reason (${task.toString()}, try ${attempt} of ${tries}); trying again in ${Math.round(waitMs / 1000)} s:\n${lastFailure}`);
+        await sleep(waitMs);
+      }
     }
+    const tried = Math.min(attempt - 1, tries);
     settle({
       index: job.index,
       ok: false,
       reason: 'submit',
-      message: `could not submit to ${system}`,
-      detail: lastFailure,
+      message: `could not submit to ${system}${tried > 1 ? ` (${tried} tries, the system kept failing for a passing reason)` : ''}`,
+      detail: tried > 1 && firstFailure !== lastFailure ? `first try:\n${firstFailure}\nlast try:\n${lastFailure}` : lastFailure,
     });
+  }
+
+  private lastBackoffNote = 0;
+
+  /** A farm in trouble fails many submissions at once: one note per half minute tells the story. */
+  private noteBackoff(message: string): void {
+    const now = Date.now();
+    if (now - this.lastBackoffNote < BACKOFF_NOTE_EVERY_MS) return;
+    this.lastBackoffNote = now;
+    this.options.emit(message);
   }
 
   /**
