@@ -50,7 +50,7 @@ export const parseSgeLimits = (stdout: string, _stderr: string, exitCode: number
 /** LSF: MAX_JOB_ARRAY_SIZE bounds the indices of an array (1 to the limit). */
 export const parseLsfLimits = (stdout: string, _stderr: string, exitCode: number): SiteLimits => {
   if (exitCode !== 0) return {};
-  return limits(positive(configValue(stdout, 'MAX_JOB_ARRAY_SIZE', /\s*=\s*/)), positive(configValue(stdout, 'MAX_JOBS', /\s*=\s*/)));
+  return limits(positive(configValue(stdout, 'MAX_JOB_ARRAY_SIZE', /\s*=\s*/)), undefined);
 };
 
 /**
