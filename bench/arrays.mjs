@@ -203,7 +203,7 @@ const arrayBench = async (systemName, { compareLoop }) => {
   const workers = Number(opts.workers ?? 500);
   const runs = Number(opts.runs);
   const dir = freshDir(`arrays-${systemName}`, { array: true });
-  writeFileSync(path.join(dir, 'loop.sh'), system.loop);
+  if (compareLoop) writeFileSync(path.join(dir, 'loop.sh'), system.loop);
   const label = `${systemName} ${tasks.toLocaleString('en')} tasks, --workers ${workers}`;
   await withClusterLock(system.flag, async () => {
     const b2 = () => {
