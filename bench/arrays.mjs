@@ -310,6 +310,16 @@ const htcondorPack = async () => {
   const dir = freshDir(`arrays-htcondor-${tasks}`, { tasks_per_job: perJob });
   measure([process.execPath, B2, 'run', 'pipelines.ts', 'Sum', '--n', '1'], { cwd: dir }); // compile the bundle once
   rmSync(path.join(dir, 'results'), { recursive: true, force: true });
+  // A first, small run must already pack: 100,000 jobs of one task each would swamp this machine.
+  const probe = createFakeCluster();
+  try {
+    probe.setFaults({ maxRunning: 8 });
+    measure([process.execPath, B2, 'run', 'pipelines.ts', 'Trivial', '--n', String(3 * perJob), '--batch', '--batch-system', 'htcondor', '--workers', String(3 * perJob), '--setting', 'result_dir=probe'], { cwd: dir, env: probe.env });
+    const jobs = probe.jobs().length;
+    if (jobs > 3) throw new Error(`tasks_per_job ${perJob} is not honoured on HTCondor: ${3 * perJob} tasks went out as ${jobs} jobs`);
+  } finally {
+    probe.cleanup();
+  }
   const cluster = createFakeCluster();
   try {
     cluster.setFaults({ maxRunning: 8 });
