@@ -264,8 +264,8 @@ const killBench = async (systemName) => {
       const twice = [...counts].filter(([, n]) => n > 1).map(([i]) => i);
       const never = [];
       for (let i = 0; i < tasks; i++) if (!counts.has(String(i))) never.push(i);
-      const tag = readJournal(journals(dir)[0]).find((e) => e.type === 'run-started')?.tag ?? '?';
-      const left = system.leftJobs(tag);
+      const tags = journals(dir).flatMap((file) => readJournal(file).filter((e) => e.type === 'run-started' && e.mode === 'batch').map((e) => e.tag));
+      const left = tags.flatMap((tag) => system.leftJobs(tag));
       const ok = rerun.status === 0 && twice.length === 0 && never.length === 0 && left.length === 0;
       const detail = `rerun exit ${rerun.status}, ${twice.length} twice, ${never.length} never, ${left.length} job(s) left; killed ${killedAt}`;
       record(`${systemName} kill -9 at ${moment}, rerun`, 'tasks run exactly once', tasks - twice.length - never.length, `/${tasks}`, `all (${detail})`, ok);
