@@ -33,8 +33,18 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const B2 = path.join(ROOT, 'bin', 'b2.js');
 const OUT = path.join(ROOT, 'bench', 'out');
+
+// The build measured is a snapshot (bin/, dist/, templates/, package.json): jobs start b2 for
+// an hour or more, and a rebuild of this tree meanwhile must not change it under them.
+const snapshot = () => {
+  const dir = path.join(OUT, `b2-snapshot-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  for (const part of ['bin', 'dist', 'templates', 'package.json']) cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return path.join(dir, 'bin', 'b2.js');
+};
+const B2 = snapshot();
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 const { values: opts, positionals: names } = parseArgs({

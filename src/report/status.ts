@@ -8,6 +8,7 @@ import { lastLines } from './tail.js';
 import { jobFilesIn } from '../run/layout.js';
 import { familyTable } from './family-table.js';
 import { totalCalls } from '../batch/scheduler-calls.js';
+import { formatSchedulerCalls } from './scheduler-calls.js';
 
 export interface StatusView {
   readonly runId: string;
@@ -56,6 +57,8 @@ export const formatStatus = (view: StatusView): string => {
       `${counts.succeeded} succeeded, ${inFlight} in flight, ${counts.pending} pending, ` +
       `${counts.failed} failed, ${counts.retrying} retrying, ${counts['not-run']} not run, ${counts.cancelled} cancelled`,
   );
+  const calls = state.finished?.schedulerCalls === undefined ? undefined : formatSchedulerCalls(state.finished.schedulerCalls, started?.toRun ?? 0);
+  if (calls !== undefined) lines.push(`  ${calls}`);
 
   const families = new Map<string, Record<string, number>>();
   for (const task of state.tasks.values()) {

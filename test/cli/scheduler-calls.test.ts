@@ -33,6 +33,7 @@ describe.each([
     expect([Number(match![2]), match![3]]).toEqual([total, (total / 11).toFixed(4)]);
     const status = JSON.parse(runB2(['status', '--json'], { cwd: dir }).stdout) as { schedulerCalls: { byCommand: Record<string, number>; total: number; perTask: number } };
     expect(status.schedulerCalls).toEqual({ byCommand: seen, total, perTask: total / 11 });
+    expect(runB2(['status'], { cwd: dir }).stdout).toContain(`  ${line}\n`);
   });
 
   it('fails a rejected submission at once, with the message, without trying again', () => {
