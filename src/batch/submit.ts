@@ -20,6 +20,7 @@ import { cancelledOutcome, type TaskJob, type TaskOutcome } from '../executors/e
 import { exitReason } from '../run/failure.js';
 import { sleep } from '../util/sleep.js';
 import { describeCommandFailure, runCommand } from './run-command.js';
+import { backoffMs, classifySubmitFailure } from './submit-retry.js';
 import { ACTIVE_STATES, adapterFor, binaryLookup, plainAdapter, queryTaggedJobs } from './client.js';
 import { holdSubmissions } from './judge.js';
 import { goesInArray, jobSpec, packedSpec, prepareJob, type JobContext } from './job.js';
@@ -28,9 +29,9 @@ import { newTrackedJob, type Watch } from './watch.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
 
 const SUBMIT_CONCURRENCY = 8;
+const BACKOFF_NOTE_EVERY_MS = 30_000;
 // Jobs in one submit command, where the system takes several (HTCondor).
 const MAX_GROUP = 200;
-const SUBMIT_ATTEMPTS = 3;
 // Tasks taken from the queue for arrays at once; cut into arrays at the site's limits.
 const MAX_ARRAY_BATCH = 1_000_000;
 // Group keys of tasks that go out as arrays start so.
@@ -78,7 +79,7 @@ export class Submitter {
   /** Tasks a dead runner submitted without hearing back, asked for together in the next turn of the event loop. */
   private readonly inherited: TaskJob[] = [];
   private stopped = false;
-  /** Failed array submit commands per task: after SUBMIT_ATTEMPTS the task fails. */
+  /** Failed array submit commands per task: after 1 + submit_retries the task fails. */
   private readonly arrayFailures = new Map<number, number>();
   private arraySerial = 0;
   /** Each system's limits on arrays, asked once per run. */
@@ -245,7 +246,7 @@ export class Submitter {
         try {
           const spec = jobSpec(this.options.ctx, job.task, job.logs, system);
           this.specs.set(job.index, spec);
-          if (array && goesInArray(spec)) {
+          if (array && goesInArray(spec, array)) {
             key = `${ARRAY_KEY}${system}\n${JSON.stringify(spec.bulk)}\n${array.groupKey(spec)}`;
           } else {
             const own = grouped?.groupKey(spec);
@@ -289,7 +290,10 @@ export class Submitter {
     const jobs = [{ index: job.index, attempt: job.attempt }];
     this.options.systemsUsed.add(system);
     let lastFailure = '';
-    for (let attempt = 1; attempt <= SUBMIT_ATTEMPTS && !this.stopped; attempt++) {
+    let firstFailure = '';
+    const tries = 1 + getSetting<number>('submit_retries', { task });
+    let attempt = 1;
+    for (; attempt <= tries && !this.stopped; attempt++) {
       emit({ type: 'job-submit-intent', system, jobs });
       const result = await runCommand(submitCommand, timeout, { stdoutFile: submitOutputFile(ctx.run, task.taskId, job.attempt) });
       const parsed = result.exitCode === 0 ? adapter.parseSubmitOutput(result.stdout, result.stderr) : undefined;
@@ -298,8 +302,13 @@ export class Submitter {
         return;
       }
       lastFailure = parsed && !parsed.ok ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
+      firstFailure ||= lastFailure;
       emit({ type: 'job-submit-failed', system, jobs, error: lastFailure });
-      if (result.startError) break;
+      // A rejection (bad option, unknown queue) made no job and will not clear up: fail at once.
+      if (parsed === undefined && classifySubmitFailure(result) === 'permanent') {
+        settle({ index: job.index, ok: false, reason: 'submit', message: `could not submit to ${system}`, detail: lastFailure });
+        return;
+      }
       // The scheduler may have taken the job before the command failed: ask before submitting again.
       const resolved = await this.resolveSubmissions(system, [{ job, exitFile }], settle);
       if (resolved === undefined) {
@@ -311,15 +320,30 @@ export class Submitter {
         await this.accept(resolved.found, system, settle, 'found');
         return;
       }
-      if (attempt < SUBMIT_ATTEMPTS) await sleep(1000 * 3 ** (attempt - 1));
+      if (attempt < tries) {
+        const waitMs = backoffMs(attempt, Math.random());
+        this.noteBackoff({ type: 'submit-backoff', system, index: job.index, tries: attempt, of: tries, delayMs: waitMs, error: lastFailure });
+        await sleep(waitMs);
+      }
     }
+    const tried = Math.min(attempt - 1, tries);
     settle({
       index: job.index,
       ok: false,
       reason: 'submit',
-      message: `could not submit to ${system}`,
-      detail: lastFailure,
+      message: `could not submit to ${system}${tried > 1 ? ` (${tried} tries, the system kept failing for a passing reason)` : ''}`,
+      detail: tried > 1 && firstFailure !== lastFailure ? `first try:\n${firstFailure}\nlast try:\n${lastFailure}` : lastFailure,
     });
+  }
+
+  private lastBackoffNote = 0;
+
+  /** A farm in trouble fails many submissions at once: one note per half minute tells the story. */
+  private noteBackoff(event: JobEvent): void {
+    const now = Date.now();
+    if (now - this.lastBackoffNote < BACKOFF_NOTE_EVERY_MS) return;
+    this.lastBackoffNote = now;
+    this.options.emit(event);
   }
 
   /**
@@ -448,7 +472,8 @@ export class Submitter {
    * task is accepted with its element's id. When the command fails, the
    * run's jobs are asked for first (it may have left the array all the
    * same); the tasks it did not leave go back to the queue, to go out in
-   * the next array, and fail after SUBMIT_ATTEMPTS.
+   * the next array after a backoff, and fail after 1 + submit_retries tries,
+   * or at once when the system rejected the array (submit-retry.ts).
    */
   private async submitArray(system: BatchSystemName, array: ArraySubmission, elements: readonly (readonly Prepared[])[], settle: (outcome: TaskOutcome) => void): Promise<void> {
     const { ctx, emit } = this.options;
@@ -504,10 +529,12 @@ export class Submitter {
     }
     let attempts = 0;
     const again: TaskJob[] = [];
+    const passing = parsed !== undefined || classifySubmitFailure(result) === 'transient';
+    const tries = 1 + getSetting<number>('submit_retries', { task: first.job.task });
     for (const { job } of rest) {
       const failures = (this.arrayFailures.get(job.index) ?? 0) + 1;
       attempts = Math.max(attempts, failures);
-      if (failures < SUBMIT_ATTEMPTS && !result.startError) {
+      if (failures < tries && passing) {
         this.arrayFailures.set(job.index, failures);
         again.push(job);
         continue;
@@ -516,8 +543,9 @@ export class Submitter {
       settle({ index: job.index, ok: false, reason: 'submit', message: `could not submit to ${system}`, detail: failure });
     }
     if (again.length === 0) return;
-    emit({ type: 'array-submit-failed', system, size: all.length, again: again.length, error: failure });
-    await sleep(1000 * 3 ** (attempts - 1));
+    const waitMs = backoffMs(attempts, Math.random());
+    emit({ type: 'array-submit-failed', system, size: all.length, again: again.length, delayMs: waitMs, error: failure });
+    await sleep(waitMs);
     if (this.stopped) {
       for (const job of again) settle(cancelledOutcome(job.index));
       return;

@@ -1,7 +1,8 @@
 /**
  * Watching the jobs in flight: their exit files at every check, and one
- * status query per batch system per poll interval for all of them, backing
- * off while a system's query fails. What each system's queue last said is
+ * status query per batch system for all of them, at the adaptive cadence of
+ * poll-cadence.ts (often while jobs finish, seldom while nothing moves),
+ * backing off while a system's query fails. What each system's queue last said is
  * kept on the job; judging it is judge.ts's.
  */
 import type { JobStatus } from '../systems/contract.js';
@@ -11,6 +12,7 @@ import type { JobEvent } from '../scheduler/events.js';
 import { getSetting } from '../settings/index.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
 import { queryJobStates } from './client.js';
+import { cadenceLimits, nextPollDelay } from './poll-cadence.js';
 import { exitFileWorthReading, nothingToJudge, waitingInQueue, type JobObservation } from './judge.js';
 
 const MAX_QUERY_BACKOFF_MS = 5 * 60_000;
@@ -100,6 +102,10 @@ interface SystemWatch {
   failures: number;
   /** A status query is under way. */
   querying: boolean;
+  /** The wait after the latest answer (poll-cadence.ts). */
+  intervalMs?: number;
+  /** A job moved on (exit file written, state changed) since the latest answer. */
+  progressed: boolean;
 }
 
 export class Watch {
@@ -148,7 +154,11 @@ export class Watch {
     const now = Date.now();
     const bySystem = new Map<BatchSystemName, TrackedJob[]>();
     for (const tracked of this.tracked.values()) {
-      if (exitFileWorthReading(observationOf(tracked), this.systems.get(tracked.system)?.answeredAt)) tracked.exitStatus = readExitStatusFile(tracked.exitFile);
+      if (exitFileWorthReading(observationOf(tracked), this.systems.get(tracked.system)?.answeredAt)) {
+        const before = tracked.exitStatus;
+        tracked.exitStatus = readExitStatusFile(tracked.exitFile);
+        if (before === undefined && tracked.exitStatus !== undefined) this.stateOf(tracked.system).progressed = true;
+      }
       const list = bySystem.get(tracked.system) ?? [];
       list.push(tracked);
       bySystem.set(tracked.system, list);
@@ -168,7 +178,7 @@ export class Watch {
   private stateOf(system: BatchSystemName): SystemWatch {
     let state = this.systems.get(system);
     if (!state) {
-      state = { nextQueryAt: 0, failures: 0, querying: false };
+      state = { nextQueryAt: 0, failures: 0, querying: false, progressed: false };
       this.systems.set(system, state);
     }
     return state;
@@ -203,12 +213,22 @@ export class Watch {
     }
     state.failures = 0;
     state.answeredAt = askedAt;
-    state.nextQueryAt = Date.now() + pollMs;
     const seenAt = Date.now();
     // The state held when the question was asked: a slow answer is that much older.
-    for (const job of open) job.sight = nextSight(job.sight, query.states.get(job.jobId), askedAt, seenAt, job.submittedAt);
+    for (const job of open) {
+      const before = sightState(job.sight);
+      job.sight = nextSight(job.sight, query.states.get(job.jobId), askedAt, seenAt, job.submittedAt);
+      if (sightState(job.sight) !== before) state.progressed = true;
+    }
+    const limits = cadenceLimits(getSetting<number>('poll_interval_min'), getSetting<number>('poll_interval'));
+    state.intervalMs = nextPollDelay(state.intervalMs, state.progressed, limits);
+    state.progressed = false;
+    state.nextQueryAt = Date.now() + state.intervalMs;
   }
 }
+
+/** What changing means for the cadence: a job listed in another state, or gone missing. */
+const sightState = (sight: QueueSight): string => (sight.kind === 'unseen' || sight.kind === 'missing' ? sight.kind : `${sight.kind}:${sight.status.state}`);
 
 /** Whether judgeJob may say more than "wait" (exit status as read at the start of this check). */
 export const worthJudging = (tracked: TrackedJob): boolean => !nothingToJudge(observationOf(tracked)) && !awaitingQueue(tracked);

@@ -7,6 +7,8 @@ import { isInFlight, phaseCounts, type RunState, type TaskState } from '../journ
 import { lastLines } from './tail.js';
 import { jobFilesIn } from '../run/layout.js';
 import { familyTable } from './family-table.js';
+import { totalCalls } from '../batch/scheduler-calls.js';
+import { formatSchedulerCalls } from './scheduler-calls.js';
 
 export interface StatusView {
   readonly runId: string;
@@ -55,6 +57,8 @@ export const formatStatus = (view: StatusView): string => {
       `${counts.succeeded} succeeded, ${inFlight} in flight, ${counts.pending} pending, ` +
       `${counts.failed} failed, ${counts.retrying} retrying, ${counts['not-run']} not run, ${counts.cancelled} cancelled`,
   );
+  const calls = state.finished?.schedulerCalls === undefined ? undefined : formatSchedulerCalls(state.finished.schedulerCalls, started?.toRun ?? 0);
+  if (calls !== undefined) lines.push(`  ${calls}`);
 
   const families = new Map<string, Record<string, number>>();
   for (const task of state.tasks.values()) {
@@ -109,6 +113,7 @@ export const statusJson = (view: StatusView): unknown => ({
   toRun: view.state.started?.toRun,
   counts: phaseCounts(view.state),
   runnerCpuMs: view.state.finished?.cpuMs,
+  schedulerCalls: schedulerCallsJson(view.state.finished?.schedulerCalls, view.state.started?.toRun),
   tasks: [...view.state.tasks.values()].map((task) => ({
     id: task.id,
     family: task.family,
@@ -125,3 +130,10 @@ export const statusJson = (view: StatusView): unknown => ({
     ...(task.jobId && view.refreshed?.get(task.jobId) ? { queue: view.refreshed.get(task.jobId) } : {}),
   })),
 });
+
+/** The runner's batch commands per name, their total and the calls per task; undefined before the run finished. */
+const schedulerCallsJson = (calls: Readonly<Record<string, number>> | undefined, tasks: number | undefined): unknown => {
+  if (calls === undefined) return undefined;
+  const total = totalCalls(calls);
+  return { byCommand: calls, total, ...(tasks ? { perTask: total / tasks } : {}) };
+};
