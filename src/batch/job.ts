@@ -8,7 +8,7 @@ import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError, isUserError } from '../errors.js';
 import { taskKey } from '../systems/task-key.js';
-import type { BatchAdapter, BulkSettings, JobFile, JobSpec } from '../systems/contract.js';
+import type { ArraySubmission, BatchAdapter, BulkSettings, JobFile, JobSpec } from '../systems/contract.js';
 import { systemOptionKeys, type BatchSystemName } from '../systems/registry.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
@@ -107,7 +107,8 @@ const bulkSettings = (task: Task): BulkSettings => {
 };
 
 /** Whether the task goes out in an array (array on, or several tasks per job), where the system has them. */
-export const goesInArray = (spec: JobSpec): boolean => spec.bulk !== undefined && (spec.bulk.array || spec.bulk.tasksPerJob > 1);
+export const goesInArray = (spec: JobSpec, array?: ArraySubmission): boolean =>
+  spec.bulk !== undefined && (spec.bulk.array || spec.bulk.tasksPerJob > 1) && (array?.accepts?.(spec) ?? true);
 
 /**
  * The resources of a job that runs `tasks` tasks of this spec, as many at
@@ -202,7 +203,7 @@ export const checkJobSettings = (ctx: JobContext, graph: TaskGraph, systemFor: (
       jobFiles(ctx, node.task, logs, system, adapter, spec, []);
       preflightJob(node.task, adapter, spec);
       // Its array too, where it goes out in one: a setting the array cannot take stops the run now.
-      if (adapter.array && goesInArray(spec)) {
+      if (adapter.array && goesInArray(spec, adapter.array)) {
         adapter.array.submission({ elements: [[spec]], options: packedSpec(spec, spec.bulk?.tasksPerJob ?? 1), arrayKey: '0'.repeat(12), dir: spec.taskFileDir, name: 'array' }, (name) => [name]);
       }
     } catch (error) {

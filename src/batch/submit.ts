@@ -246,7 +246,7 @@ export class Submitter {
         try {
           const spec = jobSpec(this.options.ctx, job.task, job.logs, system);
           this.specs.set(job.index, spec);
-          if (array && goesInArray(spec)) {
+          if (array && goesInArray(spec, array)) {
             key = `${ARRAY_KEY}${system}\n${JSON.stringify(spec.bulk)}\n${array.groupKey(spec)}`;
           } else {
             const own = grouped?.groupKey(spec);
@@ -322,7 +322,7 @@ export class Submitter {
       }
       if (attempt < tries) {
         const waitMs = backoffMs(attempt, Math.random());
-        this.noteBackoff({ type: 'submit-backoff', system, jobs, tries: { done: attempt, most: tries }, delayMs: waitMs, error: lastFailure });
+        this.noteBackoff({ type: 'submit-backoff', system, index: job.index, tries: attempt, of: tries, delayMs: waitMs, error: lastFailure });
         await sleep(waitMs);
       }
     }
@@ -338,8 +338,8 @@ export class Submitter {
 
   private lastBackoffNote = 0;
 
-  /** A farm in trouble fails many submissions at once: one event per half minute tells the story. */
-  private noteBackoff(event: Extract<JobEvent, { type: 'submit-backoff' }>): void {
+  /** A farm in trouble fails many submissions at once: one note per half minute tells the story. */
+  private noteBackoff(event: JobEvent): void {
     const now = Date.now();
     if (now - this.lastBackoffNote < BACKOFF_NOTE_EVERY_MS) return;
     this.lastBackoffNote = now;
@@ -478,6 +478,7 @@ export class Submitter {
   private async submitArray(system: BatchSystemName, array: ArraySubmission, elements: readonly (readonly Prepared[])[], settle: (outcome: TaskOutcome) => void): Promise<void> {
     const { ctx, emit } = this.options;
     const all = elements.flat();
+    const refs = (list: readonly Prepared[]): { index: number; attempt: number }[] => list.map(({ job }) => ({ index: job.index, attempt: job.attempt }));
     const first = all[0]!;
     const arrayKey = newArrayKey(ctx.tag, first.job.task.taskId, this.arraySerial++);
     const dir = this.submitDir();
@@ -489,7 +490,8 @@ export class Submitter {
     // Before the command: a runner that never hears its answer finds each element's tasks here.
     writeFileSync(arrayKeysFile(ctx.run, arrayKey), keysFileContent(elements.map((element) => element.map((p) => p.spec.taskKey))));
     for (const file of files) writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
-    emit({ type: 'job-submit-intent', system, jobs: all.map(({ job }) => ({ index: job.index, attempt: job.attempt })) });
+    // No `group`: the array's output names one id, not one per task; a rerun finds the elements by the keys file.
+    emit({ type: 'job-submit-intent', system, jobs: refs(all) });
     const timeout = getSetting<number>('submit_timeout', { task: first.job.task }) * 1000;
     const result = await runCommand(command, timeout, { stdoutFile: arraySubmitOutputFile(ctx.run, arrayKey) });
     const parsed = result.exitCode === 0 ? array.parseArrayId(result.stdout, result.stderr) : undefined;
@@ -520,7 +522,7 @@ export class Submitter {
       rest = rest.filter(({ job }) => !done.has(job.index));
       if (rest.length === 0) return;
     }
-    emit({ type: 'job-submit-failed', system, jobs: rest.map(({ job }) => ({ index: job.index, attempt: job.attempt })), error: failure });
+    emit({ type: 'job-submit-failed', system, jobs: refs(rest), error: failure });
     if (this.stopped) {
       for (const { job } of rest) settle(cancelledOutcome(job.index));
       return;
@@ -542,7 +544,7 @@ export class Submitter {
     }
     if (again.length === 0) return;
     const waitMs = backoffMs(attempts, Math.random());
-    emit({ type: 'submit-backoff', system, jobs: again.map((job) => ({ index: job.index, attempt: job.attempt })), tries: { done: attempts, most: tries }, delayMs: waitMs, error: failure });
+    emit({ type: 'array-submit-failed', system, size: all.length, again: again.length, delayMs: waitMs, error: failure });
     await sleep(waitMs);
     if (this.stopped) {
       for (const job of again) settle(cancelledOutcome(job.index));

@@ -5,13 +5,13 @@
  * backing off while a system's query fails. What each system's queue last said is
  * kept on the job; judging it is judge.ts's.
  */
-import type { JobStatus } from '../systems/contract.js';
+import type { ArraySubmission, JobStatus } from '../systems/contract.js';
 import type { BatchSystemName } from '../systems/registry.js';
 import type { TaskJob } from '../executors/executor.js';
 import type { JobEvent } from '../scheduler/events.js';
 import { getSetting } from '../settings/index.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
-import { queryJobStates } from './client.js';
+import { plainAdapter, queryJobStates } from './client.js';
 import { cadenceLimits, nextPollDelay } from './poll-cadence.js';
 import { exitFileWorthReading, nothingToJudge, waitingInQueue, type JobObservation } from './judge.js';
 
@@ -191,13 +191,17 @@ export class Watch {
     const open = jobs.filter((job) => job.exitStatus === undefined || job.exitStatus > 128);
     if (open.length === 0) return;
     const askedAt = Date.now();
-    const byId = new Map(open.map((job) => [job.jobId, job]));
-    // A job that left the queue has mostly just written its exit file: then its history has nothing to add.
+    // Packed tasks share a job: the job is asked about once, for all of them.
+    const byId = new Map<string, TrackedJob[]>();
+    for (const job of open) byId.set(job.jobId, [...(byId.get(job.jobId) ?? []), job]);
+    // A job that left the queue has mostly just written its exit files: then its history has nothing to add.
     const settled = (jobId: string): boolean => {
-      const job = byId.get(jobId);
-      if (job === undefined) return false;
-      job.exitStatus = readExitStatusFile(job.exitFile);
-      return job.exitStatus !== undefined && job.exitStatus <= 128;
+      const jobs = byId.get(jobId);
+      if (jobs === undefined) return false;
+      return jobs.every((job) => {
+        job.exitStatus = readExitStatusFile(job.exitFile);
+        return job.exitStatus !== undefined && job.exitStatus <= 128;
+      });
     };
     const query = await queryJobStates(system, [...byId.keys()], this.tag, { settled });
     if (query.error !== undefined) {
@@ -215,9 +219,12 @@ export class Watch {
     state.answeredAt = askedAt;
     const seenAt = Date.now();
     // The state held when the question was asked: a slow answer is that much older.
+    const entering = elementsYetToEnter(plainAdapter(system).array, query.states);
     for (const job of open) {
       const before = sightState(job.sight);
-      job.sight = nextSight(job.sight, query.states.get(job.jobId), askedAt, seenAt, job.submittedAt);
+      const status = query.states.get(job.jobId);
+      if (status === undefined && job.sight.kind === 'unseen' && entering(job.jobId)) continue;
+      job.sight = nextSight(job.sight, status, askedAt, seenAt, job.submittedAt);
       if (sightState(job.sight) !== before) state.progressed = true;
     }
     const limits = cadenceLimits(getSetting<number>('poll_interval_min'), getSetting<number>('poll_interval'));
@@ -229,6 +236,25 @@ export class Watch {
 
 /** What changing means for the cadence: a job listed in another state, or gone missing. */
 const sightState = (sight: QueueSight): string => (sight.kind === 'unseen' || sight.kind === 'missing' ? sight.kind : `${sight.kind}:${sight.status.state}`);
+
+/**
+ * Whether an element the answer does not list may still be waiting to
+ * enter the queue: HTCondor materializes an array's procs a few at a time
+ * (max_materialize), and lists none of the others. An element never listed
+ * is not missing while the answer lists other elements of its array.
+ */
+export const elementsYetToEnter = (array: ArraySubmission | undefined, states: ReadonlyMap<string, JobStatus>): ((jobId: string) => boolean) => {
+  if (array === undefined) return () => false;
+  const listed = new Set<string>();
+  for (const id of states.keys()) {
+    const element = array.elementOf(id);
+    if (element !== undefined) listed.add(element.arrayId);
+  }
+  return (jobId) => {
+    const element = array.elementOf(jobId);
+    return element !== undefined && listed.has(element.arrayId);
+  };
+};
 
 /** Whether judgeJob may say more than "wait" (exit status as read at the start of this check). */
 export const worthJudging = (tracked: TrackedJob): boolean => !nothingToJudge(observationOf(tracked)) && !awaitingQueue(tracked);

@@ -153,6 +153,8 @@ export interface ArrayRequest {
 
 /** Arrays: many jobs (elements) from one submit command, each with an id of its own. */
 export interface ArraySubmission {
+  /** Whether this job can go out in an array (true when absent). */
+  accepts?(job: JobSpec): boolean;
   /** Jobs whose keys are equal may share an array (same options but for their logs and tag). */
   groupKey(job: JobSpec): string;
   /** The files (array script, submit description) and the command that submits the whole array. */

@@ -58,7 +58,7 @@ describe.each([
     const elapsed = Date.now() - started;
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`could not submit to ${system} (3 tries, the system kept failing for a passing reason)`);
-    expect(result.stderr).toMatch(new RegExp(`submitting MyNumberTask\\(some_parameter=1\\) to ${system} failed for a passing reason \\(try 1 of 3\\); trying again in \\d+ s`));
+    expect(result.stderr).toMatch(new RegExp(`submitting to ${system} failed for a passing reason \\(MyNumberTask\\(some_parameter=1\\), try 1 of 3\\); trying again in \\d+ s`));
     expect(fake.calls().filter((c) => c.cmd === submit)).toHaveLength(3);
     // Waits of 1-2 s, then 2-4 s.
     expect(elapsed).toBeGreaterThanOrEqual(3000);

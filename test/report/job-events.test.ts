@@ -23,12 +23,11 @@ describe('job event texts', () => {
   });
 
   it('say which submission waits for another try after a passing failure, which try it was, and for how long', () => {
-    const backoff = { type: 'submit-backoff', system: 'slurm', tries: { done: 2, most: 7 }, delayMs: 3400, error: 'Socket timed out' } as const;
-    expect(text({ ...backoff, jobs: [{ index: 4, attempt: 1 }] })).toBe(
-      'submitting Piece(k=4) to slurm failed for a passing reason (try 2 of 7); trying again in 3 s:\nSocket timed out',
+    expect(text({ type: 'submit-backoff', system: 'slurm', index: 4, tries: 2, of: 7, delayMs: 3400, error: 'Socket timed out' })).toBe(
+      'submitting to slurm failed for a passing reason (Piece(k=4), try 2 of 7); trying again in 3 s:\nSocket timed out',
     );
-    expect(text({ ...backoff, jobs: [{ index: 4, attempt: 1 }, { index: 5, attempt: 1 }] })).toBe(
-      'submitting 2 tasks to slurm failed for a passing reason (try 2 of 7); trying again in 3 s:\nSocket timed out',
+    expect(text({ type: 'array-submit-failed', system: 'slurm', size: 50, again: 50, delayMs: 2100, error: 'Socket timed out' })).toBe(
+      'a submit command for an array of 50 slurm task(s) failed for a passing reason; submitting 50 again in 2 s:\nSocket timed out',
     );
   });
 

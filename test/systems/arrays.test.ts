@@ -1,11 +1,15 @@
 /**
- * Arrays in the adapters: the argv of one array (Slurm, Grid Engine), element
- * ids both ways, and the queue and history read element by element, from
- * output captured on this machine's Slurm 22.05 and Grid Engine 8.1.9.
+ * Arrays in the adapters: the argv of one array, element ids both ways, and
+ * the queue and history read element by element, from output captured on
+ * this machine's Slurm 22.05 and Grid Engine 8.1.9, and LSF and HTCondor
+ * as their manuals document.
  */
 import { describe, expect, it } from '@jest/globals';
 import { createSlurmAdapter, parseScontrolOutput, parseSqueueOutput, sbatchArrayOptions } from '../../src/systems/slurm.js';
 import { createSgeAdapter, parseQacctOutput, parseQstatXml, qsubArrayOptions, sgeTaskNumbers } from '../../src/systems/sge.js';
+import { createLsfAdapter, parseBjobsOutput } from '../../src/systems/lsf.js';
+import { createHtcondorAdapter } from '../../src/systems/htcondor.js';
+import { elementsYetToEnter } from '../../src/batch/watch.js';
 import type { ArrayRequest, ArraySubmission, JobSpec } from '../../src/systems/contract.js';
 import { bin, capture, context, jobSpec, states, statuses, thrownBy } from './helpers.js';
 
@@ -154,5 +158,67 @@ describe('Grid Engine arrays', () => {
 
   it("asks qstat -j for an element's error by its array's id", () => {
     expect(createSgeAdapter().errorReasonCommand('12.5', bin).argv).toEqual(['qstat', '-j', '12']);
+  });
+});
+
+describe('LSF arrays', () => {
+  const lsf = createLsfAdapter().array as ArraySubmission;
+
+  it('submits N elements with one bsub -J "name[1-N]%K", the array script as its command, the array key in -Jd', () => {
+    const { command, files } = lsf.submission(request([[task(1)], [task(2)], [task(3)], [task(4)], [task(5)]]), bin);
+    expect(command.argv).toEqual(['bsub', '-J', 'Average[1-5]%4', '-Jd', 'b2-run-1.abcdefabcdef', '-oo', '/dev/null', '-eo', '/dev/null', '-env', 'all', '/run/submit/array-abcdefabcdef.sh']);
+    expect(files[0]!.content).toContain('_b2_index="${LSB_JOBINDEX:-}"');
+  });
+
+  it('keeps brackets of the job name from making an array of their own, and refuses J in lsf_settings', () => {
+    expect(lsf.submission(request([[task(1, { jobName: 'a[1-9]' })]]), bin).command.argv[2]).toBe('a_1-9_[1-1]');
+    expect(thrownBy(() => lsf.submission(request([[task(1, { systemSettings: { J: 'x[1-3]' } })]]), bin)).message).toMatch(/must not set "J"/);
+  });
+
+  it('names elements 12[5], and reads each element of bjobs -json by its JOBINDEX', () => {
+    expect(lsf.elementId('12', 5)).toBe('12[5]');
+    expect(lsf.elementOf('12[5]')).toEqual({ arrayId: '12', index: 5 });
+    const id = lsf.parseArrayId('Job <12> is submitted to default queue <normal>.\n', '');
+    expect(id.ok && id.value).toBe('12');
+    const records = [
+      { JOBID: '12', JOBINDEX: '1', STAT: 'RUN', EXIT_CODE: '', EXIT_REASON: '', JOB_DESCRIPTION: 'b2-run-1.abcdefabcdef' },
+      { JOBID: '12', JOBINDEX: '2', STAT: 'PEND', EXIT_CODE: '', EXIT_REASON: '', JOB_DESCRIPTION: 'b2-run-1.abcdefabcdef' },
+      { JOBID: '13', JOBINDEX: '0', STAT: 'DONE', EXIT_CODE: '', EXIT_REASON: '', JOB_DESCRIPTION: 'b2-run-1.0123456789ab' },
+    ];
+    const stdout = JSON.stringify({ COMMAND: 'bjobs', JOBS: 3, RECORDS: records });
+    expect(states(parseBjobsOutput(stdout, '', 0, context([])))).toEqual({ '12[1]': 'running', '12[2]': 'pending', '13': 'succeeded' });
+  });
+});
+
+describe('HTCondor arrays', () => {
+  const condor = createHtcondorAdapter().array as ArraySubmission;
+
+  it('submits one cluster of N procs running the array script with their ProcId, max_materialize K', () => {
+    const { command, files } = condor.submission(request([[task(1)], [task(2)], [task(3)], [task(4)], [task(5)]]), bin);
+    expect(command.argv).toEqual(['condor_submit', '-terse', 'array-abcdefabcdef.submit']);
+    expect(command.cwd).toBe('/run/submit');
+    const description = files.find((file) => file.path.endsWith('.submit'))!.content;
+    expect(description).toContain('executable = /run/submit/array-abcdefabcdef.sh\n');
+    expect(description).toContain('+B2TaskKey = "abcdefabcdef"\n');
+    expect(description).toContain('arguments = $(ProcId)\nmax_materialize = 4\nqueue 5\n');
+    expect(files.find((file) => file.path.endsWith('.sh'))!.content).toContain('_b2_index="$(( ${1:?} + 1 ))"');
+  });
+
+  it('names element i of cluster 12 by its proc, 12.(i-1); takes no task with transfer_files', () => {
+    expect(condor.elementId('12', 5)).toBe('12.4');
+    expect(condor.elementOf('12.4')).toEqual({ arrayId: '12', index: 5 });
+    const id = condor.parseArrayId('12.0 - 12.4\n', '');
+    expect(id.ok && id.value).toBe('12');
+    expect(condor.accepts!(task(1, { transferFiles: ['/data/in.txt'] }))).toBe(false);
+    expect(condor.accepts!(task(1))).toBe(true);
+    expect(thrownBy(() => condor.submission(request([[task(1, { systemSettings: { arguments: 'x' } })]]), bin)).message).toMatch(/must not set "arguments"/);
+  });
+
+  it('takes an element not yet materialized for waiting while its cluster is listed', () => {
+    const listed = new Map([['12.0', { jobId: '12.0', state: 'running' as const, native: '2' }]]);
+    const entering = elementsYetToEnter(condor, listed);
+    expect(entering('12.7')).toBe(true);
+    expect(entering('13.0')).toBe(false);
+    expect(elementsYetToEnter(undefined, listed)('12.7')).toBe(false);
   });
 });
