@@ -5,7 +5,7 @@
  * submission. Each prints its figures next to their targets and exits
  * non-zero when one is missed.
  *
- *   node bench/arrays.mjs NAME... [--tasks N] [--workers N]
+ *   node bench/arrays.mjs NAME... [--tasks N] [--workers N] [--runs N] [--per-job N]
  *
  *   slurm-array    2,000 trivial tasks, --workers 500, arrays on: sbatch calls ≤ 5,
  *                  wall ≤ 0.6 × a bash loop that sbatches the same wrappers one by
@@ -54,6 +54,8 @@ const { values: opts, positionals: names } = parseArgs({
     tasks: { type: 'string' },
     workers: { type: 'string' },
     runs: { type: 'string', default: '1' },
+    // slurm-array and sge-array: tasks per job (tasks_per_job), 1 by default as a user has it.
+    'per-job': { type: 'string', default: '1' },
   },
 });
 
@@ -213,9 +215,10 @@ const arrayBench = async (systemName, { compareLoop }) => {
   const tasks = Number(opts.tasks ?? 2000);
   const workers = Number(opts.workers ?? 500);
   const runs = Number(opts.runs);
-  const dir = freshDir(`arrays-${systemName}`, { array: true });
+  const perJob = Number(opts['per-job']);
+  const dir = freshDir(`arrays-${systemName}`, { array: true, tasks_per_job: perJob });
   if (compareLoop) writeFileSync(path.join(dir, 'loop.sh'), system.loop);
-  const label = `${systemName} ${tasks.toLocaleString('en')} tasks, --workers ${workers}`;
+  const label = `${systemName} ${tasks.toLocaleString('en')} tasks, --workers ${workers}${perJob > 1 ? `, ${perJob}/job` : ''}`;
   await withClusterLock(system.flag, async () => {
     const b2 = () => {
       resetOutputs(dir);
