@@ -54,7 +54,8 @@ describe.each([
     fake.setFaults({ submitError: {} }); // the simulators' default messages: an unreachable schedd, a rejecting mbatchd
     const dir = makeProject({ 'pipeline.ts': averagePipeline() });
     const started = Date.now();
-    const result = run(dir, fake.env, ['MyNumberTask', '--some-parameter', '1', '--setting', 'submit_retries=2']);
+    // One job per task: an array's tries are counted per array (array-submit-failed).
+    const result = run(dir, fake.env, ['MyNumberTask', '--some-parameter', '1', '--setting', 'submit_retries=2', '--setting', 'array=false']);
     const elapsed = Date.now() - started;
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`could not submit to ${system} (3 tries, the system kept failing for a passing reason)`);
