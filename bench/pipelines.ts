@@ -3,8 +3,10 @@
  *   Sum --n N      fan-in: N leaves and one task summing them
  *   Link --i N     a chain of N+1 tasks
  *   Trivial --n N  N independent leaves under one wrapper (for batch runs)
+ *   Counted --n N  the same, each leaf also appending its index to
+ *                  results/runs.log when it runs (did each run exactly once?)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Task, WrapperTask, param } from 'b2';
 
 export class Leaf extends Task.with({ i: param.int() }) {
@@ -45,5 +47,23 @@ export class Link extends Task.with({ i: param.int() }) {
 export class Trivial extends WrapperTask.with({ n: param.int() }) {
   *requires() {
     for (let i = 0; i < this.n; i++) yield new Leaf({ i });
+  }
+}
+
+export class CountedLeaf extends Task.with({ i: param.int() }) {
+  *output() {
+    yield this.addToOutput('counted.txt');
+  }
+  run() {
+    mkdirSync('results', { recursive: true });
+    // One short append (O_APPEND): lines of concurrent jobs do not mix.
+    appendFileSync('results/runs.log', `${this.i}\n`);
+    writeFileSync(this.getOutputFileName('counted.txt'), String(this.i));
+  }
+}
+
+export class Counted extends WrapperTask.with({ n: param.int() }) {
+  *requires() {
+    for (let i = 0; i < this.n; i++) yield new CountedLeaf({ i });
   }
 }

@@ -5,7 +5,8 @@
  * folder under bench/out/, measures the whole process (wall time from here,
  * CPU and peak memory from GNU time when available) and prints the target
  * next to the figure. Names: local, curve, graph, worker, htcondor, history,
- * slurm (the last needs a running Slurm: see bench/batch-real.mjs).
+ * slurm (needs a running Slurm: see bench/batch-real.mjs), and slurm-array,
+ * sge-array, htcondor-pack, array-kill (bench/arrays.mjs).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -224,6 +225,13 @@ const benchmarks = {
     record('run start, 60 journals, later', 'wall', warm, 's', `≤ reference + 0.3 s (${(warm - empty).toFixed(2)} s more)`, warm - empty <= 0.3);
   },
 
+  // Bulk submission (bench/arrays.mjs): arrays on real Slurm and Grid Engine, packing on the
+  // HTCondor simulator, kill -9 during an array submission. Its figures join this table.
+  'slurm-array': () => bulk('slurm-array'),
+  'sge-array': () => bulk('sge-array'),
+  'htcondor-pack': () => bulk('htcondor-pack'),
+  'array-kill': () => bulk('array-kill'),
+
   /** 500 trivial tasks on the real Slurm against a plain sbatch loop: bench/batch-real.mjs. */
   slurm() {
     const result = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'batch-real.mjs')], { stdio: 'inherit' });
@@ -231,6 +239,15 @@ const benchmarks = {
     record('slurm 500 tasks vs sbatch loop', 'b2/bash wall', summary.ratio, '', '≤ 1.2', result.status === 0 && summary.ratio <= 1.2);
   },
 };
+
+/** Runs one benchmark of bench/arrays.mjs, which prints its own lines; its results join results.json. */
+function bulk(name) {
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'arrays.mjs'), name], { stdio: 'inherit' });
+  const file = path.join(OUT, 'arrays-results.json');
+  const own = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
+  results.push(...own);
+  if (result.status !== 0 && !own.some((r) => r.ok === false)) results.push({ name, figure: 'exit', value: result.status, unit: '', target: '0', ok: false });
+}
 
 const names = process.argv.slice(2);
 const selected = names.length ? names : ['local', 'graph', 'worker'];

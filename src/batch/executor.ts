@@ -59,7 +59,6 @@ const which = (binary: string): boolean =>
 
 export class BatchExecutor implements Executor {
   readonly name: string;
-  readonly capacity: number;
   onOutcome: (outcome: TaskOutcome) => void = () => {};
 
   private readonly ctx: JobContext;
@@ -79,7 +78,6 @@ export class BatchExecutor implements Executor {
   private sweepNeeded = false;
 
   constructor(private readonly options: BatchExecutorOptions) {
-    this.capacity = Math.max(1, options.workers);
     this.name = 'batch';
     this.accounting = new JobAccounting(options.emit, options.previousTasks);
     this.ctx = { pipeline: options.pipeline, run: options.run, tag: options.tag, escalation: (task) => this.accounting.escalationFor(task) };
@@ -105,6 +103,16 @@ export class BatchExecutor implements Executor {
       () => this.checkIntervalMs(),
       () => !this.stopped && (this.watch.size > 0 || this.submitter.busy),
     );
+  }
+
+  /**
+   * Tasks in flight: workers jobs of tasks_per_job tasks each. Once tasks go
+   * out as arrays, whose elements run at most workers at once, as many again
+   * wait in line, to go out as the next array when this one's have started.
+   */
+  get capacity(): number {
+    const jobs = Math.max(1, this.options.workers) * Math.max(1, getSetting<number>('tasks_per_job'));
+    return this.submitter.arraysSubmitted ? 2 * jobs : jobs;
   }
 
   /** `batch_system` for this task; `auto` picks the system whose submit command is on PATH. */
@@ -149,7 +157,7 @@ export class BatchExecutor implements Executor {
     if (!this.local) {
       const { pipeline } = this.options;
       const pool = new PoolExecutor({
-        size: Math.max(1, Math.min(this.capacity, os.cpus().length)),
+        size: Math.max(1, Math.min(this.options.workers, os.cpus().length)),
         bundle: pipeline.bundle,
         file: pipeline.file,
         settings: exportSettingsSnapshot(),

@@ -8,7 +8,7 @@ import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError, isUserError } from '../errors.js';
 import { taskKey } from '../systems/task-key.js';
-import type { BatchAdapter, JobFile, JobSpec } from '../systems/contract.js';
+import type { ArraySubmission, BatchAdapter, BulkSettings, JobFile, JobSpec } from '../systems/contract.js';
 import { systemOptionKeys, type BatchSystemName } from '../systems/registry.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
@@ -97,6 +97,44 @@ export const jobSpec = (ctx: JobContext, task: Task, logs: LogPaths, system: Bat
     transferFiles: [...transfer, ...(envScript && transfer.length > 0 ? [resolveFromPipeline(envScript)] : [])],
     ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
     systemOptions: Object.fromEntries(systemOptionKeys(system).map((key) => [key, getSetting<string>(key, { task })])),
+    bulk: bulkSettings(task),
+  };
+};
+
+const bulkSettings = (task: Task): BulkSettings => {
+  const tasksPerJob = getSetting<number>('tasks_per_job', { task });
+  const arraySize = getSetting<number | undefined>('array_size', { task, default: undefined });
+  return {
+    array: getSetting<boolean>('array', { task }),
+    ...(arraySize === undefined ? {} : { arraySize }),
+    tasksPerJob,
+    tasksInParallel: Math.min(tasksPerJob, getSetting<number>('tasks_in_parallel', { task })),
+    slotLimit: getSetting<number>('workers'),
+  };
+};
+
+/** Whether the task goes out in an array (array on, or several tasks per job), where the system has them. */
+export const goesInArray = (spec: JobSpec, array?: ArraySubmission): boolean =>
+  spec.bulk !== undefined && (spec.bulk.array || spec.bulk.tasksPerJob > 1) && (array?.accepts?.(spec) ?? true);
+
+/**
+ * The resources of a job that runs `tasks` tasks of this spec, as many at
+ * once as tasks_in_parallel allows: cpus and memory for those running
+ * together, walltime for those running one after the other.
+ */
+export const packedSpec = (spec: JobSpec, tasks: number): JobSpec => {
+  if (tasks <= 1) return spec;
+  const together = Math.max(1, Math.min(tasks, spec.bulk?.tasksInParallel ?? 1));
+  const rounds = Math.ceil(tasks / together);
+  const { cpus, memoryMb, walltimeSeconds } = spec.resources;
+  return {
+    ...spec,
+    resources: {
+      ...spec.resources,
+      ...(cpus === undefined || together === 1 ? {} : { cpus: cpus * together }),
+      ...(memoryMb === undefined || together === 1 ? {} : { memoryMb: memoryMb * together }),
+      ...(walltimeSeconds === undefined ? {} : { walltimeSeconds: walltimeSeconds * rounds }),
+    },
   };
 };
 
@@ -135,11 +173,11 @@ export const renderTaskWrapper = (ctx: JobContext, task: Task, logs: LogPaths, w
   });
 };
 
-/** The job's wrapper and submit files, rendered, the task record given as `recordArgs` on the job's command line. */
-const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec, recordArgs: readonly string[]): JobFile[] => {
+/** The job's wrapper and submit files (none without an adapter: a task of an array), the task record given as `recordArgs` on the job's command line. */
+const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSystemName, adapter: BatchAdapter | undefined, spec: JobSpec, recordArgs: readonly string[]): JobFile[] => {
   // Transferred files land in the job's sandbox: the job stays there.
   const wrapper = renderTaskWrapper(ctx, task, logs, sandboxed(spec, system) ? undefined : spec.workingDir, recordArgs);
-  return [{ path: spec.wrapperPath, content: wrapper, mode: 0o755 }, ...adapter.submitFiles(spec)];
+  return [{ path: spec.wrapperPath, content: wrapper, mode: 0o755 }, ...(adapter?.submitFiles(spec) ?? [])];
 };
 
 /** The job's `--task-record` arguments; a very long record goes to its file in the run folder instead (none then). */
@@ -153,7 +191,7 @@ export const taskRecordArgs = (ctx: JobContext, job: TaskJob): string[] => {
 };
 
 /** Everything a job needs on disk before its submit command: folders, task record, wrapper, submit files. */
-export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec): void => {
+export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec, submitFiles = true): void => {
   const exitFile = jobFilesIn(job.logs.dir).exitStatus;
   const newLogDir = writing('the log folder', job.logs.dir, () => mkdirSync(job.logs.dir, { recursive: true }) !== undefined);
   writing('the job folder', spec.taskFileDir, () => mkdirSync(spec.taskFileDir, { recursive: true }));
@@ -165,7 +203,7 @@ export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemNam
   }
   const recordArgs = taskRecordArgs(ctx, job);
   // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
-  for (const file of jobFiles(ctx, job.task, job.logs, system, adapter, spec, recordArgs)) {
+  for (const file of jobFiles(ctx, job.task, job.logs, system, submitFiles ? adapter : undefined, spec, recordArgs)) {
     writing('the job file', file.path, () => writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode }));
   }
 };
@@ -193,6 +231,10 @@ export const checkJobSettings = (ctx: JobContext, graph: TaskGraph, systemFor: (
       const spec = jobSpec(ctx, node.task, logs, system);
       jobFiles(ctx, node.task, logs, system, adapter, spec, []);
       preflightJob(node.task, adapter, spec);
+      // Its array too, where it goes out in one: a setting the array cannot take stops the run now.
+      if (adapter.array && goesInArray(spec, adapter.array)) {
+        adapter.array.submission({ elements: [[spec]], options: packedSpec(spec, spec.bulk?.tasksPerJob ?? 1), arrayKey: '0'.repeat(12), dir: spec.taskFileDir, name: 'array' }, (name) => [name]);
+      }
       preflightContainer(node.task, containerFor(node.task, spec.workingDir, ctx.run.dir));
     } catch (error) {
       if (!isUserError(error)) throw error;

@@ -8,10 +8,19 @@
  * controller accepted its job leaves a job nobody knows. Out of that group,
  * the command finishes, its job id arrives, and the stopping runner cancels
  * that job. A timeout ends the command's whole group.
+ *
+ * Being the one door to the scheduler, it also keeps b2 polite: submit
+ * commands and queries each go through a token bucket (settings
+ * `submit_rate`/`submit_burst`, `query_rate`/`query_burst`), and every call
+ * is counted per command name for the run's report.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { Command } from '../systems/contract.js';
+import { getSetting } from '../settings/index.js';
+import { sleep } from '../util/sleep.js';
+import { TokenBucket, type BucketLimits } from './rate-limit.js';
+import { CallCounter, commandKind, type CallTally, type CommandKind } from './scheduler-calls.js';
 
 export interface CommandResult {
   readonly argv: readonly string[];
@@ -32,7 +41,40 @@ export interface RunOptions {
   readonly stdoutFile?: string;
 }
 
+const calls = new CallCounter();
+
+/** Scheduler calls of this process so far, per command name. */
+export const schedulerCalls = (): CallTally => calls.tally();
+
+/** Forget the calls counted so far (a process that runs several runs, tests). */
+export const resetSchedulerCalls = (): void => calls.reset();
+
+/** Submissions and queries are limited separately; removals never wait (Ctrl-C must be quick), probes are once a run. */
+const buckets = new Map<'submit' | 'query', TokenBucket>();
+
+const bucketLimits = (bucket: 'submit' | 'query'): BucketLimits => ({
+  rate: getSetting<number>(`${bucket}_rate`),
+  burst: getSetting<number>(`${bucket}_burst`),
+});
+
+/** Waits for the command's token, if its kind is limited. */
+const awaitTurn = async (kind: CommandKind): Promise<void> => {
+  const name = kind === 'submit' ? 'submit' : kind === 'query' || kind === 'history' ? 'query' : undefined;
+  if (name === undefined) return;
+  const limits = bucketLimits(name);
+  let bucket = buckets.get(name);
+  if (bucket === undefined) {
+    bucket = new TokenBucket(limits);
+    buckets.set(name, bucket);
+  } else bucket.setLimits(limits);
+  const waitMs = bucket.take();
+  if (waitMs > 0) await sleep(waitMs);
+};
+
 export const runCommand = async (command: Command, timeoutMs: number, options: RunOptions = {}): Promise<CommandResult> => {
+  const { tool, kind } = commandKind(command.argv);
+  await awaitTurn(kind);
+  calls.count(tool);
   // Loaded on first use: `b2 worker` and local runs never pay for it.
   const { execa } = await import('execa');
   const [file, ...args] = command.argv;
@@ -117,6 +159,7 @@ const readIfThere = (file: string): string => {
 
 /** For the rare question that must be answered before anything else can go on (which qsub is this?). */
 export const runCommandSync = (command: Command, timeoutMs: number): CommandResult => {
+  calls.count(commandKind(command.argv).tool);
   const [file, ...args] = command.argv;
   const result = spawnSync(file!, args, { encoding: 'utf8', timeout: timeoutMs, input: command.stdin ?? '', ...(command.cwd ? { cwd: command.cwd } : {}) });
   const startError = result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} was not found on PATH` : undefined;

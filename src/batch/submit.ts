@@ -10,26 +10,39 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage, isUserError } from '../errors.js';
 import { taskKey } from '../systems/task-key.js';
-import type { BatchAdapter, GroupedSubmission, JobSpec, JobStatus } from '../systems/contract.js';
+import type { ArraySubmission, BatchAdapter, GroupedSubmission, JobSpec, JobStatus, SiteLimits } from '../systems/contract.js';
 import type { BatchSystemName } from '../systems/registry.js';
 import type { Task } from '../pipeline/task.js';
 import type { JobEvent } from '../scheduler/events.js';
-import { groupSubmitOutput, inRunDir, jobFilesIn, submitDir, submitOutputFile } from '../run/layout.js';
+import { arrayKeysFile, arrayName, arraySubmitOutputFile, groupSubmitOutput, inRunDir, jobFilesIn, submitDir, submitOutputFile } from '../run/layout.js';
 import { getSetting } from '../settings/index.js';
 import { cancelledOutcome, type TaskJob, type TaskOutcome } from '../executors/executor.js';
 import { exitReason } from '../run/failure.js';
 import { sleep } from '../util/sleep.js';
 import { describeCommandFailure, runCommand } from './run-command.js';
+import { backoffMs, classifySubmitFailure } from './submit-retry.js';
 import { ACTIVE_STATES, adapterFor, binaryLookup, plainAdapter, queryTaggedJobs } from './client.js';
 import { holdSubmissions } from './judge.js';
-import { jobSpec, prepareJob, type JobContext } from './job.js';
+import { goesInArray, jobSpec, packedSpec, prepareJob, type JobContext } from './job.js';
+import { arrayLength, keysFileContent, keysFileReader, newArrayKey, splitIntoArrays } from './arrays.js';
 import { newTrackedJob, type Watch } from './watch.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
 
 const SUBMIT_CONCURRENCY = 8;
+const BACKOFF_NOTE_EVERY_MS = 30_000;
 // Jobs in one submit command, where the system takes several (HTCondor).
 const MAX_GROUP = 200;
-const SUBMIT_ATTEMPTS = 3;
+// Tasks taken from the queue for arrays at once; cut into arrays at the site's limits.
+const MAX_ARRAY_BATCH = 1_000_000;
+// Group keys of tasks that go out as arrays start so.
+const ARRAY_KEY = 'array\n';
+
+/** A job with its files on disk, ready for its submit command. */
+interface Prepared {
+  readonly job: TaskJob;
+  readonly spec: JobSpec;
+  readonly exitFile: string;
+}
 // Tries at asking which jobs a submission of unknown outcome left, before giving up on it.
 const RESOLVE_ATTEMPTS = 3;
 
@@ -66,6 +79,11 @@ export class Submitter {
   /** Tasks a dead runner submitted without hearing back, asked for together in the next turn of the event loop. */
   private readonly inherited: TaskJob[] = [];
   private stopped = false;
+  /** Failed array submit commands per task: after 1 + submit_retries the task fails. */
+  private readonly arrayFailures = new Map<number, number>();
+  private arraySerial = 0;
+  /** Each system's limits on arrays, asked once per run. */
+  private readonly limits = new Map<BatchSystemName, Promise<SiteLimits>>();
 
   constructor(private readonly options: SubmitterOptions) {}
 
@@ -77,6 +95,9 @@ export class Submitter {
   get pending(): boolean {
     return this.queue.length > 0;
   }
+
+  /** Whether any task went out in an array. */
+  arraysSubmitted = false;
 
   /** Jobs whose submit command is under way. */
   get beingSubmitted(): number {
@@ -166,7 +187,7 @@ export class Submitter {
     while (!this.stopped && this.submitting < SUBMIT_CONCURRENCY && this.queue.length > 0) {
       // Checked again after every check of the jobs in flight, which calls this.
       if (this.holdBack()) return;
-      const jobs = this.nextSubmission();
+      const { jobs, array } = this.nextSubmission();
       this.submitting++;
       this.jobsSubmitting += jobs.length;
       const settled = new Set<number>();
@@ -174,7 +195,7 @@ export class Submitter {
         settled.add(outcome.index);
         this.options.onOutcome(outcome);
       };
-      const submitted = jobs.length === 1 ? this.submitAlone(jobs[0]!, settle) : this.submitGroup(jobs, settle);
+      const submitted = array ? this.submitArrays(jobs, settle) : jobs.length === 1 ? this.submitAlone(jobs[0]!, settle) : this.submitGroup(jobs, settle);
       submitted
         .catch((error: unknown) => {
           const failure = { ok: false as const, reason: 'submit' as const, ...failureOf(error) };
@@ -191,26 +212,27 @@ export class Submitter {
   /** Whether the queued jobs wait for more to share their submit command (see holdSubmissions). */
   private holdBack(): boolean {
     const first = this.queue[0]!;
-    if (this.groupKey(first) === undefined) return false;
+    const key = this.groupKey(first);
+    if (key === undefined) return false;
     const waiting = this.options.watch.waitingIn(this.options.systemFor(first.task));
-    return holdSubmissions(this.queue.length, waiting, MAX_GROUP);
+    return holdSubmissions(this.queue.length, waiting, key.startsWith(ARRAY_KEY) ? MAX_ARRAY_BATCH : MAX_GROUP);
   }
 
-  /** The next job in the queue, with the queued jobs that may share its submit command. */
-  private nextSubmission(): TaskJob[] {
+  /** The next job in the queue, with the queued jobs that may share its submit command (or its arrays). */
+  private nextSubmission(): { jobs: TaskJob[]; array: boolean } {
     const first = this.queue.shift()!;
     const key = this.groupKey(first);
-    if (key === undefined) return [first];
+    if (key === undefined) return { jobs: [first], array: false };
+    const array = key.startsWith(ARRAY_KEY);
+    const max = array ? MAX_ARRAY_BATCH : MAX_GROUP;
     const jobs = [first];
-    for (let i = 0; i < this.queue.length && jobs.length < MAX_GROUP; ) {
-      const job = this.queue[i]!;
-      if (this.groupKey(job) === key) {
-        jobs.push(job);
-        this.queue.splice(i, 1);
-      } else i++;
-    }
+    // One pass: a queue of a million tasks must not be spliced one by one.
+    const rest: TaskJob[] = [];
+    for (const job of this.queue) (jobs.length < max && this.groupKey(job) === key ? jobs : rest).push(job);
+    this.queue.length = 0;
+    for (const job of rest) this.queue.push(job);
     for (const job of jobs) this.groupKeys.delete(job.index);
-    return jobs;
+    return { jobs, array };
   }
 
   /** Equal keys: same system, same submit commands. Undefined: this job is submitted alone. */
@@ -219,13 +241,17 @@ export class Submitter {
     let key: string | undefined;
     if (!this.alone.has(job.index)) {
       const system = this.options.systemFor(job.task);
-      const grouped = plainAdapter(system).grouped;
-      if (grouped) {
+      const { grouped, array } = plainAdapter(system);
+      if (grouped || array) {
         try {
           const spec = jobSpec(this.options.ctx, job.task, job.logs, system);
           this.specs.set(job.index, spec);
-          const own = grouped.groupKey(spec);
-          key = own === undefined ? undefined : `${system}\n${own}`;
+          if (array && goesInArray(spec, array)) {
+            key = `${ARRAY_KEY}${system}\n${JSON.stringify(spec.bulk)}\n${array.groupKey(spec)}`;
+          } else {
+            const own = grouped?.groupKey(spec);
+            key = own === undefined ? undefined : `${system}\n${own}`;
+          }
         } catch {
           // Submitted alone, the same error fails this job with its message.
           key = undefined;
@@ -237,10 +263,10 @@ export class Submitter {
   }
 
   /** The job's files on disk (see prepareJob), with its spec as grouping computed it. */
-  private prepare(job: TaskJob, system: BatchSystemName, adapter: BatchAdapter): { spec: JobSpec; exitFile: string } {
+  private prepare(job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, submitFiles = true): { spec: JobSpec; exitFile: string } {
     const spec = this.specs.get(job.index) ?? jobSpec(this.options.ctx, job.task, job.logs, system);
     this.specs.delete(job.index);
-    prepareJob(this.options.ctx, job, system, adapter, spec);
+    prepareJob(this.options.ctx, job, system, adapter, spec, submitFiles);
     return { spec, exitFile: jobFilesIn(job.logs.dir).exitStatus };
   }
 
@@ -264,7 +290,10 @@ export class Submitter {
     const jobs = [{ index: job.index, attempt: job.attempt }];
     this.options.systemsUsed.add(system);
     let lastFailure = '';
-    for (let attempt = 1; attempt <= SUBMIT_ATTEMPTS && !this.stopped; attempt++) {
+    let firstFailure = '';
+    const tries = 1 + getSetting<number>('submit_retries', { task });
+    let attempt = 1;
+    for (; attempt <= tries && !this.stopped; attempt++) {
       emit({ type: 'job-submit-intent', system, jobs });
       const result = await runCommand(submitCommand, timeout, { stdoutFile: submitOutputFile(ctx.run, task.taskId, job.attempt) });
       const parsed = result.exitCode === 0 ? adapter.parseSubmitOutput(result.stdout, result.stderr) : undefined;
@@ -273,8 +302,13 @@ export class Submitter {
         return;
       }
       lastFailure = parsed && !parsed.ok ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
+      firstFailure ||= lastFailure;
       emit({ type: 'job-submit-failed', system, jobs, error: lastFailure });
-      if (result.startError) break;
+      // A rejection (bad option, unknown queue) made no job and will not clear up: fail at once.
+      if (parsed === undefined && classifySubmitFailure(result) === 'permanent') {
+        settle({ index: job.index, ok: false, reason: 'submit', message: `could not submit to ${system}`, detail: lastFailure });
+        return;
+      }
       // The scheduler may have taken the job before the command failed: ask before submitting again.
       const resolved = await this.resolveSubmissions(system, [{ job, exitFile }], settle);
       if (resolved === undefined) {
@@ -286,15 +320,30 @@ export class Submitter {
         await this.accept(resolved.found, system, settle, 'found');
         return;
       }
-      if (attempt < SUBMIT_ATTEMPTS) await sleep(1000 * 3 ** (attempt - 1));
+      if (attempt < tries) {
+        const waitMs = backoffMs(attempt, Math.random());
+        this.noteBackoff({ type: 'submit-backoff', system, index: job.index, tries: attempt, of: tries, delayMs: waitMs, error: lastFailure });
+        await sleep(waitMs);
+      }
     }
+    const tried = Math.min(attempt - 1, tries);
     settle({
       index: job.index,
       ok: false,
       reason: 'submit',
-      message: `could not submit to ${system}`,
-      detail: lastFailure,
+      message: `could not submit to ${system}${tried > 1 ? ` (${tried} tries, the system kept failing for a passing reason)` : ''}`,
+      detail: tried > 1 && firstFailure !== lastFailure ? `first try:\n${firstFailure}\nlast try:\n${lastFailure}` : lastFailure,
     });
+  }
+
+  private lastBackoffNote = 0;
+
+  /** A farm in trouble fails many submissions at once: one note per half minute tells the story. */
+  private noteBackoff(event: JobEvent): void {
+    const now = Date.now();
+    if (now - this.lastBackoffNote < BACKOFF_NOTE_EVERY_MS) return;
+    this.lastBackoffNote = now;
+    this.options.emit(event);
   }
 
   /**
@@ -367,6 +416,146 @@ export class Submitter {
     this.queue.unshift(...rest.map((p) => p.job));
   }
 
+  /** The system's limits on arrays (see SiteLimits), asked once per run; none when it does not tell. */
+  private siteLimits(system: BatchSystemName, array: ArraySubmission): Promise<SiteLimits> {
+    let limits = this.limits.get(system);
+    if (limits === undefined) {
+      limits = (async (): Promise<SiteLimits> => {
+        if (array.limits === undefined) return {};
+        const result = await runCommand(array.limits.command(binaryLookup()), getSetting<number>('status_query_timeout') * 1000);
+        return array.limits.parse(result.stdout, result.stderr, result.exitCode);
+      })();
+      this.limits.set(system, limits);
+    }
+    return limits;
+  }
+
+  /**
+   * Tasks of one family as arrays: their files written, then cut into
+   * elements (tasks_per_job each) and arrays (at the site's limits), one
+   * submit command per array.
+   */
+  private async submitArrays(jobs: readonly TaskJob[], settle: (outcome: TaskOutcome) => void): Promise<void> {
+    const system = this.options.systemFor(jobs[0]!.task);
+    const adapter = await adapterFor(system);
+    const array = adapter.array as ArraySubmission;
+    this.options.systemsUsed.add(system);
+    const limits = await this.siteLimits(system, array);
+    const prepared: Prepared[] = [];
+    for (const job of jobs) {
+      try {
+        // The array script runs the wrapper: no submit file of the task's own.
+        prepared.push({ job, ...this.prepare(job, system, adapter, false) });
+      } catch (error) {
+        settle({ index: job.index, ok: false, reason: 'submit', ...failureOf(error) });
+      }
+    }
+    if (prepared.length === 0) return;
+    const bulk = prepared[0]!.spec.bulk!;
+    for (const elements of splitIntoArrays(prepared, arrayLength(bulk, limits), bulk.tasksPerJob)) {
+      if (this.stopped) {
+        for (const { job } of elements.flat()) settle(cancelledOutcome(job.index));
+        continue;
+      }
+      try {
+        await this.submitArray(system, array, elements, settle);
+      } catch (error) {
+        const failure = { ok: false as const, reason: 'submit' as const, ...failureOf(error) };
+        for (const { job } of elements.flat()) if (!this.options.watch.has(job.index)) settle({ index: job.index, ...failure });
+      }
+    }
+  }
+
+  /**
+   * One array: its keys file (which element runs which tasks) and script
+   * written, every task's intent journaled, then its submit command. Each
+   * task is accepted with its element's id. When the command fails, the
+   * run's jobs are asked for first (it may have left the array all the
+   * same); the tasks it did not leave go back to the queue, to go out in
+   * the next array after a backoff, and fail after 1 + submit_retries tries,
+   * or at once when the system rejected the array (submit-retry.ts).
+   */
+  private async submitArray(system: BatchSystemName, array: ArraySubmission, elements: readonly (readonly Prepared[])[], settle: (outcome: TaskOutcome) => void): Promise<void> {
+    const { ctx, emit } = this.options;
+    const all = elements.flat();
+    const refs = (list: readonly Prepared[]): { index: number; attempt: number }[] => list.map(({ job }) => ({ index: job.index, attempt: job.attempt }));
+    const first = all[0]!;
+    const arrayKey = newArrayKey(ctx.tag, first.job.task.taskId, this.arraySerial++);
+    const dir = this.submitDir();
+    const largest = Math.max(...elements.map((element) => element.length));
+    const { files, command } = array.submission(
+      { elements: elements.map((element) => element.map((p) => p.spec)), options: packedSpec(first.spec, largest), arrayKey, dir, name: arrayName(arrayKey) },
+      binaryLookup(first.job.task),
+    );
+    // Before the command: a runner that never hears its answer finds each element's tasks here.
+    writeFileSync(arrayKeysFile(ctx.run, arrayKey), keysFileContent(elements.map((element) => element.map((p) => p.spec.taskKey))));
+    for (const file of files) writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
+    // No `group`: the array's output names one id, not one per task; a rerun finds the elements by the keys file.
+    emit({ type: 'job-submit-intent', system, jobs: refs(all) });
+    const timeout = getSetting<number>('submit_timeout', { task: first.job.task }) * 1000;
+    const result = await runCommand(command, timeout, { stdoutFile: arraySubmitOutputFile(ctx.run, arrayKey) });
+    const parsed = result.exitCode === 0 ? array.parseArrayId(result.stdout, result.stderr) : undefined;
+    if (parsed?.ok) {
+      this.arraysSubmitted = true;
+      const arrayId = parsed.value;
+      await this.accept(
+        elements.flatMap((element, i) => element.map((p) => ({ ...p, jobId: array.elementId(arrayId, i + 1) }))),
+        system,
+        settle,
+        'submitted',
+      );
+      return;
+    }
+    const failure = parsed && !parsed.ok ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
+    let rest: readonly Prepared[] = all;
+    if (!result.startError) {
+      // The array may exist all the same: its elements are watched, not submitted again.
+      const resolved = await this.resolveSubmissions(system, rest, settle);
+      if (resolved === undefined) {
+        for (const { job } of rest) {
+          settle({ index: job.index, ok: false, reason: 'submit', message: `the outcome of its submission to ${system} is unknown`, detail: `${failure}\nand the batch system could not be asked which jobs of the run exist` });
+        }
+        return;
+      }
+      await this.accept(resolved.found, system, settle, 'found');
+      const done = new Set([...resolved.found.map((r) => r.job.index), ...resolved.settled]);
+      rest = rest.filter(({ job }) => !done.has(job.index));
+      if (rest.length === 0) return;
+    }
+    emit({ type: 'job-submit-failed', system, jobs: refs(rest), error: failure });
+    if (this.stopped) {
+      for (const { job } of rest) settle(cancelledOutcome(job.index));
+      return;
+    }
+    let attempts = 0;
+    const again: TaskJob[] = [];
+    const passing = parsed !== undefined || classifySubmitFailure(result) === 'transient';
+    const tries = 1 + getSetting<number>('submit_retries', { task: first.job.task });
+    for (const { job } of rest) {
+      const failures = (this.arrayFailures.get(job.index) ?? 0) + 1;
+      attempts = Math.max(attempts, failures);
+      if (failures < tries && passing) {
+        this.arrayFailures.set(job.index, failures);
+        again.push(job);
+        continue;
+      }
+      this.arrayFailures.delete(job.index);
+      settle({ index: job.index, ok: false, reason: 'submit', message: `could not submit to ${system}`, detail: failure });
+    }
+    if (again.length === 0) return;
+    const waitMs = backoffMs(attempts, Math.random());
+    emit({ type: 'array-submit-failed', system, size: all.length, again: again.length, delayMs: waitMs, error: failure });
+    await sleep(waitMs);
+    if (this.stopped) {
+      for (const job of again) settle(cancelledOutcome(job.index));
+      return;
+    }
+    // Back to the front of the queue, in their order, without spreading a long list into one call.
+    const queued = this.queue.splice(0);
+    for (const job of again) this.queue.push(job);
+    for (const job of queued) this.queue.push(job);
+  }
+
   /** Jobs whose ids are known: journaled, then watched (or killed, if the run was cancelled meanwhile). */
   private async accept(
     jobs: readonly { job: TaskJob; exitFile: string; jobId: string }[],
@@ -377,13 +566,14 @@ export class Submitter {
     for (const { jobId } of jobs) this.options.knownJobIds.add(jobId);
     if (jobs.length > 0) this.options.emit({ type: 'job-submitted', system, jobs: jobs.map(({ job, jobId }) => ({ index: job.index, attempt: job.attempt, jobId })), how });
     if (this.stopped) {
-      // Cancelled while the submit command ran: do not leave the jobs behind.
-      if (jobs.length > 0) await this.options.kill(system, jobs.map((j) => j.jobId));
+      // Cancelled while the submit command ran: do not leave the jobs behind (packed tasks share a job).
+      if (jobs.length > 0) await this.options.kill(system, [...new Set(jobs.map((j) => j.jobId))]);
       for (const { job, jobId } of jobs) settle(cancelledOutcome(job.index, jobId));
       return;
     }
     for (const { job, exitFile, jobId } of jobs) {
       this.alone.delete(job.index);
+      this.arrayFailures.delete(job.index);
       this.options.watch.add(newTrackedJob(job, system, jobId, exitFile));
     }
   }
@@ -413,9 +603,14 @@ export class Submitter {
       return undefined;
     }
     const byKey = new Map<string, JobStatus[]>();
+    // An array element carries its array's key: the array's keys file names the element's tasks.
+    const elementKeys = keysFileReader((arrayKey) => arrayKeysFile(ctx.run, arrayKey));
+    const array = plainAdapter(system).array;
     for (const status of query.states.values()) {
       if (status.taskKey === undefined || knownJobIds.has(status.jobId)) continue;
-      byKey.set(status.taskKey, [...(byKey.get(status.taskKey) ?? []), status]);
+      const element = array?.elementOf(status.jobId);
+      const keys = element === undefined ? [] : elementKeys(status.taskKey, element.index);
+      for (const key of keys.length > 0 ? keys : [status.taskKey]) byKey.set(key, [...(byKey.get(key) ?? []), status]);
     }
     const found: (T & { jobId: string })[] = [];
     const ran: { index: number; exitStatus: number }[] = [];

@@ -1,16 +1,18 @@
 /**
  * Watching the jobs in flight: their exit files at every check, and one
- * status query per batch system per poll interval for all of them, backing
- * off while a system's query fails. What each system's queue last said is
+ * status query per batch system for all of them, at the adaptive cadence of
+ * poll-cadence.ts (often while jobs finish, seldom while nothing moves),
+ * backing off while a system's query fails. What each system's queue last said is
  * kept on the job; judging it is judge.ts's.
  */
-import type { JobStatus } from '../systems/contract.js';
+import type { ArraySubmission, JobStatus } from '../systems/contract.js';
 import type { BatchSystemName } from '../systems/registry.js';
 import type { TaskJob } from '../executors/executor.js';
 import type { JobEvent } from '../scheduler/events.js';
 import { getSetting } from '../settings/index.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
-import { queryJobStates } from './client.js';
+import { plainAdapter, queryJobStates } from './client.js';
+import { cadenceLimits, nextPollDelay } from './poll-cadence.js';
 import { exitFileWorthReading, nothingToJudge, waitingInQueue, type JobObservation } from './judge.js';
 
 const MAX_QUERY_BACKOFF_MS = 5 * 60_000;
@@ -100,6 +102,10 @@ interface SystemWatch {
   failures: number;
   /** A status query is under way. */
   querying: boolean;
+  /** The wait after the latest answer (poll-cadence.ts). */
+  intervalMs?: number;
+  /** A job moved on (exit file written, state changed) since the latest answer. */
+  progressed: boolean;
 }
 
 export class Watch {
@@ -148,7 +154,11 @@ export class Watch {
     const now = Date.now();
     const bySystem = new Map<BatchSystemName, TrackedJob[]>();
     for (const tracked of this.tracked.values()) {
-      if (exitFileWorthReading(observationOf(tracked), this.systems.get(tracked.system)?.answeredAt)) tracked.exitStatus = readExitStatusFile(tracked.exitFile);
+      if (exitFileWorthReading(observationOf(tracked), this.systems.get(tracked.system)?.answeredAt)) {
+        const before = tracked.exitStatus;
+        tracked.exitStatus = readExitStatusFile(tracked.exitFile);
+        if (before === undefined && tracked.exitStatus !== undefined) this.stateOf(tracked.system).progressed = true;
+      }
       const list = bySystem.get(tracked.system) ?? [];
       list.push(tracked);
       bySystem.set(tracked.system, list);
@@ -168,7 +178,7 @@ export class Watch {
   private stateOf(system: BatchSystemName): SystemWatch {
     let state = this.systems.get(system);
     if (!state) {
-      state = { nextQueryAt: 0, failures: 0, querying: false };
+      state = { nextQueryAt: 0, failures: 0, querying: false, progressed: false };
       this.systems.set(system, state);
     }
     return state;
@@ -181,13 +191,17 @@ export class Watch {
     const open = jobs.filter((job) => job.exitStatus === undefined || job.exitStatus > 128);
     if (open.length === 0) return;
     const askedAt = Date.now();
-    const byId = new Map(open.map((job) => [job.jobId, job]));
-    // A job that left the queue has mostly just written its exit file: then its history has nothing to add.
+    // Packed tasks share a job: the job is asked about once, for all of them.
+    const byId = new Map<string, TrackedJob[]>();
+    for (const job of open) byId.set(job.jobId, [...(byId.get(job.jobId) ?? []), job]);
+    // A job that left the queue has mostly just written its exit files: then its history has nothing to add.
     const settled = (jobId: string): boolean => {
-      const job = byId.get(jobId);
-      if (job === undefined) return false;
-      job.exitStatus = readExitStatusFile(job.exitFile);
-      return job.exitStatus !== undefined && job.exitStatus <= 128;
+      const jobs = byId.get(jobId);
+      if (jobs === undefined) return false;
+      return jobs.every((job) => {
+        job.exitStatus = readExitStatusFile(job.exitFile);
+        return job.exitStatus !== undefined && job.exitStatus <= 128;
+      });
     };
     const query = await queryJobStates(system, [...byId.keys()], this.tag, { settled });
     if (query.error !== undefined) {
@@ -203,12 +217,44 @@ export class Watch {
     }
     state.failures = 0;
     state.answeredAt = askedAt;
-    state.nextQueryAt = Date.now() + pollMs;
     const seenAt = Date.now();
     // The state held when the question was asked: a slow answer is that much older.
-    for (const job of open) job.sight = nextSight(job.sight, query.states.get(job.jobId), askedAt, seenAt, job.submittedAt);
+    const entering = elementsYetToEnter(plainAdapter(system).array, query.states);
+    for (const job of open) {
+      const before = sightState(job.sight);
+      const status = query.states.get(job.jobId);
+      if (status === undefined && job.sight.kind === 'unseen' && entering(job.jobId)) continue;
+      job.sight = nextSight(job.sight, status, askedAt, seenAt, job.submittedAt);
+      if (sightState(job.sight) !== before) state.progressed = true;
+    }
+    const limits = cadenceLimits(getSetting<number>('poll_interval_min'), getSetting<number>('poll_interval'));
+    state.intervalMs = nextPollDelay(state.intervalMs, state.progressed, limits);
+    state.progressed = false;
+    state.nextQueryAt = Date.now() + state.intervalMs;
   }
 }
+
+/** What changing means for the cadence: a job listed in another state, or gone missing. */
+const sightState = (sight: QueueSight): string => (sight.kind === 'unseen' || sight.kind === 'missing' ? sight.kind : `${sight.kind}:${sight.status.state}`);
+
+/**
+ * Whether an element the answer does not list may still be waiting to
+ * enter the queue: HTCondor materializes an array's procs a few at a time
+ * (max_materialize), and lists none of the others. An element never listed
+ * is not missing while the answer lists other elements of its array.
+ */
+export const elementsYetToEnter = (array: ArraySubmission | undefined, states: ReadonlyMap<string, JobStatus>): ((jobId: string) => boolean) => {
+  if (array === undefined) return () => false;
+  const listed = new Set<string>();
+  for (const id of states.keys()) {
+    const element = array.elementOf(id);
+    if (element !== undefined) listed.add(element.arrayId);
+  }
+  return (jobId) => {
+    const element = array.elementOf(jobId);
+    return element !== undefined && listed.has(element.arrayId);
+  };
+};
 
 /** Whether judgeJob may say more than "wait" (exit status as read at the start of this check). */
 export const worthJudging = (tracked: TrackedJob): boolean => !nothingToJudge(observationOf(tracked)) && !awaitingQueue(tracked);

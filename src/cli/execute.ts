@@ -8,6 +8,9 @@ import type { BatchSystemName } from '../systems/registry.js';
 import { parseSubmittedJobIds } from '../batch/client.js';
 import { BatchExecutor } from '../batch/executor.js';
 import { closeTasksOutsideGraph } from '../batch/takeover.js';
+import { schedulerCalls } from '../batch/run-command.js';
+import { totalCalls } from '../batch/scheduler-calls.js';
+import { formatSchedulerCalls } from '../report/scheduler-calls.js';
 import type { Executor } from '../executors/executor.js';
 import { InProcessExecutor } from '../executors/in-process.js';
 import { PoolExecutor } from '../executors/pool.js';
@@ -265,8 +268,12 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   }
   const exitCode = result.cancelled ? EXIT.interrupted : result.schedule.anyFailed ? EXIT.failed : EXIT.ok;
   const { user, system } = process.cpuUsage();
-  journal.append({ type: 'run-finished', exitCode, cpuMs: Math.round((user + system) / 1000) }, true);
+  const calls = schedulerCalls();
+  const callCount = totalCalls(calls);
+  journal.append({ type: 'run-finished', exitCode, cpuMs: Math.round((user + system) / 1000), ...(callCount > 0 ? { schedulerCalls: calls } : {}) }, true);
   journal.close();
   process.stdout.write(`${formatSummary(graph, result.schedule, result.failures)}\n`);
+  const callsLine = formatSchedulerCalls(calls, toRun);
+  if (callsLine !== undefined) process.stdout.write(`${callsLine}\n`);
   return exitCode;
 };

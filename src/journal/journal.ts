@@ -56,7 +56,13 @@ export type JournalEntry =
   | { readonly type: 'adopted'; readonly fromRun: string; readonly jobs: number }
   | { readonly type: 'kill-requested'; readonly by: number; readonly host: string }
     /** cpuMs: the runner's own CPU time (user + system), without the commands and local workers it started. */
-  | { readonly type: 'run-finished'; readonly exitCode: number; readonly cpuMs?: number };
+  | {
+      readonly type: 'run-finished';
+      readonly exitCode: number;
+      readonly cpuMs?: number;
+      /** Batch commands the runner ran, per command name (sbatch, squeue, ...); absent when none. */
+      readonly schedulerCalls?: Readonly<Record<string, number>>;
+    };
 
 export type StampedEntry = JournalEntry & { readonly t: number };
 

@@ -95,6 +95,8 @@ export const journalRecorder = (graph: TaskGraph, journal: JournalWriter, system
         );
         return;
       case 'submit-group-split':
+      case 'array-submit-failed':
+      case 'submit-backoff':
       case 'submit-outcome-resolved':
       case 'submit-outcome-unknown':
       case 'status-query-failed':

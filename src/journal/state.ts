@@ -51,7 +51,7 @@ type RunStarted = Extract<JournalEntry, { type: 'run-started' }>;
 export interface RunState {
   readonly started?: RunStarted & { t: number };
   readonly tasks: Map<string, TaskState>;
-  finished?: { exitCode: number; t: number; cpuMs?: number };
+  finished?: { exitCode: number; t: number; cpuMs?: number; schedulerCalls?: Readonly<Record<string, number>> };
   killRequested?: { by: number; host: string; t: number };
   lastEntryAt: number;
 }
@@ -129,7 +129,12 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
         state.killRequested = { by: entry.by, host: entry.host, t: entry.t };
         break;
       case 'run-finished':
-        state.finished = { exitCode: entry.exitCode, t: entry.t, ...(entry.cpuMs !== undefined ? { cpuMs: entry.cpuMs } : {}) };
+        state.finished = {
+          exitCode: entry.exitCode,
+          t: entry.t,
+          ...(entry.cpuMs !== undefined ? { cpuMs: entry.cpuMs } : {}),
+          ...(entry.schedulerCalls !== undefined ? { schedulerCalls: entry.schedulerCalls } : {}),
+        };
         break;
       case 'resources': {
         const task = taskFor(entry.id, entry.t);

@@ -11,6 +11,10 @@ export const jobEventText = (event: JobEvent, describe: (index: number) => strin
       return undefined;
     case 'submit-group-split':
       return `a submit command for ${event.size} ${event.system} jobs ${event.named > 0 ? `submitted only ${event.named}` : 'failed'}; submitting the other ${event.alone} one by one:\n${event.error}`;
+    case 'submit-backoff':
+      return `submitting to ${event.system} failed for a passing reason (${describe(event.index)}, try ${event.tries} of ${event.of}); trying again in ${Math.round(event.delayMs / 1000)} s:\n${event.error}`;
+    case 'array-submit-failed':
+      return `a submit command for an array of ${event.size} ${event.system} task(s) failed for a passing reason; submitting ${event.again} again in ${Math.round(event.delayMs / 1000)} s:\n${event.error}`;
     case 'submit-outcome-resolved':
       return resolvedText(event, describe);
     case 'submit-outcome-unknown':

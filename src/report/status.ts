@@ -10,6 +10,8 @@ import { familyTable } from './family-table.js';
 import { timesJson } from './resources-json.js';
 import { familyUsage, usageTable } from './resources.js';
 import type { WorkerMeasurement } from '../run/resources.js';
+import { totalCalls } from '../batch/scheduler-calls.js';
+import { formatSchedulerCalls } from './scheduler-calls.js';
 
 export interface StatusView {
   readonly runId: string;
@@ -60,6 +62,8 @@ export const formatStatus = (view: StatusView): string => {
       `${counts.succeeded} succeeded, ${inFlight} in flight, ${counts.pending} pending, ` +
       `${counts.failed} failed, ${counts.retrying} retrying, ${counts['not-run']} not run, ${counts.cancelled} cancelled`,
   );
+  const calls = state.finished?.schedulerCalls === undefined ? undefined : formatSchedulerCalls(state.finished.schedulerCalls, started?.toRun ?? 0);
+  if (calls !== undefined) lines.push(`  ${calls}`);
 
   const families = new Map<string, Record<string, number>>();
   for (const task of state.tasks.values()) {
@@ -123,6 +127,7 @@ export const statusJson = (view: StatusView): unknown => ({
   counts: phaseCounts(view.state),
   runnerCpuMs: view.state.finished?.cpuMs,
   families: familyUsage(view.state.tasks.values()),
+  schedulerCalls: schedulerCallsJson(view.state.finished?.schedulerCalls, view.state.started?.toRun),
   tasks: [...view.state.tasks.values()].map((task) => ({
     id: task.id,
     family: task.family,
@@ -141,3 +146,10 @@ export const statusJson = (view: StatusView): unknown => ({
     ...(view.measuredNow?.get(task.id) ? { worker: view.measuredNow.get(task.id) } : {}),
   })),
 });
+
+/** The runner's batch commands per name, their total and the calls per task; undefined before the run finished. */
+const schedulerCallsJson = (calls: Readonly<Record<string, number>> | undefined, tasks: number | undefined): unknown => {
+  if (calls === undefined) return undefined;
+  const total = totalCalls(calls);
+  return { byCommand: calls, total, ...(tasks ? { perTask: total / tasks } : {}) };
+};

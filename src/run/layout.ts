@@ -55,6 +55,15 @@ export const submitOutputFile = (run: RunDir, taskId: string, attempt: number): 
 /** What a group submit command printed, relative to the run folder (as the journal records it). */
 export const groupSubmitOutput = (taskId: string, attempt: number): string => path.join(SUBMIT, `group-${taskId}.${attempt}.out`);
 
+/** An array's files (script, submit description, its output) are named after its key in the submit folder. */
+export const arrayName = (arrayKey: string): string => `array-${arrayKey}`;
+
+/** Which tasks each element of an array runs: one line per element, its tasks' keys separated by blanks. */
+export const arrayKeysFile = (run: RunDir, arrayKey: string): string => path.join(submitDir(run), `${arrayName(arrayKey)}.keys`);
+
+/** What an array's submit command printed. */
+export const arraySubmitOutputFile = (run: RunDir, arrayKey: string): string => path.join(submitDir(run), `${arrayName(arrayKey)}.out`);
+
 /** A path the journal records relative to the run folder. */
 export const inRunDir = (run: RunDir, relative: string): string => path.join(run.dir, relative);
 

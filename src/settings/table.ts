@@ -83,6 +83,11 @@ export const SETTINGS: readonly SettingDefinition[] = [
     default: value('auto'),
     description: 'where --batch sends a task; auto picks by which submit command is on PATH',
   },
+  // Fewer submissions: arrays and packing
+  { key: 'array', type: { kind: 'boolean' }, default: value(true), description: 'tasks of one family ready together go out as one array (Slurm, Grid Engine); false: one job per task' },
+  { key: 'array_size', type: { kind: 'integer', min: 1 }, description: "most elements per array; default: the site's limit (MaxArraySize, max_aj_tasks), else 1000" },
+  { key: 'tasks_per_job', type: { kind: 'integer', min: 1 }, default: value(1), description: 'tasks of one family run by one job or array element, each with its own logs and exit status' },
+  { key: 'tasks_in_parallel', type: { kind: 'integer', min: 1 }, default: value(1), description: 'how many of a packed job\'s tasks run at once inside it (its cpus and memory are asked for that many)' },
   // The job wrapper
   { key: 'shell', type: STRING, default: value('bash'), description: 'shell of the job wrapper (bash, or an absolute path to bash)' },
   { key: 'working_dir', type: PATH, default: computed("the pipeline's folder", (c) => c.pipelineDir), description: 'folder the job changes to before running the task' },
@@ -124,7 +129,28 @@ export const SETTINGS: readonly SettingDefinition[] = [
   ]),
   { key: 'batch_commands', type: { kind: 'command-map' }, default: value({}), description: 'replace batch binaries, e.g. {"sbatch": "/opt/slurm/bin/sbatch"}' },
   // Talking to the batch system
-  { key: 'poll_interval', type: POSITIVE_DURATION, default: value(10), description: 'seconds between status queries (one query per batch system for all jobs)' },
+  {
+    key: 'poll_interval',
+    type: POSITIVE_DURATION,
+    default: value(10),
+    description: 'longest wait between status queries (one query per batch system for all jobs); the wait grows to it while no job changes',
+  },
+  {
+    key: 'poll_interval_min',
+    type: POSITIVE_DURATION,
+    default: value(2),
+    description: 'shortest wait between status queries, used while jobs finish; each quiet answer stretches the wait 1.5 times, up to poll_interval',
+  },
+  { key: 'submit_rate', type: { kind: 'number', min: 0 }, default: value(5), description: 'submit commands per second at most, once submit_burst is spent (Slurm: keep below rl_refill_rate); 0: no limit' },
+  { key: 'submit_burst', type: { kind: 'integer', min: 1 }, default: value(20), description: 'submit commands that may go at once after a quiet spell (Slurm: keep below rl_bucket_size)' },
+  { key: 'query_rate', type: { kind: 'number', min: 0 }, default: value(2), description: 'status and history queries per second at most, once query_burst is spent; 0: no limit' },
+  { key: 'query_burst', type: { kind: 'integer', min: 1 }, default: value(10), description: 'status and history queries that may go at once after a quiet spell' },
+  {
+    key: 'submit_retries',
+    type: { kind: 'integer', min: 0 },
+    default: value(6),
+    description: 'extra tries of a submission that failed for a passing reason (timeout, busy controller), waiting 2 s, 4 s, ... up to 2 min between them; a rejected submission fails at once',
+  },
   { key: 'status_query_timeout', type: TIMEOUT, default: value(60), description: 'a status query taking longer is killed and retried later' },
   { key: 'submit_timeout', type: TIMEOUT, default: value(60), description: 'a submit or kill command taking longer is killed' },
   { key: 'lost_job_grace', type: POSITIVE_DURATION, default: value(300), description: 'a job missing from queue and history this long, without an exit status, is lost' },

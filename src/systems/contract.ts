@@ -89,6 +89,22 @@ export interface JobSpec {
   /** HTCondor `transfer_files` (absolute paths), plus the env_script when set. */
   readonly transferFiles: readonly string[];
   readonly envScript?: string;
+  /** How the task goes out with others of its family (settings array, array_size, tasks_per_job, tasks_in_parallel). */
+  readonly bulk?: BulkSettings;
+}
+
+/** The settings that put several tasks in one submit command, one job, or both. */
+export interface BulkSettings {
+  /** Tasks of one family ready together go out as one array. */
+  readonly array: boolean;
+  /** Most elements per array (the site's limit lowers it); undefined: the site's limit, else 1000. */
+  readonly arraySize?: number;
+  /** Tasks one job (or array element) runs. */
+  readonly tasksPerJob: number;
+  /** How many of a packed job's tasks run at once inside it. */
+  readonly tasksInParallel: number;
+  /** Elements of one array running at once (setting workers). */
+  readonly slotLimit: number;
 }
 
 /** Context of a status query: all jobs of one run, by tag and by id. */
@@ -110,6 +126,52 @@ export interface GroupedSubmission {
   parseSubmitIds(stdout: string, stderr: string): Result<string[], Failure>;
 }
 
+/** What a site allows, as its configuration says (undefined: it does not say). */
+export interface SiteLimits {
+  /** Most elements in one array. */
+  readonly maxArraySize?: number;
+  /** Most jobs (array elements counted one by one) a user or the system may have queued. */
+  readonly maxJobs?: number;
+}
+
+/**
+ * One array of tasks: each element runs the wrappers of one or more tasks
+ * (packing), named by its index in the array script written beforehand.
+ * Every task keeps its own wrapper, logs and exit-status file.
+ */
+export interface ArrayRequest {
+  /** The tasks of each element, element 1 first. */
+  readonly elements: readonly (readonly JobSpec[])[];
+  /** Whose options (resources, system settings, bulk settings) the array takes: its tasks share them. */
+  readonly options: JobSpec;
+  /** The array's own key (12 hex digits), carried next to the run tag: the keys file under it names each element's tasks. */
+  readonly arrayKey: string;
+  /** Folder for the array script and its submit files, and their base name. */
+  readonly dir: string;
+  readonly name: string;
+}
+
+/** Arrays: many jobs (elements) from one submit command, each with an id of its own. */
+export interface ArraySubmission {
+  /** Whether this job can go out in an array (true when absent). */
+  accepts?(job: JobSpec): boolean;
+  /** Jobs whose keys are equal may share an array (same options but for their logs and tag). */
+  groupKey(job: JobSpec): string;
+  /** The files (array script, submit description) and the command that submits the whole array. */
+  submission(request: ArrayRequest, bin: BinaryLookup): { files: JobFile[]; command: Command };
+  /** The array's id from the submit command's output. */
+  parseArrayId(stdout: string, stderr: string): Result<string, Failure>;
+  /** The id of element `index` (1-based) as the system names it: Slurm `12_5`, Grid Engine `12.5`, LSF `12[5]`, HTCondor `12.4`. */
+  elementId(arrayId: string, index: number): string;
+  /** The array id and 1-based index of an element id; undefined for a plain job id. */
+  elementOf(jobId: string): { arrayId: string; index: number } | undefined;
+  /** Where the site's limits can be read (once per run). */
+  readonly limits?: {
+    command(bin: BinaryLookup): Command;
+    parse(stdout: string, stderr: string, exitCode: number): SiteLimits;
+  };
+}
+
 export interface BatchAdapter {
   /** The system's name in the registry. */
   readonly name: string;
@@ -125,6 +187,8 @@ export interface BatchAdapter {
    * others submit one command per job.
    */
   readonly grouped?: GroupedSubmission;
+  /** Arrays (see ArraySubmission); a system without them submits one job per task. */
+  readonly array?: ArraySubmission;
   /**
    * The live-queue query for every job in `ctx`, as few commands as argv
    * limits allow (one for systems queried by tag or by user). The runner

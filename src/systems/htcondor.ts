@@ -21,7 +21,8 @@ import { ok, fail, type Failure, type Result } from '../errors.js';
 import { loadTemplate, renderTemplate } from '../wrapper/render.js';
 import { mergeOptions, type OptionSyntax } from './options.js';
 import { badSettings, checkResources, chunk, command, queryFailed, rejectLineBreaks, submitFailed, unreadableOutput } from './resources.js';
-import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
+import { renderArrayScript } from '../wrapper/array.js';
+import type { ArrayRequest, ArraySubmission, BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 export const HTCONDOR_SUBMIT_NAME = 'job.submit';
 
@@ -343,6 +344,71 @@ export const parseCondorQOutput = (stdout: string, stderr: string, exitCode: num
 export const parseCondorHistoryOutput = (stdout: string, stderr: string, exitCode: number, ctx?: QueryContext) =>
   parseAds('condor_history', stdout, stderr, exitCode, ctx);
 
+// ---------------------------------------------------------------- arrays
+
+// An array is one cluster: b2 sets what each proc runs, and how many enter the queue at once.
+const ARRAY_RESERVED = new Set(['executable', 'arguments', 'max_materialize', 'max_idle', 'initialdir', 'initial_dir', 'iwd']);
+
+const HTCONDOR_ARRAY_SYNTAX: OptionSyntax = {
+  ...HTCONDOR_SYNTAX,
+  reserved: (key, name) =>
+    ARRAY_RESERVED.has(keyId(key))
+      ? { message: `htcondor_settings must not set "${key}" while tasks go out as arrays`, hint: 'remove it, or set array to false for these tasks' }
+      : HTCONDOR_SYNTAX.reserved?.(key, name),
+};
+
+/**
+ * The description of one array: a cluster of `size` procs running the
+ * array script with their ProcId, `slots` of them in the queue at once
+ * (max_materialize); the array script opens each task's logs.
+ */
+export const renderArrayDescription = (job: JobSpec, arrayKey: string, size: number, slots: number, script: string, log: string): string => {
+  const generated = generatedEntries({ ...job, stdoutPath: '/dev/null', stderrPath: '/dev/null', jobLogPath: log, wrapperPath: script, taskKey: arrayKey });
+  const entries = mergeOptions(generated, job.systemSettings, HTCONDOR_ARRAY_SYNTAX).map(([key, value]): Entry => [key, value === true ? 'True' : value]);
+  entries.push(['arguments', '$(ProcId)']);
+  if (slots < size) entries.push(['max_materialize', String(slots)]);
+  return `# b2 array for HTCondor: ${size} procs of one cluster, written by src/systems/htcondor.ts and\n# submitted with condor_submit -terse; each proc runs the array script with its ProcId.\n${commandLines(entries)}\nqueue ${size}\n`;
+};
+
+export const htcondorArray: ArraySubmission = {
+  // Transferred files land in each job's sandbox, where the array script and other tasks' wrappers are not.
+  accepts: (job) => job.transferFiles.length === 0,
+  groupKey: (job) => renderArrayDescription(job, '0'.repeat(12), 2, 1, '/', '/'),
+  submission: (request: ArrayRequest, bin: BinaryLookup) => {
+    const first = request.options;
+    const size = request.elements.length;
+    const slots = Math.max(1, first.bulk?.slotLimit ?? size);
+    const script = `${request.dir}/${request.name}.sh`;
+    const description = `${request.dir}/${request.name}.submit`;
+    const content = renderArrayScript({
+      // ProcId counts from 0, elements from 1.
+      index: '"$(( ${1:?} + 1 ))"',
+      elements: request.elements,
+      tasksInParallel: first.bulk?.tasksInParallel ?? 1,
+      appendLogs: false,
+      command: ['condor_submit', '-terse', description],
+    });
+    return {
+      files: [
+        { path: script, content, mode: 0o755 },
+        { path: description, content: renderArrayDescription(first, request.arrayKey, size, slots, script, `${request.dir}/${request.name}.log`) },
+      ],
+      command: command(bin, 'condor_submit', ['-terse', `${request.name}.submit`], request.dir),
+    };
+  },
+  parseArrayId: (stdout, stderr) => {
+    const ids = parseCondorSubmitIds(stdout, stderr);
+    if (!ids.ok) return ids;
+    const cluster = ids.value[0]?.split('.')[0];
+    return cluster === undefined ? fail(submitFailed('condor_submit', stdout, stderr)) : ok(cluster);
+  },
+  elementId: (arrayId, index) => `${arrayId}.${index - 1}`,
+  elementOf: (jobId) => {
+    const match = /^(\d+)\.(\d+)$/.exec(jobId);
+    return match === null ? undefined : { arrayId: match[1]!, index: Number(match[2]) + 1 };
+  },
+};
+
 // ---------------------------------------------------------------- adapter
 
 const submitPath = (job: JobSpec): string => `${job.taskFileDir}/${HTCONDOR_SUBMIT_NAME}`;
@@ -368,6 +434,7 @@ export const createHtcondorAdapter = (): BatchAdapter => ({
   historyCommands: (jobIds, ctx, bin) => chunk(jobIds).map((ids) => historyCommand(ids, ctx, bin)),
   parseHistoryOutput: parseCondorHistoryOutput,
   killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'condor_rm', ids)),
+  array: htcondorArray,
 });
 
 export const HTCONDOR: BatchSystem<'htcondor'> = {

@@ -23,7 +23,9 @@ import {
   wholeMinutes,
 } from './resources.js';
 import { parseTaggedText, taggedText } from './task-key.js';
-import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
+import { renderArrayScript } from '../wrapper/array.js';
+import { parseLsfLimits } from './limits.js';
+import type { ArrayRequest, ArraySubmission, BatchAdapter, BatchSystem, BinaryLookup, Command, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 /**
  * How `-M` is written (setting `lsf_memory_unit`). LSF reads a bare number
@@ -149,9 +151,11 @@ const memoryUnit = (job: JobSpec): LsfMemoryUnit => {
 };
 
 /** The bsub argv after the binary. */
-export const bsubArguments = (job: JobSpec): string[] => {
+export const bsubArguments = (job: JobSpec): string[] => [...bsubOptions(generatedOptions(job, memoryUnit(job)), job, LSF_SYNTAX), lsfCommand(job.wrapperPath)];
+
+const bsubOptions = (generated: Option[], job: JobSpec, syntax: OptionSyntax): string[] => {
   const args: string[] = [];
-  for (const [option, value] of mergeOptions(generatedOptions(job, memoryUnit(job)), job.systemSettings, LSF_SYNTAX)) {
+  for (const [option, value] of mergeOptions(generated, job.systemSettings, syntax)) {
     args.push(`-${option}`);
     if (value !== true) {
       rejectLineBreaks(`bsub option -${option}`, value);
@@ -161,10 +165,64 @@ export const bsubArguments = (job: JobSpec): string[] => {
       args.push(value);
     }
   }
-  rejectLineBreaks('the job wrapper path', job.wrapperPath);
-  // bsub runs its command through a shell on the execution host.
-  args.push(shellQuote(job.wrapperPath));
   return args;
+};
+
+// bsub runs its command through a shell on the execution host.
+const lsfCommand = (script: string): string => {
+  rejectLineBreaks('the job wrapper path', script);
+  return shellQuote(script);
+};
+
+// ---------------------------------------------------------------- arrays
+
+// An array is named `name[1-N]%K`; its logs are opened by the array script, per task.
+const arrayOptions = (job: JobSpec, arrayKey: string, size: number, slots: number): Option[] =>
+  generatedOptions({ ...job, stdoutPath: '/dev/null', stderrPath: '/dev/null', taskKey: arrayKey }, memoryUnit(job)).map(([option, value]): Option =>
+    option === 'J' ? ['J', `${String(value)}[1-${size}]${slots < size ? `%${slots}` : ''}`] : [option, value],
+  );
+
+const LSF_ARRAY_SYNTAX: OptionSyntax = {
+  ...LSF_SYNTAX,
+  reserved: (name, key) =>
+    name === 'J'
+      ? { message: 'lsf_settings must not set "J" while tasks go out as arrays: b2 names the array', hint: 'remove it (job_name names the jobs), or set array to false for these tasks' }
+      : LSF_SYNTAX.reserved?.(name, key),
+};
+
+/** bsub's argv (after the binary) for an array of `size` elements, `slots` at once, running `script`. */
+export const bsubArrayArguments = (job: JobSpec, arrayKey: string, size: number, slots: number, script: string): string[] => [
+  ...bsubOptions(arrayOptions(job, arrayKey, size, slots), job, LSF_ARRAY_SYNTAX),
+  lsfCommand(script),
+];
+
+const LSF_ELEMENT_ID = /^(\d+)\[(\d+)\]$/;
+
+export const lsfArray: ArraySubmission = {
+  groupKey: (job) => JSON.stringify(bsubArrayArguments(job, '0'.repeat(12), 1, 1, '/')),
+  submission: (request: ArrayRequest, bin: BinaryLookup) => {
+    const first = request.options;
+    const size = request.elements.length;
+    const slots = Math.max(1, first.bulk?.slotLimit ?? size);
+    const script = `${request.dir}/${request.name}.sh`;
+    const args = bsubArrayArguments(first, request.arrayKey, size, slots, script);
+    const content = renderArrayScript({
+      index: '"${LSB_JOBINDEX:-}"',
+      elements: request.elements,
+      tasksInParallel: first.bulk?.tasksInParallel ?? 1,
+      // As -oo: a new attempt's log replaces the last.
+      appendLogs: false,
+      command: ['bsub', ...args],
+    });
+    return { files: [{ path: script, content, mode: 0o755 }], command: command(bin, 'bsub', args, request.dir) };
+  },
+  parseArrayId: (stdout, stderr) => parseBsubOutput(stdout, stderr),
+  elementId: (arrayId, index) => `${arrayId}[${index}]`,
+  elementOf: (jobId) => {
+    const match = LSF_ELEMENT_ID.exec(jobId);
+    return match === null ? undefined : { arrayId: match[1]!, index: Number(match[2]) };
+  },
+  limits: { command: (bin) => command(bin, 'bparams', ['-a']), parse: parseLsfLimits },
 };
 
 /** `Job <123> is submitted to [default ]queue <q>.`, on any line (some sites print banners first). */
@@ -175,7 +233,8 @@ export const parseBsubOutput = (stdout: string, stderr: string): Result<string, 
 
 // ---------------------------------------------------------------- status
 
-const BJOBS_FIELDS = 'jobid stat exit_code exit_reason job_description';
+// jobindex: an array element's index (0 for a job outside arrays).
+const BJOBS_FIELDS = 'jobid jobindex stat exit_code exit_reason job_description';
 
 // Lines that say "nothing to show" for some or all ids: not a failed query.
 const NOTHING_FOUND = /^(?:Job <[^>]*> is not found|No (?:unfinished )?job found|No matching job found)\.?$/;
@@ -185,6 +244,7 @@ const bjobsCommand = (ids: readonly string[], ctx: QueryContext, bin: BinaryLook
 
 interface BjobsRecord {
   readonly JOBID?: unknown;
+  readonly JOBINDEX?: unknown;
   readonly STAT?: unknown;
   readonly EXIT_CODE?: unknown;
   readonly EXIT_REASON?: unknown;
@@ -193,8 +253,15 @@ interface BjobsRecord {
 
 const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '');
 
+/** An array element is `N[i]` (some sites print JOBID so already); any other job is `N`. */
+const recordId = (record: BjobsRecord): string => {
+  const id = text(record.JOBID);
+  const index = text(record.JOBINDEX);
+  return /^\d+$/.test(id) && /^[1-9]\d*$/.test(index) ? `${id}[${index}]` : id;
+};
+
 const recordStatus = (record: BjobsRecord): JobStatus | undefined => {
-  const jobId = text(record.JOBID);
+  const jobId = recordId(record);
   const native = text(record.STAT);
   // Records for unknown ids carry an ERROR field and no STAT.
   if (jobId === '' || native === '') return undefined;
@@ -268,6 +335,7 @@ export const createLsfAdapter = (): BatchAdapter => ({
   parseStatusOutput: parseBjobsOutput,
   // bkill's "Job has already finished" / "No matching job found" lines need no attention.
   killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'bkill', ids)),
+  array: lsfArray,
 });
 
 export const LSF: BatchSystem<'lsf'> = {

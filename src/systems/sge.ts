@@ -27,7 +27,9 @@ import {
   submitFailed,
   unreadableOutput,
 } from './resources.js';
-import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
+import { renderArrayScript } from '../wrapper/array.js';
+import { parseSgeLimits } from './limits.js';
+import type { ArrayRequest, ArraySubmission, BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 /** The parallel environment multi-core jobs ask for (`-pe <name> <cpus>`); sites name theirs differently. */
 const PARALLEL_ENVIRONMENT_SETTING = 'sge_parallel_environment';
@@ -268,6 +270,70 @@ export const parseQsubOutput = (stdout: string, stderr: string): Result<string, 
   return fail(submitFailed('qsub', stdout, stderr));
 };
 
+// ---------------------------------------------------------------- arrays
+
+// Options b2 sets for an array itself.
+const ARRAY_RESERVED: Readonly<Record<string, string>> = {
+  t: 'b2 numbers the tasks of an array itself; remove it, or set array to false for these tasks',
+  tc: 'b2 sets -tc from workers; remove it, or set array to false for these tasks',
+};
+
+const SGE_ARRAY_SYNTAX: OptionSyntax = {
+  ...SGE_SYNTAX,
+  reserved: (key, name) => {
+    const reserved = ARRAY_RESERVED[key];
+    return reserved === undefined ? SGE_SYNTAX.reserved?.(key, name) : { message: `sge_settings must not set "${name}" while tasks go out as arrays`, hint: reserved };
+  },
+};
+
+/** qsub's options for an array of `size` tasks, `slots` of them running at once; the name carries the array's key. */
+export const qsubArrayOptions = (job: JobSpec, arrayKey: string, size: number, slots: number): string[] => {
+  const merged = mergeOptions(generatedOptions({ ...job, taskKey: arrayKey }), job.systemSettings, SGE_ARRAY_SYNTAX);
+  const ordered = [...merged.filter(([key]) => key !== 'l'), ...merged.filter(([key]) => key === 'l')];
+  return ['-terse', '-t', `1-${size}`, ...(slots < size ? ['-tc', String(slots)] : []), ...ordered.flatMap(optionArgs)];
+};
+
+const SGE_ELEMENT_ID = /^(\d+)\.(\d+)$/;
+
+export const sgeArray: ArraySubmission = {
+  groupKey: (job) => JSON.stringify(qsubArrayOptions(job, '0'.repeat(12), 1, 1)),
+  submission: (request: ArrayRequest, bin: BinaryLookup) => {
+    const first = request.options;
+    const slots = Math.max(1, first.bulk?.slotLimit ?? request.elements.length);
+    const script = `${request.dir}/${request.name}.sh`;
+    const argv = [...qsubArrayOptions(first, request.arrayKey, request.elements.length, slots), script];
+    const content = renderArrayScript({
+      index: '"${SGE_TASK_ID:-}"',
+      elements: request.elements,
+      tasksInParallel: first.bulk?.tasksInParallel ?? 1,
+      appendLogs: true,
+      command: ['qsub', ...argv],
+    });
+    return { files: [{ path: script, content, mode: 0o755 }], command: command(bin, 'qsub', argv, request.dir) };
+  },
+  parseArrayId: parseQsubOutput,
+  elementId: (arrayId, index) => `${arrayId}.${index}`,
+  elementOf: (jobId) => {
+    const match = SGE_ELEMENT_ID.exec(jobId);
+    return match === null ? undefined : { arrayId: match[1]!, index: Number(match[2]) };
+  },
+  limits: { command: (bin) => command(bin, 'qconf', ['-sconf']), parse: parseSgeLimits },
+};
+
+/** The task numbers of qstat's `<tasks>`: `5`, `3-6:1`, or a list of those (`1,4-8:2`). */
+export const sgeTaskNumbers = (text: string): number[] => {
+  const numbers: number[] = [];
+  for (const part of text.split(',')) {
+    const match = /^\s*(\d+)(?:-(\d+)(?::(\d+))?)?\s*$/.exec(part);
+    if (match === null) continue;
+    const first = Number(match[1]);
+    const last = match[2] === undefined ? first : Number(match[2]);
+    const step = Math.max(1, Number(match[3] ?? 1));
+    for (let n = first; n <= last; n += step) numbers.push(n);
+  }
+  return numbers;
+};
+
 // ---------------------------------------------------------------- live queue
 
 const XML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -301,7 +367,11 @@ export const parseQstatXml = (
     if (jobId === undefined || native === undefined) continue;
     const name = xmlChild(element, 'JB_name') ?? '';
     if (ctx !== undefined && !name.startsWith(namePrefix(ctx.runTag))) continue;
-    statuses.set(jobId, { jobId, state: sgeState(native), native, ...(ctx === undefined ? {} : taskKeyIn(name, ctx.runTag)) });
+    const status = { jobId, state: sgeState(native), native, ...(ctx === undefined ? {} : taskKeyIn(name, ctx.runTag)) };
+    // An array's tasks: one element per running task, one for the pending range (`3-6:1`).
+    const tasks = xmlChild(element, 'tasks');
+    if (tasks === undefined || tasks === '') statuses.set(jobId, status);
+    else for (const n of sgeTaskNumbers(tasks)) statuses.set(`${jobId}.${n}`, { ...status, jobId: `${jobId}.${n}` });
   }
   return ok(statuses);
 };
@@ -359,8 +429,11 @@ export const parseQacctOutput = (
       const match = /^(\w+)\s+(.*)$/.exec(line);
       if (match !== null) fields.set(match[1]!, match[2]!.trim());
     }
-    const jobId = fields.get('jobnumber');
-    if (jobId === undefined) continue;
+    const number = fields.get('jobnumber');
+    if (number === undefined) continue;
+    // A task of an array job: `taskid 5` (`undefined` for a plain job).
+    const taskId = fields.get('taskid');
+    const jobId = taskId !== undefined && /^\d+$/.test(taskId) ? `${number}.${taskId}` : number;
     if (runJobs !== undefined && !runJobs.has(jobId)) continue;
     const status = qacctStatus(jobId, fields);
     if (status !== undefined) statuses.set(jobId, status);
@@ -399,9 +472,11 @@ export const createSgeAdapter = (): SgeAdapter => ({
   historyCommands: (jobIds, ctx, bin) => (jobIds.length === 0 ? [] : [command(bin, 'qacct', ['-j', `${namePrefix(ctx.runTag)}*`])]),
   parseHistoryOutput: parseQacctOutput,
   explainExit: explainSgeExit,
-  errorReasonCommand: (jobId, bin) => command(bin, 'qstat', ['-j', jobId]),
+  // qstat -j takes the array's id; its `error reason <task>:` lines are per task.
+  errorReasonCommand: (jobId, bin) => command(bin, 'qstat', ['-j', sgeArray.elementOf(jobId)?.arrayId ?? jobId]),
   parseErrorReason: (stdout) => parseSgeErrorReason(stdout),
   killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'qdel', ids)),
+  array: sgeArray,
 });
 
 export const SGE: BatchSystem<'sge'> = {

@@ -25,7 +25,9 @@ import {
   submitFailed,
 } from './resources.js';
 import { parseTaggedText, taggedText } from './task-key.js';
-import type { BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
+import { renderArrayScript } from '../wrapper/array.js';
+import { parseSlurmLimits } from './limits.js';
+import type { ArrayRequest, ArraySubmission, BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 /** Where finished jobs are looked up once squeue has forgotten them. */
 export type SlurmHistoryMode =
@@ -209,9 +211,60 @@ export const parseSbatchOutput = (stdout: string, stderr: string): Result<string
   return fail(submitFailed('sbatch', stdout, stderr));
 };
 
+// ---------------------------------------------------------------- arrays
+
+// The array script opens each task's logs; Slurm's own streams of the element go nowhere.
+const arrayOptions = (job: JobSpec, arrayKey: string): SbatchOption[] =>
+  generatedOptions({ ...job, stdoutPath: '/dev/null', stderrPath: '/dev/null', taskKey: arrayKey });
+
+/** sbatch's options for an array of `size` elements, `slots` of them running at once. */
+export const sbatchArrayOptions = (job: JobSpec, arrayKey: string, size: number, slots: number): string[] => [
+  '--parsable',
+  `--array=1-${size}${slots < size ? `%${slots}` : ''}`,
+  ...mergeOptions(arrayOptions(job, arrayKey), job.systemSettings, SLURM_ARRAY_SYNTAX).flatMap(optionArgs),
+];
+
+// An array sets its own --array; a setting for it would split the tasks differently.
+const SLURM_ARRAY_SYNTAX: OptionSyntax = {
+  ...SLURM_SYNTAX,
+  reserved: (option, key) =>
+    option === 'array' || key === 'a'
+      ? { message: `slurm_settings must not set "${key}" while tasks go out as arrays`, hint: 'remove it, or set array to false for these tasks' }
+      : SLURM_SYNTAX.reserved?.(option, key),
+};
+
+const ELEMENT_ID = /^(\d+)_(\d+)$/;
+
+export const slurmArray: ArraySubmission = {
+  // Equal options (logs and tag aside): the same sbatch command line.
+  groupKey: (job) => JSON.stringify(sbatchArrayOptions(job, '0'.repeat(12), 1, 1)),
+  submission: (request: ArrayRequest, bin: BinaryLookup) => {
+    const first = request.options;
+    const slots = Math.max(1, first.bulk?.slotLimit ?? request.elements.length);
+    const script = `${request.dir}/${request.name}.sh`;
+    const argv = [...sbatchArrayOptions(first, request.arrayKey, request.elements.length, slots), script];
+    const content = renderArrayScript({
+      index: '"${SLURM_ARRAY_TASK_ID:-}"',
+      elements: request.elements,
+      tasksInParallel: first.bulk?.tasksInParallel ?? 1,
+      appendLogs: false,
+      command: ['sbatch', ...argv],
+    });
+    return { files: [{ path: script, content, mode: 0o755 }], command: command(bin, 'sbatch', argv, request.dir) };
+  },
+  parseArrayId: parseSbatchOutput,
+  elementId: (arrayId, index) => `${arrayId}_${index}`,
+  elementOf: (jobId) => {
+    const match = ELEMENT_ID.exec(jobId);
+    return match === null ? undefined : { arrayId: match[1]!, index: Number(match[2]) };
+  },
+  limits: { command: (bin) => command(bin, 'scontrol', ['show', 'config']), parse: parseSlurmLimits },
+};
+
 // ---------------------------------------------------------------- live queue
 
 // id | state | reason | comment (the run tag); the comment is last as it is free text.
+// With -r, each element of an array has a line of its own (`12_5`), pending ones too.
 const SQUEUE_FORMAT = '%i|%T|%r|%k';
 const SQUEUE_LINE = /^(\d[\w.+-]*)\|([^|]*)\|([^|]*)\|(.*)$/;
 
@@ -223,8 +276,8 @@ const squeueCommand = (ids: readonly string[], ctx: QueryContext, bin: BinaryLoo
     bin,
     'squeue',
     ids.length === 0
-      ? ['-h', '-t', 'all', '-o', SQUEUE_FORMAT, '-u', ctx.user]
-      : ['-h', '-t', 'all', '-o', SQUEUE_FORMAT, '-j', ids.join(',')],
+      ? ['-h', '-r', '-t', 'all', '-o', SQUEUE_FORMAT, '-u', ctx.user]
+      : ['-h', '-r', '-t', 'all', '-o', SQUEUE_FORMAT, '-j', ids.join(',')],
   );
 
 const withReason = (reason: string): { reason?: string } =>
@@ -306,7 +359,10 @@ export const parseScontrolOutput = (
   if (exitCode !== 0 && !PURGED.test(stderr)) return fail(queryFailed('scontrol', exitCode, stdout, stderr));
   const statuses = new Map<string, JobStatus>();
   for (const record of stdout.split(/(?:^|\n)(?=JobId=)/)) {
-    const jobId = scontrolField(record, 'JobId');
+    // An array element's JobId is a job id of its own: the element is `ArrayJobId_ArrayTaskId`.
+    const arrayJob = scontrolField(record, 'ArrayJobId');
+    const arrayTask = scontrolField(record, 'ArrayTaskId');
+    const jobId = arrayJob !== undefined && arrayTask !== undefined && /^\d+$/.test(arrayTask) ? `${arrayJob}_${arrayTask}` : scontrolField(record, 'JobId');
     const native = scontrolField(record, 'JobState');
     if (jobId === undefined || native === undefined) continue;
     if (ctx !== undefined && parseTaggedText(scontrolField(record, 'Comment') ?? '').runTag !== ctx.runTag) continue;
@@ -322,6 +378,12 @@ export const parseScontrolOutput = (
 };
 
 const historyCommands = (mode: SlurmHistoryMode, jobIds: readonly string[], bin: BinaryLookup): Command[] => {
+  // The job completion log names array elements by their array's id alone: scontrol still tells them apart.
+  const elements = mode === 'sacct-completion' ? jobIds.filter((id) => ELEMENT_ID.test(id)) : [];
+  if (elements.length > 0) {
+    const plain = jobIds.filter((id) => !ELEMENT_ID.test(id));
+    return [...historyCommands(mode, plain, bin), ...elements.map((id) => command(bin, 'scontrol', ['show', 'job', '-o', id]))];
+  }
   switch (mode) {
     case 'sacct':
       return chunk(jobIds).map((ids) => command(bin, 'sacct', ['-n', '-P', '-X', '-j', ids.join(','), '-o', 'JobID,State,ExitCode']));
@@ -371,8 +433,11 @@ export const createSlurmAdapter = (options: SlurmAdapterOptions = {}): SlurmAdap
     parseStatusOutput: parseSqueueOutput,
     historyCommands: (jobIds, _ctx, bin) => historyCommands(history, jobIds, bin),
     parseHistoryOutput: (stdout, stderr, exitCode, ctx) =>
-      history === 'scontrol' ? parseScontrolOutput(stdout, stderr, exitCode, ctx) : parseSacctOutput(stdout, stderr, exitCode),
+      history === 'scontrol' || /^JobId=/m.test(stdout) || (exitCode !== 0 && PURGED.test(stderr))
+        ? parseScontrolOutput(stdout, stderr, exitCode, ctx)
+        : parseSacctOutput(stdout, stderr, exitCode),
     killCommands: (jobIds, bin) => chunk(jobIds).map((ids) => command(bin, 'scancel', ids)),
+    array: slurmArray,
   };
 };
 

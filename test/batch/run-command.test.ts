@@ -5,7 +5,11 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { runCommand } from '../../src/batch/run-command.js';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { resetSchedulerCalls, runCommand, schedulerCalls } from '../../src/batch/run-command.js';
+import { resetSettings, setSetting } from '../../src/settings/index.js';
 
 const groupOf = (pid: number): number => Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }).trim());
 
@@ -44,4 +48,66 @@ describe('runCommand', () => {
     expect(result.startError).toBeUndefined();
     expect(result.exitCode).not.toBe(0);
   });
+});
+
+describe('protecting the scheduler', () => {
+  // Stand-ins named like the real tools: only the name decides the bucket.
+  const fakeTools = (): { dir: string; tool: (name: string) => string } => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'b2-tools-'));
+    return {
+      dir,
+      tool: (name) => {
+        const file = path.join(dir, name);
+        writeFileSync(file, '#!/bin/sh\necho ok\n');
+        chmodSync(file, 0o755);
+        return file;
+      },
+    };
+  };
+
+  it('spaces submit commands by submit_rate once submit_burst is spent, counts each call, and lets kills through', async () => {
+    resetSettings();
+    resetSchedulerCalls();
+    setSetting('submit_rate', 4);
+    setSetting('submit_burst', 1);
+    const { dir, tool } = fakeTools();
+    try {
+      const sbatch = tool('sbatch');
+      const scancel = tool('scancel');
+      const started = Date.now();
+      await Promise.all([1, 2, 3].map(() => runCommand({ argv: [sbatch] }, 10_000)));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(450); // 0, 250, 500 ms
+      const killStart = Date.now();
+      await Promise.all([1, 2, 3].map(() => runCommand({ argv: [scancel, '1'] }, 10_000)));
+      expect(Date.now() - killStart).toBeLessThan(5000);
+      expect(schedulerCalls()).toEqual({ sbatch: 3, scancel: 3 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      resetSettings();
+    }
+  }, 30_000);
+
+  it('limits queries by their own bucket, apart from submissions', async () => {
+    resetSettings();
+    resetSchedulerCalls();
+    setSetting('query_rate', 5);
+    setSetting('query_burst', 2);
+    setSetting('submit_rate', 0);
+    const { dir, tool } = fakeTools();
+    try {
+      const squeue = tool('squeue');
+      const sacct = tool('sacct');
+      const sbatch = tool('sbatch');
+      const started = Date.now();
+      await Promise.all([runCommand({ argv: [squeue] }, 10_000), runCommand({ argv: [sacct] }, 10_000), runCommand({ argv: [squeue] }, 10_000)]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(180); // the third waits 200 ms
+      const submitStart = Date.now();
+      await Promise.all([1, 2, 3, 4].map(() => runCommand({ argv: [sbatch] }, 10_000)));
+      expect(Date.now() - submitStart).toBeLessThan(5000);
+      expect(schedulerCalls()).toEqual({ squeue: 2, sacct: 1, sbatch: 4 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      resetSettings();
+    }
+  }, 30_000);
 });

@@ -43,8 +43,11 @@ export const client = (argv: readonly string[], options: { allowFailure?: boolea
   return result.stdout;
 };
 
-/** Polled at the pace of a real queue; production poll intervals are far longer. */
-const FAST = ['--setting', 'poll_interval=0.5'];
+/**
+ * Polled at the pace of a real queue; production poll intervals are far
+ * longer. One job per task: arrays have their suite (real-arrays.ts).
+ */
+const FAST = ['--setting', 'poll_interval=0.5', '--setting', 'array=false'];
 
 const JOB_SLEEP_MS = 120_000;
 /** Blocks the task without burning CPU, which the other suites on a 2-core machine need. */

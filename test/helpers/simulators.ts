@@ -6,11 +6,12 @@ import { afterEach } from '@jest/globals';
 import { createFakeCluster, type FakeCluster } from '../fakes/lib/index.mjs';
 
 /**
- * Fast polling for tests; everything else as a user would have it. The query
+ * Fast polling for tests, and two submit retries (a submission that keeps
+ * failing gives up in seconds); everything else as a user would have it. The query
  * timeout leaves room for a simulated command (a Node process) to start on a
  * loaded machine: one killed before it ran is never counted.
  */
-export const FAST = ['--setting', 'poll_interval=0.3', '--setting', 'lost_job_grace=3', '--setting', 'status_query_timeout=10'];
+export const FAST = ['--setting', 'poll_interval=0.3', '--setting', 'lost_job_grace=3', '--setting', 'status_query_timeout=10', '--setting', 'submit_retries=2'];
 
 /** Call at the top of a suite: gives a factory of fake clusters, each removed after its test. */
 export const useFakeClusters = (): (() => FakeCluster) => {

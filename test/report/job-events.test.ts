@@ -22,6 +22,15 @@ describe('job event texts', () => {
     );
   });
 
+  it('say which submission waits for another try after a passing failure, which try it was, and for how long', () => {
+    expect(text({ type: 'submit-backoff', system: 'slurm', index: 4, tries: 2, of: 7, delayMs: 3400, error: 'Socket timed out' })).toBe(
+      'submitting to slurm failed for a passing reason (Piece(k=4), try 2 of 7); trying again in 3 s:\nSocket timed out',
+    );
+    expect(text({ type: 'array-submit-failed', system: 'slurm', size: 50, again: 50, delayMs: 2100, error: 'Socket timed out' })).toBe(
+      'a submit command for an array of 50 slurm task(s) failed for a passing reason; submitting 50 again in 2 s:\nSocket timed out',
+    );
+  });
+
   it('name the jobs found and the tasks whose jobs already ran after a submit command gave no answer', () => {
     expect(text({ type: 'submit-outcome-resolved', system: 'lsf', found: ['12', '13'], ran: [{ index: 3, exitStatus: 1 }] })).toBe(
       'the lsf job of Piece(k=3), whose submit command gave no answer, already ran (exit status 1)\n' +

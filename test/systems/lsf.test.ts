@@ -201,7 +201,7 @@ describe('bjobs', () => {
 
   it('asks bjobs -a -json for the run’s ids, in batches', () => {
     expect(adapter.statusCommands(context(['301', '302']), bin)).toEqual([
-      { argv: ['bjobs', '-a', '-json', '-o', 'jobid stat exit_code exit_reason job_description', '301', '302'] },
+      { argv: ['bjobs', '-a', '-json', '-o', 'jobid jobindex stat exit_code exit_reason job_description', '301', '302'] },
     ]);
     const ids = Array.from({ length: 750 }, (_, i) => String(i + 1));
     expect(adapter.statusCommands(context(ids), bin).map((c) => c.argv.length - 5)).toEqual([500, 250]);

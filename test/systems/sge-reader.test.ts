@@ -153,6 +153,40 @@ describeIfSge('Grid Engine submission of hostile values through the real qsub', 
     expect(mismatches).toEqual([]);
   }, 120_000);
 
+  it('qsub -verify reads exactly the array b2 gave it, for 100 values', () => {
+    const array = adapter.array!;
+    const mismatches: string[] = [];
+    values.slice(0, 100).forEach((value, index) => {
+      const dir = path.join(root, 'real-array', String(index));
+      mkdirSync(dir, { recursive: true });
+      const job = { ...hostileJob(value, dir), resources: {}, bulk: { array: true, tasksPerJob: 1, tasksInParallel: 1, slotLimit: 2 } };
+      const { files, command } = array.submission({ elements: [[job], [job], [job]], options: job, arrayKey: 'abcdefabcdef', dir, name: 'array-abcdefabcdef' }, bin);
+      const [script] = files;
+      writeFileSync(script!.path, script!.content, { mode: 0o755 });
+      const [qsub, ...args] = command.argv as [string, ...string[]];
+      const result = spawnSync(qsub, ['-verify', ...args], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+      const expected = new Map([
+        ['job_number', 'unassigned'],
+        ['cwd', '/'],
+        ['stderr_path_list', 'NONE:NONE:/dev/null'],
+        ['notify', 'FALSE'],
+        ['job_name', sgeJobName(value, 'abcdefabcdef', value)],
+        ['stdout_path_list', 'NONE:NONE:/dev/null'],
+        ['jobshare', '0'],
+        ['shell_list', 'NONE:/bin/bash'],
+        ['verify', '-verify'],
+        ['script_size', String(Buffer.byteLength(script!.content))],
+        ['script_file', script!.path],
+        ['job_type', 'NONE'],
+      ]);
+      const fields = [...verifiedJob(result.stdout)].filter(([name]) => !CONTEXT.test(name));
+      if (result.status !== 0 || !/^job-array tasks:\s+1-3:1$/m.test(result.stdout) || !/^maximum concurrency:\s+2$/m.test(result.stdout) || JSON.stringify(fields.sort()) !== JSON.stringify([...expected].sort())) {
+        mismatches.push(`${JSON.stringify(value)}: qsub exited ${result.status} and read ${JSON.stringify(fields)} ${result.stderr}`);
+      }
+    });
+    expect(mismatches).toEqual([]);
+  }, 120_000);
+
   describe('real jobs', () => {
     const values = ['$HOME', 'a#b', 'a#c', '$JOB_ID', `it's "x" #$ -t 1-3`];
     let dir: string;
@@ -187,9 +221,10 @@ describeIfSge('Grid Engine submission of hostile values through the real qsub', 
         timeoutMs: 150_000,
       });
       if (result.code !== 0) throw new Error(`b2 exited with ${result.code}:\n${result.output}`);
-      const runs = readFileSync(path.join(dir, 'runs.txt'), 'utf8').trim().split('\n').sort();
-      // SGE_TASK_ID is "undefined" in a job that is not an array.
-      expect(runs).toEqual(values.map((value) => `${value} undefined`).sort());
+      const runs = readFileSync(path.join(dir, 'runs.txt'), 'utf8').trim().split('\n');
+      // The five go out as one array of five tasks (1-5), each run once: no value added a -t of its own.
+      expect(runs.map((line) => line.replace(/ \S+$/, '')).sort()).toEqual([...values].sort());
+      expect(runs.map((line) => line.replace(/^.* /, '')).sort()).toEqual(['1', '2', '3', '4', '5']);
       for (const value of values) {
         const stdout = readFileSync(path.join(dir, 'logs', `value=${value}`, 'Echo', 'stdout'), 'utf8');
         expect(stdout.match(/^ran with .*$/gm)).toEqual([`ran with ${JSON.stringify(value)}`]);

@@ -138,6 +138,36 @@ describeIfSlurm('Slurm submission of hostile values through the real sbatch', ()
     expect(mismatches).toEqual([]);
   }, 120_000);
 
+  it('sbatch --test-only reads exactly the options of an array b2 gave it, for 100 values', () => {
+    const array = adapter.array!;
+    const mismatches: string[] = [];
+    values.slice(0, 100).forEach((value, index) => {
+      const dir = path.join(root, 'real-array', String(index));
+      mkdirSync(dir, { recursive: true });
+      const job = { ...hostileJob(value, dir), bulk: { array: true, tasksPerJob: 1, tasksInParallel: 1, slotLimit: 2 } };
+      const { files, command } = array.submission({ elements: [[job], [job], [job]], options: job, arrayKey: 'abcdefabcdef', dir, name: 'array-abcdefabcdef' }, bin);
+      for (const file of files) writeFileSync(file.path, file.content, { mode: file.mode ?? 0o644 });
+      const [sbatch, ...args] = command.argv as [string, ...string[]];
+      const result = spawnSync(sbatch, ['-v', '--test-only', ...args], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+      const expected = new Map([
+        ['array', '1-3%2'],
+        ['comment', `${value}.abcdefabcdef`],
+        ['error', '/dev/null'],
+        ['job-name', value],
+        ['output', '/dev/null'],
+        ['parsable', 'set'],
+        ['partition', queueFor(value)],
+        ['test-only', 'set'],
+        ['verbose', '1'],
+      ]);
+      const seen = definedOptions(result.stderr);
+      if (JSON.stringify([...seen].sort()) !== JSON.stringify([...expected].sort())) {
+        mismatches.push(`${JSON.stringify(value)}: sbatch read ${JSON.stringify([...seen])}`);
+      }
+    });
+    expect(mismatches).toEqual([]);
+  }, 120_000);
+
   describe('a real job', () => {
     let dir: string;
     beforeAll(() => {
@@ -169,7 +199,8 @@ describeIfSlurm('Slurm submission of hostile values through the real sbatch', ()
         timeoutMs: 150_000,
       });
       if (result.code !== 0) throw new Error(`b2 exited with ${result.code}:\n${result.output}`);
-      expect(readFileSync(path.join(dir, 'runs.txt'), 'utf8')).toBe('no array\n');
+      // One element of the one-task array b2 made: the value added no --array of its own.
+      expect(readFileSync(path.join(dir, 'runs.txt'), 'utf8')).toBe('1\n');
       expect(journaledJobs(dir)).toHaveLength(1);
       const logDir = path.join(dir, 'logs', "value=x\\' --array=1-3 #", 'Echo');
       expect(readFileSync(path.join(logDir, 'stdout'), 'utf8')).toContain(`ran with "x\\\\' --array=1-3 #"`);

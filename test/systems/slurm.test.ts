@@ -241,12 +241,12 @@ describe('Slurm live queue', () => {
 
   it('asks squeue for every state of the run’s ids in one command', () => {
     expect(adapter.statusCommands(context(['3', '4', '5']), bin)).toEqual([
-      { argv: ['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-j', '3,4,5'] },
+      { argv: ['squeue', '-h', '-r', '-t', 'all', '-o', '%i|%T|%r|%k', '-j', '3,4,5'] },
     ]);
   });
 
   it('asks for the user’s jobs when it has no ids', () => {
-    expect(adapter.taggedJobsCommand(context([]), bin).argv).toEqual(['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-u', 'alice']);
+    expect(adapter.taggedJobsCommand(context([]), bin).argv).toEqual(['squeue', '-h', '-r', '-t', 'all', '-o', '%i|%T|%r|%k', '-u', 'alice']);
     expect(adapter.statusCommands(context([]), bin)).toEqual([]);
   });
 
@@ -409,7 +409,8 @@ describe('Slurm history', () => {
       '   ExitCode=0:0 Comment=tag',
       '',
     ].join('\n');
-    expect(states(parseScontrolOutput(text, '', 0, context([], 'tag')))).toEqual({ '7': 'failed', '8': 'running' });
+    // An array element is named by its array and index, not the job id Slurm gave it.
+    expect(states(parseScontrolOutput(text, '', 0, context([], 'tag')))).toEqual({ '7': 'failed', '8_1': 'running' });
   });
 });
 

@@ -51,7 +51,7 @@ describe('each system carries the key and reads it back from the listing of the 
 
   it('Slurm: the comment, listed by squeue for the user', () => {
     expect(sbatchOptions(jobSpec())).toContain(`--comment=b2-run-1.${KEY}`);
-    expect(createSlurmAdapter().taggedJobsCommand(ctx, bin).argv).toEqual(['squeue', '-h', '-t', 'all', '-o', '%i|%T|%r|%k', '-u', 'alice']);
+    expect(createSlurmAdapter().taggedJobsCommand(ctx, bin).argv).toEqual(['squeue', '-h', '-r', '-t', 'all', '-o', '%i|%T|%r|%k', '-u', 'alice']);
     const out = `41|PENDING|Priority|b2-run-1.${KEY}\n42|RUNNING|None|b2-run-1\n43|RUNNING|None|b2-run-2.${KEY}\n`;
     expect(values(parseSqueueOutput(out, '', 0, ctx))).toEqual([
       { jobId: '41', state: 'pending', native: 'PENDING', reason: 'Priority', taskKey: KEY },
@@ -62,7 +62,7 @@ describe('each system carries the key and reads it back from the listing of the 
   it('LSF: the job description, listed by bjobs -a for the user', () => {
     const args = bsubArguments(jobSpec());
     expect(args[args.indexOf('-Jd') + 1]).toBe(`b2-run-1.${KEY}`);
-    expect(createLsfAdapter().taggedJobsCommand(ctx, bin).argv).toEqual(['bjobs', '-a', '-json', '-o', 'jobid stat exit_code exit_reason job_description', '-u', 'alice']);
+    expect(createLsfAdapter().taggedJobsCommand(ctx, bin).argv).toEqual(['bjobs', '-a', '-json', '-o', 'jobid jobindex stat exit_code exit_reason job_description', '-u', 'alice']);
     const out = JSON.stringify({
       RECORDS: [
         { JOBID: '5', STAT: 'PEND', EXIT_CODE: '', EXIT_REASON: '', JOB_DESCRIPTION: `b2-run-1.${KEY}` },

@@ -12,6 +12,7 @@ const COMMANDS = {
   bsub: './lsf-bsub.mjs',
   bjobs: './lsf-bjobs.mjs',
   bkill: './lsf-bkill.mjs',
+  bparams: './lsf-bparams.mjs',
 };
 
 /**

@@ -56,6 +56,8 @@ export function loadJob(jobDir) {
   const removed = readMarker(jobDir, 'removed');
   const held = readMarker(jobDir, 'held');
   const job = { dir: jobDir, meta, id: meta.id, cluster: meta.cluster, proc: meta.proc };
+  // A late-materialized proc is not in the queue yet: no tool sees it.
+  job.materialized = !meta.late || readText(path.join(jobDir, 'materialized')) !== undefined;
   job.startMs = started ? Number(started.head[0]) : undefined;
   if (exit) job.exit = { rc: Number(exit.head[0]), ms: Number(exit.head[1]) };
   if (removed) job.removed = { ms: Number(removed.head[0]), reason: removed.rest };
@@ -68,8 +70,11 @@ export function loadJob(jobDir) {
   return job;
 }
 
-/** Every job still on disk, ordered by cluster then proc. */
-export function loadJobs(dir) {
+/**
+ * Every job still on disk, ordered by cluster then proc; procs not yet
+ * materialized only with { unmaterialized: true } (condor_rm of their cluster).
+ */
+export function loadJobs(dir, { unmaterialized = false } = {}) {
   const root = condorJobsDir(dir);
   let names;
   try {
@@ -86,7 +91,7 @@ export function loadJobs(dir) {
         return undefined; // vanished while being read
       }
     })
-    .filter(Boolean)
+    .filter((job) => job && (unmaterialized || job.materialized))
     .sort((a, b) => a.cluster - b.cluster || a.proc - b.proc);
 }
 

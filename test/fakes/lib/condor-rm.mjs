@@ -38,7 +38,7 @@ function parseArgs(argv) {
 function removeJob(job, reason, faults) {
   const now = Date.now();
   if (!createExclusive(path.join(job.dir, 'removed'), `${now}\n${reason}`)) return false;
-  if (job.meta.ulog) {
+  if (job.meta.ulog && job.materialized) {
     try {
       fs.appendFileSync(job.meta.ulog, eventText('009', eventId(job.cluster, job.proc), now, `Job was aborted.\n\t${reason}`, userLogDateFormat(faults)));
     } catch {
@@ -52,7 +52,8 @@ function removeJob(job, reason, faults) {
 export function main({ argv, dir, faults, out, err }) {
   const o = parseArgs(argv);
   const now = Date.now();
-  const queue = loadJobs(dir).filter((j) => inQueue(j, faults, now));
+  const everyJob = loadJobs(dir, { unmaterialized: true }).filter((j) => inQueue(j, faults, now));
+  const queue = everyJob.filter((j) => j.materialized);
   if (queue.length === 0 && faults.condorRmEmptyQueue === 'message') {
     out('There are no jobs in the queue\n');
     return 0;
@@ -83,7 +84,10 @@ export function main({ argv, dir, faults, out, err }) {
       constraint: `matching constraint (${t.text})`,
       all: '',
     }[t.kind];
-    const targets = queue.filter((j) => j.status !== JOB_STATUS.REMOVED && pick(j));
+    // Removing a cluster (or user, or all) also drops the procs it has not materialized yet.
+    const pool = t.kind === 'constraint' ? queue : everyJob;
+    // Procs still waiting to materialize go first, so the room a removed proc frees is never taken by one of them.
+    const targets = pool.filter((j) => j.status !== JOB_STATUS.REMOVED && pick(j)).sort((a, b) => Number(a.materialized) - Number(b.materialized));
     const removed = targets.filter((j) => removeJob(j, reason, faults)).length;
     if (removed > 0) out(`All jobs ${what ? `${what} ` : ''}have been marked for removal\n`);
     else {

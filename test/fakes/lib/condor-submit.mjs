@@ -186,6 +186,19 @@ function resolveProc(proc, cluster, procId, ctx) {
     attrs.set(a.name, literalOf(ast) ?? { t: 'expr', ast });
   }
 
+  // Late materialization (condor_submit manual, "max_materialize", "max_idle"):
+  // procs enter the queue only while the cluster has fewer than N in it (or N idle).
+  const limit = (key, attr) => {
+    const v = get(...key);
+    if (v === undefined) return 0;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw fail(`ERROR: ${key[0]} must be a positive integer, not "${v}"`);
+    attrs.set(attr, int(n));
+    return n;
+  };
+  const matLimit = limit(['max_materialize', 'materialize_max'], 'JobMaterializeLimit');
+  const idleLimit = limit(['max_idle', 'materialize_max_idle'], 'JobMaterializeMaxIdle');
+
   const jobDir = path.join(condorJobsDir(dir), `${cluster}.${procId}`);
   const scratch = path.join(dir, 'condor', 'scratch', `${cluster}.${procId}`);
   const transfer = transferMode === 'YES';
@@ -226,6 +239,12 @@ function resolveProc(proc, cluster, procId, ctx) {
     REQUEST_CPUS: cpus,
     REQUEST_MEMORY: memory,
     REQUEST_DISK: disk,
+    MAT_LIMIT: matLimit,
+    MAT_DIR: path.join(dir, 'condor', 'materialize', String(cluster)),
+    IDLE_LIMIT: idleLimit,
+    IDLE_DIR: path.join(dir, 'condor', 'idle', String(cluster)),
+    SCHEDD_ADDR,
+    PREV_JOBDIR: procId > 0 ? path.join(condorJobsDir(dir), `${cluster}.${procId - 1}`) : '',
   };
   // The starter's own variables win over getenv/environment, as in HTCondor.
   const env = {
@@ -240,7 +259,7 @@ function resolveProc(proc, cluster, procId, ctx) {
     OMP_NUM_THREADS: String(cpus),
     BATCH_SYSTEM: 'HTCondor',
   };
-  return { cluster, procId, jobDir, scratch, ulog, qdateMs, attrs, vars, argv, env };
+  return { cluster, procId, jobDir, scratch, ulog, qdateMs, attrs, vars, argv, env, late: matLimit > 0 || idleLimit > 0 };
 }
 
 // Tagged values for job.json: expressions are stored as text.
@@ -273,8 +292,9 @@ export function main(ctx) {
   const firstCluster = nextIds(dir, 'condor-cluster', clusterCount, num(faults, 'condorFirstClusterId', 1));
   let jobs;
   try {
+    let procId = 0;
     jobs = procs.map((p, i) => {
-      const procId = clusterOf.slice(0, i).filter((c) => c === clusterOf[i]).length;
+      procId = i > 0 && clusterOf[i] === clusterOf[i - 1] ? procId + 1 : 0;
       return resolveProc(p, firstCluster + clusterOf[i], procId, { opts, cwd, faults, dir, cmd });
     });
   } catch (e) {
@@ -284,7 +304,8 @@ export function main(ctx) {
 
   const dateFormat = userLogDateFormat(faults);
   for (const job of jobs) {
-    if (job.ulog) {
+    // A late-materialized proc gets its 000 event when it enters the queue (runner.sh).
+    if (job.ulog && !job.late) {
       try {
         fs.appendFileSync(job.ulog, eventText('000', eventId(job.cluster, job.procId), job.qdateMs, `Job submitted from host: ${SCHEDD_ADDR}`, dateFormat));
       } catch (e) {
@@ -301,6 +322,7 @@ export function main(ctx) {
       qdateMs: job.qdateMs,
       owner: userName(),
       ulog: job.ulog,
+      ...(job.late ? { late: true } : {}),
       attrs: job.attrs.sorted().map(({ name, value }) => [name, storable(value)]),
     };
     writeAtomic(path.join(job.jobDir, 'job.json'), JSON.stringify(meta));

@@ -73,6 +73,10 @@ export interface Faults {
   lsfSecondsPerRunLimitMinute?: number;
   /** First job id of a fresh state folder (default 1). */
   lsfFirstJobId?: number;
+  /** MAX_JOB_ARRAY_SIZE (lsb.params): the largest array index bsub accepts, shown by bparams -a (default 1000). */
+  lsfMaxJobArraySize?: number;
+  /** LSB_BJOBS_DISPLAY_ENH=Y: bjobs shows an array element's JOBID as "N[i]" (default false: N). */
+  lsfDisplayEnh?: boolean;
 }
 
 /** One recorded invocation (a line of calls.log). */
@@ -86,8 +90,10 @@ export interface FakeCall {
 /** A job as the simulator currently sees it. */
 export interface FakeJob {
   system: 'htcondor' | 'lsf';
-  /** "C.P" for HTCondor, "N" for LSF. */
+  /** "C.P" for HTCondor, "N" for LSF ("N[i]" for an element of array N). */
   id: string;
+  /** HTCondor: false while a late-materialized proc (max_materialize, max_idle) is not in the queue yet. */
+  materialized?: boolean;
   /**
    * One vocabulary for both systems. LSF maps PEND → idle, RUN → running,
    * PSUSP/USUSP → held, DONE and non-zero exits → completed, killed (bkill,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRunner, procSession, processesInSessions, readPid, readText, signal, sleepMs, writeAtomic } from './common.mjs';
 import { buildAd, condorJobsDir, loadJobs } from './condor-jobs.mjs';
-import { loadLsfJobs, lsfJobsDir } from './lsf-jobs.mjs';
+import { jobKey, loadLsfJobs, lsfJobsDir } from './lsf-jobs.mjs';
 
 const BIN_DIR = fileURLToPath(new URL('../bin', import.meta.url));
 const CONDOR_STATES = { 1: 'idle', 2: 'running', 3: 'removed', 4: 'completed', 5: 'held' };
@@ -113,7 +113,7 @@ export function createFakeCluster(options = {}) {
         .map((l) => JSON.parse(l));
     },
     jobs() {
-      const condor = loadJobs(dir).map((j) => {
+      const condor = loadJobs(dir, { unmaterialized: true }).map((j) => {
         const ad = buildAd(j);
         const reason = ad.get('HoldReason') ?? ad.get('RemoveReason');
         return {
@@ -126,11 +126,12 @@ export function createFakeCluster(options = {}) {
           reason: reason?.v,
           pid: j.status === 2 ? readPid(path.join(j.dir, 'job.pid')) : undefined,
           dir: j.dir,
+          materialized: j.materialized,
         };
       });
       const lsf = loadLsfJobs(dir).map((j) => ({
         system: 'lsf',
-        id: String(j.id),
+        id: jobKey(j),
         state: lsfState(j),
         native: j.stat,
         exitCode: j.exit?.rc,

@@ -57,6 +57,14 @@ const RUNNER_DEFAULTS = {
   COMMAND_TEXT: '',
   SUB_MS: 0,
   STATE_DIR: '',
+  MAT_LIMIT: 0,
+  MAT_DIR: '',
+  IDLE_LIMIT: 0,
+  IDLE_DIR: '',
+  SCHEDD_ADDR: '',
+  PREV_JOBDIR: '',
+  GROUP_LIMIT: 0,
+  GROUP_DIR: '',
 };
 
 function bashVars(vars) {

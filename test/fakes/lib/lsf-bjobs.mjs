@@ -3,7 +3,7 @@
 // (IBM bjobs and lsf.conf manuals; see README.md for the switches).
 import { Exit, userName } from './common.mjs';
 import { applyQueryFaults } from './faults.mjs';
-import { expired, fieldValues, isFinished, loadLsfJobs } from './lsf-jobs.mjs';
+import { expired, fieldValues, isFinished, loadLsfJobs, matchesSpec, parseJobSpec } from './lsf-jobs.mjs';
 
 // Canonical -o field names with their aliases and recommended widths (bjobs -o manual).
 const FIELDS = {
@@ -83,7 +83,7 @@ function parseArgs(argv) {
     else if (a === '-o') o.format = parseFormat(argv[++i] ?? '');
     else if (a === '-m' || a === '-P' || a === '-G' || a === '-g') i++;
     else if (a.startsWith('-')) throw fail(`bjobs: option ${a} is not supported by the b2 batch simulator`);
-    else if (/^\d+$/.test(a)) o.ids.push(Number(a));
+    else if (parseJobSpec(a)) o.ids.push(parseJobSpec(a));
     else throw fail(`${a}: Illegal job ID.`);
   }
   if (o.json && !o.format) throw fail('bjobs: -json must be used together with -o');
@@ -165,27 +165,31 @@ export function main({ cmd, argv, dir, faults, out, err }) {
   if (o.ids.length) {
     picked = [];
     let hidden = 0;
-    for (const id of o.ids) {
-      const job = known.find((j) => j.id === id);
-      if (!job) {
+    // "N" names a job or every element of array N; "N[i]" one element.
+    for (const spec of o.ids) {
+      const jobs = known.filter((j) => matchesSpec(j, spec));
+      if (!jobs.length) {
         missing++;
-        if (o.json && faults.lsfJsonUnknownId === 'record') records.push({ jobid: String(id), error: `Job <${id}> is not found` });
-        else messages.push(`Job <${id}> is not found`);
-      } else if (!stateOk(job)) hidden++;
-      else picked.push(job);
+        if (o.json && faults.lsfJsonUnknownId === 'record') records.push({ jobid: spec.text, error: `Job <${spec.text}> is not found` });
+        else messages.push(`Job <${spec.text}> is not found`);
+        continue;
+      }
+      const shown = jobs.filter(stateOk);
+      if (!shown.length) hidden++;
+      picked.push(...shown);
     }
     // A finished job asked for by id without -a: "No unfinished job found" (IBM example).
     if (!picked.length && hidden) messages.push('No unfinished job found');
     missing += hidden;
   } else {
-    picked = known.filter((j) => (o.user === 'all' || j.meta.user === o.user) && (!o.queue || j.meta.queue === o.queue) && (!o.name || matchesName(o.name, j.meta.name)) && stateOk(j));
+    picked = known.filter((j) => (o.user === 'all' || j.meta.user === o.user) && (!o.queue || j.meta.queue === o.queue) && (!o.name || matchesName(o.name, j.meta.name) || matchesName(o.name, j.meta.arrayName ?? '')) && stateOk(j));
     if (!picked.length) {
       missing = 1;
       if (o.name) messages.push(`Job <${o.name}> is not found`);
       else messages.push(o.done ? 'No finished job found' : o.pend ? 'No pending job found' : o.run ? 'No running job found' : o.all ? 'No job found' : 'No unfinished job found');
     }
   }
-  const rows = picked.map((j) => fieldValues(j, now));
+  const rows = picked.map((j) => fieldValues(j, now, faults));
   const toStdout = faults.lsfNoJobStream === 'stdout';
   for (const m of messages) (toStdout && /^No (\w+ )?job found$/.test(m) ? out : err)(`${m}\n`);
   if (o.json) out(renderJson([...rows.map((values) => ({ values })), ...records], o.format.fields));

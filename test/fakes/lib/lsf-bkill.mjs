@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Exit, createExclusive, pokeRunner, procSession, readPid, signal, userName } from './common.mjs';
-import { expired, isFinished, loadLsfJobs } from './lsf-jobs.mjs';
+import { expired, isFinished, jobKey, loadLsfJobs, matchesSpec, parseJobSpec } from './lsf-jobs.mjs';
 
 function parseArgs(argv) {
   const o = { signal: undefined, name: undefined, user: userName(), done: false, ids: [] };
@@ -17,7 +17,8 @@ function parseArgs(argv) {
     else if (a === '-d') o.done = true;
     else if (a === '-r' || a === '-q' || a === '-m') {
       if (a !== '-r') i++;
-    } else if (/^\d+$/.test(a)) o.ids.push(Number(a));
+    } else if (a === '0') o.ids.push(0);
+    else if (parseJobSpec(a)) o.ids.push(parseJobSpec(a));
     else throw new Exit(255, `bkill: option ${a} is not supported by the b2 batch simulator\n`);
   }
   return o;
@@ -46,44 +47,56 @@ export function main({ argv, dir, faults, out, err }) {
   let failed = false;
   if (o.ids.includes(0) || (o.ids.length === 0 && o.name)) {
     // Job id 0 means every job of the user (optionally with -J).
-    targets = jobs.filter((j) => !isFinished(j) && (o.user === 'all' || j.meta.user === o.user) && (!o.name || j.meta.name === o.name));
+    targets = jobs.filter((j) => !isFinished(j) && (o.user === 'all' || j.meta.user === o.user) && (!o.name || j.meta.name === o.name || j.meta.arrayName === o.name));
     if (!targets.length) {
       err('No unfinished job found\n');
       return 255;
     }
   } else {
     if (!o.ids.length) throw new Exit(255, 'bkill: a job id (or 0 for all jobs) is required\n');
+    // "N" of an array takes every element and answers once for the array; "N[i]" one element.
     targets = [];
-    for (const id of o.ids) {
-      const job = jobs.find((j) => j.id === id);
-      if (!job) {
-        err(`Job <${id}>: No matching job found\n`);
+    for (const spec of o.ids) {
+      const matched = jobs.filter((j) => matchesSpec(j, spec));
+      if (!matched.length) {
+        err(`Job <${spec.text}>: No matching job found\n`);
         failed = true;
-      } else targets.push(job);
+      } else if (matched.length > 1 || spec.indices) {
+        const live = matched.filter((j) => !isFinished(j) && !j.removed);
+        if (!live.length) {
+          err(`Job <${spec.text}>: Job has already finished\n`);
+          failed = true;
+          continue;
+        }
+        const hit = live.filter((job) => signalOrTerminate(job, sig, o.done)).length;
+        if (hit) out(sig ? `Job <${spec.text}> is being signaled\n` : `Job <${spec.text}> is being terminated\n`);
+        else {
+          err(`Job <${spec.text}>: Job has already finished\n`);
+          failed = true;
+        }
+      } else targets.push(matched[0]);
     }
   }
   for (const job of targets) {
-    if (isFinished(job) || job.removed) {
-      err(`Job <${job.id}>: Job has already finished\n`);
+    if (isFinished(job) || job.removed || !signalOrTerminate(job, sig, o.done)) {
+      err(`Job <${jobKey(job)}>: Job has already finished\n`);
       failed = true;
       continue;
     }
-    const running = job.startMs !== undefined;
-    if (sig && !KILLING.has(sig)) {
-      // Only signal the job's own process group (checked against its runner's session).
-      const pid = running ? readPid(path.join(job.dir, 'job.pid')) : undefined;
-      if (pid && procSession(pid) === readPid(path.join(job.dir, 'runner.pid'))) signal(-pid, sig);
-      out(`Job <${job.id}> is being signaled\n`);
-      continue;
-    }
-    const reason = o.done ? 'DONE' : 'TERM_OWNER';
-    if (!createExclusive(path.join(job.dir, 'removed'), `${Date.now()}\n${reason}`)) {
-      err(`Job <${job.id}>: Job has already finished\n`);
-      failed = true;
-      continue;
-    }
-    pokeRunner(job.dir);
-    out(sig ? `Job <${job.id}> is being signaled\n` : `Job <${job.id}> is being terminated\n`);
+    out(sig ? `Job <${jobKey(job)}> is being signaled\n` : `Job <${jobKey(job)}> is being terminated\n`);
   }
   return failed ? 255 : 0;
+}
+
+// Deliver a signal, or mark the job removed and poke its runner; false when it already finished.
+function signalOrTerminate(job, sig, done) {
+  if (sig && !KILLING.has(sig)) {
+    // Only signal the job's own process group (checked against its runner's session).
+    const pid = job.startMs !== undefined ? readPid(path.join(job.dir, 'job.pid')) : undefined;
+    if (pid && procSession(pid) === readPid(path.join(job.dir, 'runner.pid'))) signal(-pid, sig);
+    return true;
+  }
+  if (!createExclusive(path.join(job.dir, 'removed'), `${Date.now()}\n${done ? 'DONE' : 'TERM_OWNER'}`)) return false;
+  pokeRunner(job.dir);
+  return true;
 }

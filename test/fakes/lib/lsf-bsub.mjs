@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Exit, hostName, nextIds, userName, writeAtomic } from './common.mjs';
 import { num, pause, take, withNewline } from './faults.mjs';
 import { launchJobs } from './launch.mjs';
-import { lsfJobsDir } from './lsf-jobs.mjs';
+import { expandIndexList, lsfJobsDir } from './lsf-jobs.mjs';
 
 const reject = (message) => new Exit(255, withNewline(message));
 
@@ -92,6 +92,20 @@ function checkResReq(req) {
   }
 }
 
+// -J "name[index_list]%job_slot_limit" (bsub -J manual): an array whose
+// largest index may not exceed MAX_JOB_ARRAY_SIZE (lsb.params, default 1000).
+function arraySpec(jobName, maxSize) {
+  const m = /^(.*)\[([^\]]*)\](?:%(\d+))?$/s.exec(jobName ?? '');
+  if (!m) return undefined;
+  // Checked before expanding, so "[1-2000000000]" is refused without building it (steps count too: harmless).
+  if ((m[2].match(/\d+/g) ?? []).some((n) => Number(n) > maxSize)) throw reject('Job array index too large. Job not submitted.');
+  const indices = expandIndexList(m[2]);
+  if (!indices || new Set(indices).size !== indices.length) throw reject(`${m[2]}: Bad job array index list. Job not submitted.`);
+  const limit = m[3] === undefined ? 0 : Number(m[3]);
+  if (m[3] !== undefined && limit < 1) throw reject(`%${m[3]}: Bad job array slot limit. Job not submitted.`);
+  return { name: m[1], indices, limit };
+}
+
 // -W [hour:]minute → minutes.
 /** -M in KB: a bare number is in KB (LSF_UNIT_FOR_LIMITS unset), or with its unit. The trailing "!" (hard limit) changes nothing here. */
 function memoryLimitKb(value) {
@@ -144,115 +158,124 @@ export function main({ cmd, argv, dir, faults, out }) {
   const runLimitSec = o.has('-W') ? runLimitMinutes(o.get('-W')) * num(faults, 'lsfSecondsPerRunLimitMinute', 60) : 0;
   if (o.has('-M') && !/^\d+(\.\d+)?\s*([KMGT]B?)?!?$/i.test(o.get('-M'))) throw reject(`${o.get('-M')}: Bad memory limit specification. Job not submitted.`);
 
+  const array = arraySpec(o.get('-J'), num(faults, 'lsfMaxJobArraySize', 1000));
   const subCwd = process.cwd();
   const cwd = path.resolve(subCwd, o.get('-cwd') ?? '.');
   const id = nextIds(dir, 'lsf-job', 1, num(faults, 'lsfFirstJobId', 1));
-  const jobDir = path.join(lsfJobsDir(dir), String(id));
-  fs.mkdirSync(jobDir, { recursive: true });
-  const subst = (p) => p.replace(/%J/g, String(id)).replace(/%I/g, '0');
   const outFlag = o.has('-oo') ? '-oo' : o.has('-o') ? '-o' : undefined;
   const errFlag = o.has('-eo') ? '-eo' : o.has('-e') ? '-e' : undefined;
-  const outputFile = outFlag ? subst(o.get(outFlag)) : undefined;
-  const errorFile = errFlag ? subst(o.get(errFlag)) : undefined;
 
-  let exe;
-  let args;
-  let commandText;
-  if (script !== undefined) {
-    const file = path.join(jobDir, 'job.script');
-    fs.writeFileSync(file, script, { mode: 0o755 });
-    [exe, args] = script.startsWith('#!') ? [file, []] : ['/bin/sh', [file]];
-    commandText = script.replace(/\n$/, '');
-  } else {
-    // LSF runs the command line through a shell, as typed (arguments joined by
-    // spaces); bash -c execs a single command, so signals reach the job itself.
-    commandText = parsed.command.join(' ');
-    [exe, args] = ['/bin/bash', ['-c', commandText]];
-  }
-  const name = o.get('-J') ?? (script !== undefined ? commandText.split('\n').find((l) => l.trim() && !l.startsWith('#'))?.trim() ?? 'job' : commandText);
+  const commandText = script !== undefined ? script.replace(/\n$/, '') : parsed.command.join(' ');
+  const baseName = array?.name ?? o.get('-J') ?? (script !== undefined ? commandText.split('\n').find((l) => l.trim() && !l.startsWith('#'))?.trim() ?? 'job' : commandText);
   const user = userName();
   const host = hostName();
   const subMs = Date.now();
-  const meta = {
-    system: 'lsf',
-    id,
-    name,
-    description: o.get('-Jd'),
-    queue,
-    user,
-    fromHost: host,
-    subMs,
-    cwd,
-    subCwd,
-    command: commandText,
-    outputFile,
-    errorFile,
-    slots,
-    runLimitSec,
-    memLimit: o.get('-M'),
-    resReq: (o.get('-R') ?? []).join(' '),
-    project: o.get('-P'),
-  };
-  writeAtomic(path.join(jobDir, 'job.json'), JSON.stringify(meta));
-
-  const env = {
-    ...jobEnvironment(o.get('-env'), process.env),
-    LSB_JOBID: String(id),
-    LSB_JOBNAME: name,
-    LSB_QUEUE: queue,
-    LSB_JOBINDEX: '0',
-    LSB_HOSTS: Array(slots).fill(host).join(' '),
-    LSB_MCPU_HOSTS: `${host} ${slots}`,
-    LSB_DJOB_NUMPROC: String(slots),
-    LSB_MAX_NUM_PROCESSORS: String(slots),
-    LSB_SUB_HOST: host,
-    LS_SUBCWD: subCwd,
-    ...(outputFile ? { LSB_OUTPUTFILE: outputFile } : {}),
-    ...(errorFile ? { LSB_ERRORFILE: errorFile } : {}),
-  };
   const hold = take(dir, faults, 'hold', cmd);
   const vanish = take(dir, faults, 'vanish', cmd);
   const holdAfter = o.get('-H') ? 0 : hold ? Number(hold.afterMs ?? 0) : -1;
   const resolve = (p) => path.resolve(cwd, p);
-  launchJobs(dir, [{
-    jobDir,
-    vars: {
-      SYS: 'lsf',
-      CWD: cwd,
-      EXE: exe,
-      STDIN_PATH: o.has('-i') ? resolve(subst(o.get('-i'))) : '/dev/null',
-      STDOUT_PATH: outputFile ? resolve(outputFile) : '/dev/null',
-      STDOUT_MODE: outFlag === '-oo' ? 'trunc' : 'append',
-      // With -o and no -e, stderr goes into the output file.
-      STDERR_PATH: errorFile ? resolve(errorFile) : outputFile ? '' : '/dev/null',
-      STDERR_MODE: errFlag === '-eo' ? 'trunc' : 'append',
-      START_DELAY_MS: num(faults, 'startDelayMs', 0),
-      MAX_RUNNING: num(faults, 'maxRunning', 0),
-      SLOTS_DIR: path.join(dir, 'slots'),
-      WALLTIME_MS: runLimitSec * 1000,
-      WALLTIME_ACTION: 'remove',
-      WALLTIME_REASON: 'TERM_RUNLIMIT',
-      // LSF enforces -M on the job's resident memory (LSB_JOB_MEMLIMIT): checked a few times a second here.
-      MEM_LIMIT_KB: o.has('-M') ? memoryLimitKb(o.get('-M')) : 0,
-      HOLD_AFTER_MS: holdAfter,
-      HOLD_REASON: holdAfter === 0 ? 'The job was suspended by the user while pending' : 'The job was suspended by user',
-      VANISH_AFTER_MS: vanish ? Number(vanish.afterMs ?? 0) : -1,
-      KILL_INTERVAL_MS: num(faults, 'killIntervalMs', 1000),
-      KILL_SIGS_REMOVE: ['INT', 'TERM', 'KILL'],
-      HOST: host,
-      REPORT: faults.lsfJobReport === false ? 0 : 1,
-      LSF_JOBID: id,
-      JOB_NAME: name,
-      QUEUE: queue,
-      CLUSTER: 'cluster1',
-      USER_NAME: user,
-      HOME_DIR: os.homedir(),
-      COMMAND_TEXT: commandText,
-      SUB_MS: subMs,
-    },
-    argv: args,
-    env,
-  }]);
+
+  // One job, or one element per array index: each element is a job of its own
+  // with the array's id, its index in LSB_JOBINDEX and %I, and "name[i]" as name.
+  const jobs = (array?.indices ?? [0]).map((index) => {
+    const key = index ? `${id}[${index}]` : String(id);
+    const jobDir = path.join(lsfJobsDir(dir), key);
+    fs.mkdirSync(jobDir, { recursive: true });
+    const subst = (p) => p.replace(/%J/g, String(id)).replace(/%I/g, String(index));
+    const outputFile = outFlag ? subst(o.get(outFlag)) : undefined;
+    const errorFile = errFlag ? subst(o.get(errFlag)) : undefined;
+    let exe;
+    let args;
+    if (script !== undefined) {
+      const file = path.join(jobDir, 'job.script');
+      fs.writeFileSync(file, script, { mode: 0o755 });
+      [exe, args] = script.startsWith('#!') ? [file, []] : ['/bin/sh', [file]];
+    } else {
+      // LSF runs the command line through a shell, as typed (arguments joined by
+      // spaces); bash -c execs a single command, so signals reach the job itself.
+      [exe, args] = ['/bin/bash', ['-c', commandText]];
+    }
+    const name = index ? `${baseName}[${index}]` : baseName;
+    const meta = {
+      system: 'lsf',
+      id,
+      ...(index ? { index, arrayName: baseName, arrayLimit: array.limit } : {}),
+      name,
+      description: o.get('-Jd'),
+      queue,
+      user,
+      fromHost: host,
+      subMs,
+      cwd,
+      subCwd,
+      command: commandText,
+      outputFile,
+      errorFile,
+      slots,
+      runLimitSec,
+      memLimit: o.get('-M'),
+      resReq: (o.get('-R') ?? []).join(' '),
+      project: o.get('-P'),
+    };
+    writeAtomic(path.join(jobDir, 'job.json'), JSON.stringify(meta));
+    const env = {
+      ...jobEnvironment(o.get('-env'), process.env),
+      LSB_JOBID: String(id),
+      LSB_JOBNAME: name,
+      LSB_QUEUE: queue,
+      LSB_JOBINDEX: String(index),
+      LSB_HOSTS: Array(slots).fill(host).join(' '),
+      LSB_MCPU_HOSTS: `${host} ${slots}`,
+      LSB_DJOB_NUMPROC: String(slots),
+      LSB_MAX_NUM_PROCESSORS: String(slots),
+      LSB_SUB_HOST: host,
+      LS_SUBCWD: subCwd,
+      ...(outputFile ? { LSB_OUTPUTFILE: outputFile } : {}),
+      ...(errorFile ? { LSB_ERRORFILE: errorFile } : {}),
+    };
+    return {
+      jobDir,
+      vars: {
+        SYS: 'lsf',
+        CWD: cwd,
+        EXE: exe,
+        STDIN_PATH: o.has('-i') ? resolve(subst(o.get('-i'))) : '/dev/null',
+        STDOUT_PATH: outputFile ? resolve(outputFile) : '/dev/null',
+        STDOUT_MODE: outFlag === '-oo' ? 'trunc' : 'append',
+        // With -o and no -e, stderr goes into the output file.
+        STDERR_PATH: errorFile ? resolve(errorFile) : outputFile ? '' : '/dev/null',
+        STDERR_MODE: errFlag === '-eo' ? 'trunc' : 'append',
+        START_DELAY_MS: num(faults, 'startDelayMs', 0),
+        MAX_RUNNING: num(faults, 'maxRunning', 0),
+        SLOTS_DIR: path.join(dir, 'slots'),
+        GROUP_LIMIT: array?.limit ?? 0,
+        GROUP_DIR: array?.limit ? path.join(dir, 'lsf', 'arrays', String(id)) : '',
+        WALLTIME_MS: runLimitSec * 1000,
+        WALLTIME_ACTION: 'remove',
+        WALLTIME_REASON: 'TERM_RUNLIMIT',
+        // LSF enforces -M on the job's resident memory (LSB_JOB_MEMLIMIT): checked a few times a second here.
+        MEM_LIMIT_KB: o.has('-M') ? memoryLimitKb(o.get('-M')) : 0,
+        HOLD_AFTER_MS: holdAfter,
+        HOLD_REASON: holdAfter === 0 ? 'The job was suspended by the user while pending' : 'The job was suspended by user',
+        VANISH_AFTER_MS: vanish ? Number(vanish.afterMs ?? 0) : -1,
+        KILL_INTERVAL_MS: num(faults, 'killIntervalMs', 1000),
+        KILL_SIGS_REMOVE: ['INT', 'TERM', 'KILL'],
+        HOST: host,
+        REPORT: faults.lsfJobReport === false ? 0 : 1,
+        LSF_JOBID: key,
+        JOB_NAME: name,
+        QUEUE: queue,
+        CLUSTER: 'cluster1',
+        USER_NAME: user,
+        HOME_DIR: os.homedir(),
+        COMMAND_TEXT: commandText,
+        SUB_MS: subMs,
+      },
+      argv: args,
+      env,
+    };
+  });
+  launchJobs(dir, jobs);
   pause(num(faults, 'submitLatencyMs', 0));
   if (faults.lsfSubmitBanner) out(withNewline(faults.lsfSubmitBanner));
   const always = faults.lsfQueueWording === 'always-queue';

@@ -15,6 +15,37 @@ export const EXIT_REASONS = {
   TERM_MEMLIMIT: 'TERM_MEMLIMIT: job killed after reaching LSF memory usage limit',
 };
 
+/**
+ * An index list as bsub -J "name[list]" and bjobs/bkill "N[list]" take it:
+ * comma-separated start[-end[:step]] items of positive integers (bsub -J manual).
+ * Undefined when it does not parse.
+ */
+export function expandIndexList(list) {
+  const out = [];
+  for (const item of list.split(',')) {
+    const m = /^\s*(\d+)(?:\s*-\s*(\d+)(?:\s*:\s*(\d+))?)?\s*$/.exec(item);
+    if (!m) return undefined;
+    const [start, end, step] = [Number(m[1]), Number(m[2] ?? m[1]), Number(m[3] ?? 1)];
+    if (start < 1 || end < start || step < 1) return undefined;
+    for (let i = start; i <= end; i += step) out.push(i);
+  }
+  return out;
+}
+
+/** "1234" (a job, or every element of an array) or "1234[5]" / "1234[1-3,7]" (elements). */
+export function parseJobSpec(text) {
+  const m = /^(\d+)(?:\[([^\]]+)\])?$/.exec(text);
+  if (!m) return undefined;
+  if (m[2] === undefined) return { text, id: Number(m[1]) };
+  const indices = expandIndexList(m[2]);
+  return indices ? { text, id: Number(m[1]), indices: new Set(indices) } : undefined;
+}
+
+export const matchesSpec = (job, spec) => job.id === spec.id && (!spec.indices || spec.indices.has(job.index));
+
+/** How LSF names one job: "N", or "N[i]" for an array element. */
+export const jobKey = (job) => (job.index ? `${job.id}[${job.index}]` : String(job.id));
+
 function readMarker(jobDir, name) {
   const text = readText(path.join(jobDir, name));
   if (!text) return undefined; // absent, or created but not written yet
@@ -27,7 +58,7 @@ export function loadLsfJob(jobDir) {
   const metaText = readText(path.join(jobDir, 'job.json'));
   if (metaText === undefined) return undefined;
   const meta = JSON.parse(metaText);
-  const job = { dir: jobDir, meta, id: meta.id };
+  const job = { dir: jobDir, meta, id: meta.id, index: meta.index };
   const started = readMarker(jobDir, 'started');
   const exit = readMarker(jobDir, 'exit');
   const removed = readMarker(jobDir, 'removed');
@@ -62,7 +93,7 @@ export function loadLsfJobs(dir) {
     return [];
   }
   return names
-    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => /^\d+(\[\d+\])?$/.test(n))
     .map((n) => {
       try {
         return loadLsfJob(path.join(lsfJobsDir(dir), n));
@@ -71,7 +102,7 @@ export function loadLsfJobs(dir) {
       }
     })
     .filter(Boolean)
-    .sort((a, b) => a.id - b.id);
+    .sort((a, b) => a.id - b.id || (a.index ?? 0) - (b.index ?? 0));
 }
 
 export const isFinished = (job) => job.stat === 'DONE' || job.stat === 'EXIT';
@@ -83,7 +114,7 @@ export const expired = (job, faults, now) => isFinished(job) && now > job.finish
 export const lsfTime = (ms) => formatTime(ms, '%b %e %H:%M');
 
 /** Field values for bjobs (empty string = no value). */
-export function fieldValues(job, now) {
+export function fieldValues(job, now, faults = {}) {
   const m = job.meta;
   const running = job.startMs !== undefined;
   const exitCode = job.stat === 'EXIT' && job.exit ? String(job.exit.rc) : '';
@@ -94,8 +125,9 @@ export function fieldValues(job, now) {
   }[job.stat] ?? '';
   const end = job.finishMs ?? now;
   return {
-    jobid: String(job.id),
-    jobindex: '0',
+    // LSB_BJOBS_DISPLAY_ENH=Y shows an element as "N[i]" in the JOBID column; the default is N.
+    jobid: faults.lsfDisplayEnh === true ? jobKey(job) : String(job.id),
+    jobindex: String(job.index ?? 0),
     stat: job.stat,
     user: m.user,
     queue: m.queue,

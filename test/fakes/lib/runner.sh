@@ -25,6 +25,9 @@ poked=0
 trap 'poked=1' USR1
 timers=()
 SLOT=
+GSLOT=
+MSLOT=
+ISLOT=
 CHILD=
 START_MS=0
 
@@ -51,7 +54,11 @@ event() {
 
 schedule() { sleep_fd; secs "$1"; ( read -r -t "$REPLY" -u "$SFD"; kill -USR1 $$ ) & timers+=("$!"); }
 
-release_slot() { [[ -n $SLOT ]] && rm -f -- "$SLOT"; SLOT=; }
+release_slot() {
+  local f
+  for f in "$SLOT" "$GSLOT" "$MSLOT" "$ISLOT"; do [[ -n $f ]] && rm -f -- "$f"; done
+  SLOT= GSLOT= MSLOT= ISLOT=
+}
 
 leave() { ((${#timers[@]})) && kill "${timers[@]}" 2>/dev/null; release_slot; exit 0; }
 
@@ -84,6 +91,49 @@ vanish() {
   exit 0
 }
 
+# --- gates: a free slot among LIMIT files in a folder --------------------------
+# Slot files are created with O_EXCL via noclobber. A glance at the folder's
+# size first keeps a thousand waiting runners from probing every slot file.
+acquire() { # dir limit -> REPLY = the slot file
+  local dir=$1 limit=$2 f holder st i taken
+  mkdir -p -- "$dir"
+  while :; do
+    pending_ok || leave
+    taken=("$dir"/*)
+    if (( ${#taken[@]} < limit )) || [[ ! -e ${taken[0]} ]]; then
+      for (( i = 0; i < limit; i++ )); do
+        f="$dir/$i"
+        set -C
+        if { printf '%s' "$$" > "$f"; } 2>/dev/null; then set +C; REPLY=$f; return 0; fi
+        set +C
+      done
+    fi
+    # A runner killed from outside leaves its slot behind (it may linger as a zombie): reclaim it.
+    for f in "${taken[@]}"; do
+      holder=; read -r holder < "$f" 2>/dev/null
+      st=; [[ -n $holder ]] && { read -r _ _ st _ < "/proc/$holder/stat"; } 2>/dev/null
+      if [[ -n $holder ]] && { ! kill -0 "$holder" 2>/dev/null || [[ $st == Z ]]; }; then rm -f -- "$f"; fi
+    done
+    nap_ms $(( 150 + RANDOM % 150 ))
+  done
+}
+
+# HTCondor late materialization (max_materialize, max_idle): the proc enters
+# the queue only when its cluster has room; until then no tool sees it.
+# Procs materialize in order: each waits for the one before it.
+if [[ -n $PREV_JOBDIR ]] && (( MAT_LIMIT > 0 || IDLE_LIMIT > 0 )); then
+  while [[ -d $PREV_JOBDIR && ! -e $PREV_JOBDIR/materialized && ! -e $PREV_JOBDIR/removed ]]; do
+    pending_ok || leave
+    nap_ms $(( 50 + RANDOM % 50 ))
+  done
+fi
+if (( MAT_LIMIT > 0 )); then acquire "$MAT_DIR" "$MAT_LIMIT"; MSLOT=$REPLY; fi
+if (( IDLE_LIMIT > 0 )); then acquire "$IDLE_DIR" "$IDLE_LIMIT"; ISLOT=$REPLY; fi
+if (( MAT_LIMIT > 0 || IDLE_LIMIT > 0 )); then
+  event 000 "Job submitted from host: $SCHEDD_ADDR"
+  put materialized "1"
+fi
+
 # --- wait for the start delay -------------------------------------------------
 if (( START_DELAY_MS > 0 )); then
   now_ms; until_ms=$(( REPLY + START_DELAY_MS ))
@@ -94,24 +144,11 @@ if (( START_DELAY_MS > 0 )); then
   done
 fi
 
-# --- wait for a free slot (slot files are created with O_EXCL via noclobber) --
-if (( MAX_RUNNING > 0 )); then
-  mkdir -p -- "$SLOTS_DIR"
-  while [[ -z $SLOT ]]; do
-    pending_ok || leave
-    for (( i = 0; i < MAX_RUNNING; i++ )); do
-      f="$SLOTS_DIR/$i"
-      set -C
-      if { printf '%s' "$$" > "$f"; } 2>/dev/null; then set +C; SLOT=$f; break; fi
-      set +C
-      holder=; read -r holder < "$f" 2>/dev/null
-      # A runner killed from outside leaves its slot behind (it may linger as a zombie): reclaim it.
-      st=; [[ -n $holder ]] && { read -r _ _ st _ < "/proc/$holder/stat"; } 2>/dev/null
-      if [[ -n $holder ]] && { ! kill -0 "$holder" 2>/dev/null || [[ $st == Z ]]; }; then rm -f -- "$f"; fi
-    done
-    [[ -n $SLOT ]] || nap_ms $(( 150 + RANDOM % 100 ))
-  done
-fi
+# --- LSF job array slot limit (bsub -J "name[1-N]%K") -------------------------
+if (( GROUP_LIMIT > 0 )); then acquire "$GROUP_DIR" "$GROUP_LIMIT"; GSLOT=$REPLY; fi
+
+# --- wait for a free slot on the simulated farm --------------------------------
+if (( MAX_RUNNING > 0 )); then acquire "$SLOTS_DIR" "$MAX_RUNNING"; SLOT=$REPLY; fi
 pending_ok || leave
 
 # --- fault: held instead of running ---------------------------------------------
@@ -129,6 +166,7 @@ if (( TRANSFER )); then
 fi
 
 # --- run the job in its own process group -------------------------------------
+[[ -n $ISLOT ]] && { rm -f -- "$ISLOT"; ISLOT=; }
 now_ms; START_MS=$REPLY
 event 001 "Job executing on host: $EXEC_HOST"
 put started "$START_MS"
