@@ -20,7 +20,7 @@ import type { AdoptedJob } from '../journal/resume.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { lastLines } from '../report/tail.js';
-import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome } from '../executors/executor.js';
+import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome, type TaskRequest } from '../executors/executor.js';
 import { PoolExecutor } from '../executors/pool.js';
 import { runCommandSync } from './run-command.js';
 import { binaryLookup, cancelJobs, cancelUnknownJobs, plainAdapter, waitUntilGone } from './client.js';
@@ -29,6 +29,7 @@ import { failureReason, judgeJob } from './judge.js';
 import { checkJobSettings, jobSpec, type JobContext } from './job.js';
 import { Submitter } from './submit.js';
 import { newTrackedJob, observationOf, Watch, worthJudging, type TrackedJob } from './watch.js';
+import { neededDependencies } from './needs-dependencies.js';
 
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
@@ -56,6 +57,8 @@ export class BatchExecutor implements Executor {
   readonly name: string;
   readonly capacity: number;
   onOutcome: (outcome: TaskOutcome) => void = () => {};
+  /** Requests of tasks run locally (batch_system local); batch jobs end to ask instead. */
+  onRequest?: (request: TaskRequest) => void;
 
   private readonly ctx: JobContext;
   private readonly watch: Watch;
@@ -147,6 +150,7 @@ export class BatchExecutor implements Executor {
         settings: exportSettingsSnapshot(),
       });
       this.local.onOutcome = (outcome) => this.onOutcome(outcome);
+      this.local.onRequest = (request) => this.onRequest?.(request);
     }
     return this.local;
   }
@@ -182,6 +186,10 @@ export class BatchExecutor implements Executor {
     this.watch.remove(tracked.job.index);
     if (verdict.kind === 'succeeded') {
       this.onOutcome({ index: tracked.job.index, ok: true });
+      return;
+    }
+    if (verdict.kind === 'needs-dependencies') {
+      this.onOutcome(neededDependencies(tracked));
       return;
     }
     if (verdict.reason === 'cancelled' && tracked.adopted && !this.stopped) {

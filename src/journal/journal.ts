@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFully } from '../util/files.js';
 import type { FailureReason } from '../run/failure.js';
+import type { TaskRef } from '../pipeline/reconstruct.js';
 
 export type JournalEntry =
   | {
@@ -50,6 +51,21 @@ export type JournalEntry =
     }
   | { readonly type: 'cancelled'; readonly id: string; readonly attempt: number; readonly jobId?: string }
   | { readonly type: 'not-run'; readonly ids: readonly string[] }
+  /**
+   * Task `id` asked while running for `tasks` (dynamic dependencies), of
+   * which `added` were new to the run and incomplete; it waits for them in
+   * its process, or (`restart`) its job ended and it is started again after.
+   */
+  | {
+      readonly type: 'requested';
+      readonly id: string;
+      readonly attempt: number;
+      readonly tasks: readonly TaskRef[];
+      readonly added: number;
+      readonly restart: boolean;
+    }
+  /** A task that waited in its process for the tasks it asked for goes on. */
+  | { readonly type: 'resumed'; readonly id: string; readonly attempt: number }
   | { readonly type: 'adopted'; readonly fromRun: string; readonly jobs: number }
   | { readonly type: 'kill-requested'; readonly by: number; readonly host: string }
     /** cpuMs: the runner's own CPU time (user + system), without the commands and local workers it started. */

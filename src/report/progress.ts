@@ -52,7 +52,8 @@ export class ProgressReporter {
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
   private lineShown = false;
-  private readonly toRun: number;
+  /** Grows as running tasks ask for tasks not yet made. */
+  private toRun: number;
   private readonly complete: number;
 
   constructor(
@@ -90,6 +91,13 @@ export class ProgressReporter {
         break;
       case 'tasks-not-run':
         this.notRun += event.indices.length;
+        break;
+      case 'task-waiting':
+        this.toRun += event.added.filter((index) => this.graph.nodes[index]!.initial !== 'complete').length;
+        // A batch job ended to wait: the task is not running until it starts again.
+        if (event.restart) this.running.delete(event.index);
+        break;
+      case 'task-resumed':
         break;
       case 'cancelling':
         this.print(chalk.yellow(`stopping: cancelling ${event.inFlight} task(s) in flight (press Ctrl-C again to exit at once)`));

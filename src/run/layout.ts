@@ -66,6 +66,8 @@ export interface JobFiles {
   readonly exitStatus: string;
   /** b2's own error while it ran the task (see own-error.ts). */
   readonly ownError: string;
+  /** The tasks the task asked for while running, when its job ended to wait for them (see pipeline/dynamic.ts). */
+  readonly requested: string;
   /** The batch system's log of the job, where it writes one. */
   readonly jobLog: string;
 }
@@ -75,6 +77,7 @@ export const jobFilesIn = (logDir: string): JobFiles => ({
   stderr: path.join(logDir, 'stderr'),
   exitStatus: path.join(logDir, 'exit_status'),
   ownError: path.join(logDir, 'b2_error.json'),
+  requested: path.join(logDir, 'b2_requested.json'),
   jobLog: path.join(logDir, 'job.log'),
 });
 

@@ -8,6 +8,15 @@ export type RunEvent =
   | { readonly type: 'task-failed'; readonly failure: TaskFailure; readonly willRetry: boolean }
   | { readonly type: 'task-cancelled'; readonly index: number }
   | { readonly type: 'tasks-not-run'; readonly indices: readonly number[] }
+  /**
+   * A task asked, while it ran, for the tasks `requested` (nodes; `added`
+   * are those new to the graph) and waits for them: in its process
+   * (`restart` false), or, a batch job having ended for it, to be started
+   * again (`restart` true).
+   */
+  | { readonly type: 'task-waiting'; readonly index: number; readonly requested: readonly number[]; readonly added: readonly number[]; readonly restart: boolean }
+  /** A task that waited in its process for tasks it asked for goes on. */
+  | { readonly type: 'task-resumed'; readonly index: number }
   | { readonly type: 'cancelling'; readonly inFlight: number }
   /** Free text for the user (a submission retry, a lost job, ...). */
   | { readonly type: 'info'; readonly message: string };
