@@ -14,9 +14,9 @@ import { BATCH_SYSTEM_NAMES, batchSystemName, detectBatchSystem, detectedBinarie
 import type { TaskGraph } from '../pipeline/graph.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
 import type { Task } from '../pipeline/task.js';
-import type { JournalWriter } from '../journal/journal.js';
 import { jobFilesIn, type RunDir } from '../run/layout.js';
 import type { AdoptedJob } from '../journal/resume.js';
+import type { JobEvent } from '../scheduler/events.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { lastLines } from '../report/tail.js';
@@ -40,8 +40,8 @@ export interface BatchExecutorOptions {
   readonly workers: number;
   readonly run: RunDir;
   readonly tag: string;
-  readonly journal: JournalWriter;
-  readonly emit: (message: string) => void;
+  /** The run's event stream; delivered synchronously (the journal records a submit intent before its command runs). */
+  readonly emit: (event: JobEvent) => void;
   /** Jobs of a dead runner of this run to watch instead of submitting (by node index). */
   readonly adopted?: ReadonlyMap<number, AdoptedJob>;
   /** Every job id the run's journal already names (earlier runners of this run). */
@@ -86,7 +86,6 @@ export class BatchExecutor implements Executor {
     this.watch = new Watch(options.tag, options.emit);
     this.submitter = new Submitter({
       ctx: this.ctx,
-      journal: options.journal,
       emit: options.emit,
       watch: this.watch,
       systemFor: (task) => this.systemFor(task) as BatchSystemName,
@@ -131,7 +130,7 @@ export class BatchExecutor implements Executor {
       this.watch.add(newTrackedJob(job, adopted.system, adopted.jobId, jobFilesIn(job.logs.dir).exitStatus, true));
       this.knownJobIds.add(adopted.jobId);
       this.systemsUsed.add(adopted.system);
-      this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system: adopted.system, jobId: adopted.jobId }, true);
+      this.options.emit({ type: 'job-submitted', system: adopted.system, jobs: [{ index: job.index, attempt: job.attempt, jobId: adopted.jobId }], how: 'adopted' });
     } else if (this.unresolved.delete(job.index)) {
       this.submitter.resolveInherited(job);
     } else {
@@ -194,7 +193,7 @@ export class BatchExecutor implements Executor {
     }
     if (verdict.reason === 'cancelled' && tracked.adopted && !this.stopped) {
       // Removed (condor_rm, scancel, ...) while no runner watched it: the task did not fail, it was stopped.
-      this.options.emit(`${tracked.system} job ${tracked.jobId} of ${tracked.job.task.toString()} was cancelled while no runner watched it: submitting it again`);
+      this.options.emit({ type: 'adopted-job-cancelled', index: tracked.job.index, system: tracked.system, jobId: tracked.jobId });
       this.submitter.enqueue(tracked.job);
       return;
     }
@@ -243,7 +242,7 @@ export class BatchExecutor implements Executor {
     const bySystem = new Map<BatchSystemName, TrackedJob[]>();
     for (const tracked of this.watch.jobs()) bySystem.set(tracked.system, [...(bySystem.get(tracked.system) ?? []), tracked]);
     for (const [system, jobs] of bySystem) {
-      this.options.emit(`cancelling ${jobs.length} ${system} job(s): ${jobs.map((j) => j.jobId).join(' ')}`);
+      this.options.emit({ type: 'jobs-cancelled', system, jobIds: jobs.map((j) => j.jobId), why: 'run-stopped' });
       await this.kill(system, jobs.map((job) => job.jobId));
     }
     // After a kill, wait until the queue no longer lists the jobs as pending or running.
@@ -270,9 +269,9 @@ export class BatchExecutor implements Executor {
     for (const system of this.systemsUsed) {
       const swept = await cancelUnknownJobs(system, this.options.tag, this.knownJobIds);
       if ('error' in swept) {
-        this.options.emit(`could not ask ${system} for jobs of the run that a submit command left unnamed; b2 kill ${this.options.run.runId} cancels them:\n${swept.error}`);
+        this.options.emit({ type: 'unnamed-jobs-unknown', system, runId: this.options.run.runId, error: swept.error });
       } else if (swept.cancelled.length > 0) {
-        this.options.emit(`cancelled ${swept.cancelled.length} ${system} job(s) of the run that no submit command named: ${swept.cancelled.join(' ')}`);
+        this.options.emit({ type: 'jobs-cancelled', system, jobIds: swept.cancelled, why: 'unnamed' });
       }
     }
   }
