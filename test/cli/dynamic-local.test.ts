@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { B2_BIN, makeProject, runB2 } from '../helpers/b2.js';
 import { journalEntries, waitFor } from '../helpers/runs.js';
-import { countedPipeline, examplePipeline, runCounts } from '../helpers/dynamic.js';
+import { countedPipeline, examplePipeline, runCounts, runsLog } from '../helpers/dynamic.js';
 
 let children: ChildProcess[] = [];
 afterEach(() => {
@@ -107,4 +107,39 @@ describe('dynamic dependencies, locally', () => {
     expect(result.output).toContain('asked while running for a Hidden task, whose class the pipeline module does not export');
     expect(result.output).toContain('Export class Hidden from the pipeline file');
   }, 60_000);
+
+  const startRunner = (dir: string, args: string[]): { child: ChildProcess; exited: Promise<number | null> } => {
+    const child = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--no-progress', ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: 'ignore' });
+    children.push(child);
+    return { child, exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)))) };
+  };
+
+  it('Ctrl-C while a task waits for what it asked for stops the run, the waiting task with it', async () => {
+    const dir = makeProject({ 'pipeline.ts': countedPipeline({ gated: true }) });
+    const { child, exited } = startRunner(dir, ['--workers', '1']);
+    await waitFor('the pieces running', () => runsLog(dir).some((line) => line.startsWith('Piece')), 60_000);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const status = JSON.parse(runB2(['status', '--json'], { cwd: dir }).stdout) as { tasks: { family: string; phase: string }[] };
+    expect(status.tasks.find((task) => task.family === 'Merge')?.phase).toBe('cancelled');
+  }, 90_000);
+
+  it('a rerun after kill -9 while a task waits runs what it asked for first, then the task', async () => {
+    const dir = makeProject({ 'pipeline.ts': countedPipeline({ gated: true }) });
+    const first = startRunner(dir, ['--workers', '2']);
+    await waitFor('the request', () => journalEntries(dir).some((entry) => entry.type === 'requested'), 60_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const before = runsLog(dir).length;
+    writeFileSync(path.join(dir, 'go'), '');
+    const rerun = runB2(['run', 'pipeline.ts', '--workers', '2'], { cwd: dir });
+    expect({ code: rerun.code, output: rerun.output }).toMatchObject({ code: 0 });
+    expect(rerun.stderr).toContain('resuming');
+    expect(readFileSync(path.join(dir, 'merged.txt'), 'utf8')).toBe('30');
+    // The pieces (their processes went with the runner) ran again, and only then Merge, which went on at once.
+    const after = runsLog(dir).slice(before);
+    expect(after.slice(0, 3).sort()).toEqual(['Piece 0', 'Piece 1', 'Piece 2']);
+    expect(after.slice(3)).toEqual(['Merge', 'Merge continues']);
+    expect(journalEntries(dir).filter((entry) => entry.type === 'requested')).toHaveLength(1);
+  }, 90_000);
 });
