@@ -438,7 +438,12 @@ const collectTasks = (task: Task, method: string, value: unknown): Task[] => {
     throw new UserError(
       'bad-requirement',
       `${task.toString()}.${method} ${method === 'require()' ? 'was given' : 'returned'} ${describeRequirement(item)}, which is not a task.`,
-      { hint: `${method} takes a task, an array or a record of tasks${method === 'requires()' ? ', or yields tasks' : ''}.` },
+      {
+        hint:
+          method === 'requires()'
+            ? 'requires() may return a task, an array or a record of tasks, or yield tasks.'
+            : 'require() takes a task, an array or a record of tasks.',
+      },
     );
   };
   collect(value);
