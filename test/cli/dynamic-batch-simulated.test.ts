@@ -14,6 +14,8 @@ import { B2_BIN, makeProject, runB2 } from '../helpers/b2.js';
 import { journalEntries, waitFor } from '../helpers/runs.js';
 import { countedPipeline, examplePipeline, runCounts } from '../helpers/dynamic.js';
 import { NEEDS_DEPENDENCIES_STATUS } from '../../src/pipeline/dynamic.js';
+import { withCanary } from '../helpers/hostile-values.js';
+import { existsSync } from 'node:fs';
 
 const SYSTEMS = ['htcondor', 'lsf'] as const;
 const cluster = useFakeClusters();
@@ -69,6 +71,37 @@ describe.each(SYSTEMS)('dynamic dependencies on the %s simulator', (system) => {
     expect(result.output).toContain('Merge() asked at run time for a task that needs it: Merge() -> Merge()');
     expect(runCounts(loop).Merge).toBe(1);
   }, 240_000);
+});
+
+describe.each(SYSTEMS)('hostile parameter values of requested tasks on the %s simulator', (system) => {
+  it('reach the requested tasks\' jobs as data, through the request and their job command lines', () => {
+    const fake = cluster();
+    const dir = makeProject({
+      'pipeline.ts': `
+        import { readFileSync, writeFileSync } from 'node:fs';
+        import { Task, param } from 'b2';
+        export class Echo extends Task.with({ value: param.string({ hashed: true }) }) {
+          *output() { yield this.addToOutput('echo.json'); }
+          run() { writeFileSync(this.getOutputFileName('echo.json'), JSON.stringify(this.value)); }
+        }
+        export class Collect extends Task {
+          *output() { yield this.addToOutput('collected.json'); }
+          async run() {
+            const values: string[] = JSON.parse(readFileSync(new URL('./values.json', import.meta.url), 'utf8'));
+            const echoes = await this.require(values.map((value) => new Echo({ value })));
+            writeFileSync(this.getOutputFileName('collected.json'), JSON.stringify(echoes.map((echo) => JSON.parse(readFileSync(echo.getOutputFileName('echo.json'), 'utf8')))));
+          }
+        }
+        export default new Collect();`,
+    });
+    const canary = path.join(dir, 'canary');
+    const values = withCanary(canary, 40);
+    writeFileSync(path.join(dir, 'values.json'), JSON.stringify(values));
+    const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', system, '--workers', '50', '--no-progress', ...FAST], { cwd: dir, env: fake.env });
+    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    expect(JSON.parse(readFileSync(path.join(dir, 'collected.json'), 'utf8'))).toEqual(values);
+    expect(existsSync(canary)).toBe(false);
+  }, 300_000);
 });
 
 describe('a runner killed while a task waits for its dynamic dependencies', () => {

@@ -226,6 +226,20 @@ describe('generator run() and require()', () => {
     await expect(new Needs().require(new Leaf({ n: 2 }))).rejects.toThrow('outside its run()');
   });
 
+  it('require() given something that is not a task names it, with its own hint', async () => {
+    class Odd extends Task {
+      override *output() {
+        yield this.addToOutput('odd.txt');
+      }
+      override async run() {
+        await this.require([new Leaf({ n: 1 }), 42 as unknown as Task]);
+      }
+    }
+    const failure = runTask(new Odd(), { requireTasks: async () => {} });
+    await expect(failure).rejects.toThrow('Odd().require() was given 42, which is not a task.');
+    await expect(failure).rejects.toMatchObject({ hint: 'require() takes a task, an array or a record of tasks.' });
+  });
+
   it('a run() that swallows the end of its batch attempt commits no outputs', async () => {
     class Swallows extends Task {
       override *output() {
