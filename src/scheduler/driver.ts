@@ -87,8 +87,11 @@ export const drive = async (graph: TaskGraph, executor: Executor, options: Drive
   const fill = (): void => {
     while (!cancelled && resumeQueue.length > 0 && executor.capacity - inFlight > 0) {
       const result = resumeQueue.shift()!;
-      lent.delete(result.wait.requester);
-      inFlight++;
+      // Asked for more meanwhile: it goes on waiting, its slot still lent.
+      if (waits.openFor(result.wait.requester) === 0) {
+        lent.delete(result.wait.requester);
+        inFlight++;
+      }
       answer(result);
     }
     for (let settled = true; settled && !cancelled; ) {
@@ -176,8 +179,11 @@ export const drive = async (graph: TaskGraph, executor: Executor, options: Drive
 
   const handleRequest = (request: TaskRequest): void => {
     const index = request.index;
-    // Asked by a task that has ended meanwhile (its worker died): nobody waits for the answer.
-    if (schedule.status[index] !== 'running' || lent.has(index) && waits.openFor(index) === 0) return;
+    // Asked by a task that has ended meanwhile (its worker died): whoever might still listen hears no.
+    if (schedule.status[index] !== 'running') {
+      request.answer({ ok: false, message: `${graph.nodes[index]!.task.toString()} is no longer running` });
+      return;
+    }
     const growth = grow(index, request.tasks);
     if (growth instanceof UserError) {
       request.answer({ ok: false, message: growth.message, ...(growth.hint === undefined ? {} : { hint: growth.hint }) });
