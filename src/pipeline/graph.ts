@@ -148,20 +148,20 @@ export interface Growth {
  */
 export const growGraph = (graph: TaskGraph, requester: number, tasks: readonly Task[]): Growth => {
   const expander = new Expander(graph, { pruneComplete: true });
-  const requested: number[] = [];
+  // A set keeps a request for thousands of tasks linear.
+  const requested = new Set<number>();
   const requesterNode = graph.nodes[requester]!;
   try {
     for (const task of tasks) {
-      // New requirements are created from the requester, as a re-creating process would walk to them.
-      const index = expander.nodeFor(task, -1);
-      if (!requested.includes(index)) requested.push(index);
+      // No parent: another process re-creates a requested task from its exported class.
+      requested.add(expander.nodeFor(task, -1));
     }
     expander.expand();
   } catch (error) {
     dropNodes(graph, expander.created);
     throw error;
   }
-  const loop = loopThrough(graph, requester, requested);
+  const loop = loopThrough(graph, requester, [...requested]);
   if (loop) {
     const error = cycleError(graph, loop);
     dropNodes(graph, expander.created);
@@ -175,19 +175,21 @@ export const growGraph = (graph: TaskGraph, requester: number, tasks: readonly T
     dropNodes(graph, expander.created);
     throw error;
   }
+  const known = new Set(requesterNode.deps);
   for (const dep of requested) {
-    if (requesterNode.deps.includes(dep)) continue;
+    if (known.has(dep)) continue;
     requesterNode.deps.push(dep);
     graph.nodes[dep]!.dependants.push(requester);
   }
   settleInitialStates(graph, { pruneComplete: true }, expander.created);
-  return { requested, added: expander.created };
+  return { requested: [...requested], added: expander.created };
 };
 
 /** Undo a failed growth: the nodes it created are always the last ones. */
 const dropNodes = (graph: TaskGraph, created: readonly number[]): void => {
   if (created.length === 0) return;
-  const first = Math.min(...created);
+  // Created in order, at the end of the graph.
+  const first = created[0]!;
   const nodes = graph.nodes as GraphNode[];
   for (const node of nodes.slice(first)) {
     (graph.byId as Map<string, number>).delete(node.id);

@@ -98,7 +98,10 @@ export const drive = async (graph: TaskGraph, executor: Executor, options: Drive
       settled = false;
       const free = executor.capacity - inFlight;
       if (free <= 0) return;
-      for (const index of schedule.take(free)) settled = start(index) || settled;
+      // Each waiting local task keeps its process: once there are as many as slots, the
+      // slots go only to what they wait for, so that waiting tasks cannot pile up.
+      const urgentOnly = lent.size >= executor.capacity;
+      for (const index of schedule.take(free, urgentOnly)) settled = start(index) || settled;
     }
   };
 
@@ -174,6 +177,7 @@ export const drive = async (graph: TaskGraph, executor: Executor, options: Drive
       return error;
     }
     notRun(schedule.grow(growth.added));
+    schedule.prioritize(growth.requested);
     return growth;
   };
 

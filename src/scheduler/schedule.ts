@@ -39,6 +39,27 @@ export const TASK_STATUSES: readonly TaskStatus[] = [
   'cancelled',
 ];
 
+/** A queue of node indices that compacts itself as it is consumed. */
+class Fifo {
+  private items: number[] = [];
+  private head = 0;
+
+  push(index: number): void {
+    this.items.push(index);
+  }
+
+  shift(): number | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const index = this.items[this.head++]!;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return index;
+  }
+
+}
+
 /** States a task never leaves that its dependants cannot run after. */
 export const FAILED_FOR_GOOD: ReadonlySet<TaskStatus> = new Set(['failed', 'not-run', 'missing-external', 'cancelled']);
 
@@ -49,8 +70,10 @@ export class Schedule {
   readonly status: TaskStatus[];
   /** Unfinished requirements per node (grows with the graph). */
   private readonly blockers: number[];
-  private readonly readyQueue: number[] = [];
-  private readyHead = 0;
+  private readonly readyQueue = new Fifo();
+  /** Ready tasks that a task waiting for what it asked for needs: they go first. */
+  private readonly urgentQueue = new Fifo();
+  private readonly urgent = new Set<number>();
   private readonly counts = new Map<TaskStatus, number>();
 
   constructor(readonly graph: TaskGraph) {
@@ -126,24 +149,46 @@ export class Schedule {
 
   private makeReady(index: number): void {
     this.set(index, 'ready');
-    this.readyQueue.push(index);
+    (this.urgent.has(index) ? this.urgentQueue : this.readyQueue).push(index);
   }
 
-  /** Up to `max` ready tasks, now marked running (oldest first). */
-  take(max: number): number[] {
+  /**
+   * Up to `max` ready tasks, now marked running: first those a waiting task
+   * needs (see `prioritize`), then, unless `urgentOnly`, the others (oldest
+   * first in each).
+   */
+  take(max: number, urgentOnly = false): number[] {
     const taken: number[] = [];
-    while (taken.length < max && this.readyHead < this.readyQueue.length) {
-      const index = this.readyQueue[this.readyHead++]!;
-      if (this.status[index] !== 'ready') continue;
-      this.set(index, 'running');
-      taken.push(index);
-    }
-    if (this.readyHead > 1024 && this.readyHead * 2 > this.readyQueue.length) {
-      this.readyQueue.splice(0, this.readyHead);
-      this.readyHead = 0;
+    for (const queue of urgentOnly ? [this.urgentQueue] : [this.urgentQueue, this.readyQueue]) {
+      while (taken.length < max) {
+        const index = queue.shift();
+        if (index === undefined) break;
+        // A task may be queued twice (made urgent while ready): the second entry finds it running.
+        if (this.status[index] !== 'ready') continue;
+        this.set(index, 'running');
+        taken.push(index);
+      }
     }
     return taken;
   }
+
+  /**
+   * The tasks `indices` and everything they still wait for go before all
+   * others: a task waits for them, holding a process (locally) while it does.
+   */
+  prioritize(indices: readonly number[]): void {
+    const stack = [...indices];
+    while (stack.length > 0) {
+      const index = stack.pop()!;
+      const status = this.status[index];
+      // Through running tasks too: one that fails and is retried is still needed first.
+      if (this.urgent.has(index) || (status !== 'waiting' && status !== 'ready' && status !== 'running')) continue;
+      this.urgent.add(index);
+      if (status === 'ready') this.urgentQueue.push(index);
+      stack.push(...this.graph.nodes[index]!.deps);
+    }
+  }
+
 
   /** A running task finished with its outputs in place; returns tasks that became ready. */
   succeeded(index: number): number[] {

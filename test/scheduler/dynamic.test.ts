@@ -80,6 +80,28 @@ describe('Schedule, growing', () => {
   });
 });
 
+describe('Schedule, what waiting tasks need first', () => {
+  it('takes the tasks a waiting task needs, and what they wait for, before the others', () => {
+    // 0, 1 ready; 3 needs 2 (ready). Prioritizing 3 makes 2 urgent too.
+    const graph = graphOf([[], [], [], [2]]);
+    const schedule = new Schedule(graph);
+    schedule.prioritize([3]);
+    expect(schedule.take(1, true)).toEqual([2]);
+    expect(schedule.take(5, true)).toEqual([]);
+    schedule.succeeded(2);
+    expect(schedule.take(1)).toEqual([3]);
+    expect(schedule.take(5)).toEqual([0, 1]);
+  });
+
+  it('a prioritized task that runs stays urgent when it is retried', () => {
+    const schedule = new Schedule(graphOf([[], []]));
+    expect(schedule.take(1)).toEqual([0]);
+    schedule.prioritize([0]);
+    schedule.retry(0);
+    expect(schedule.take(1, true)).toEqual([0]);
+  });
+});
+
 describe('DynamicWaits', () => {
   const statuses = (map: Record<number, string>) => (index: number) => (map[index] ?? 'waiting') as never;
 
@@ -119,6 +141,9 @@ class ScriptedExecutor implements Executor {
   onRequest?: (request: TaskRequest) => void;
   running = 0;
   maxRunning = 0;
+  /** Started and not finished: working or waiting (a process each, locally). */
+  alive = 0;
+  maxAlive = 0;
   readonly started: string[] = [];
   readonly replies: { id: string; reply: RequestReply }[] = [];
 
@@ -135,9 +160,11 @@ class ScriptedExecutor implements Executor {
       this.maxRunning = Math.max(this.maxRunning, this.running);
     };
     working(1);
+    this.maxAlive = Math.max(this.maxAlive, ++this.alive);
     const asks = this.requests.get(job.task.taskId);
     const finish = (ok: boolean): void => {
       working(-1);
+      this.alive--;
       setImmediate(() => this.onOutcome(ok ? { index: job.index, ok: true } : { index: job.index, ok: false, reason: 'exit', message: 'failed' }));
     };
     if (!asks) {
@@ -181,12 +208,26 @@ describe('drive with dynamic dependencies', () => {
     const result = await drive(graph, executor, { retries: () => 0, emit: (event) => events.push(event), resolveRequested: resolveFrom(asked) });
     expect(result.failures).toEqual([]);
     expect(result.schedule.count('succeeded')).toBe(5);
-    expect(executor.started.at(-1)).toBe(asked[0]!.taskId);
     expect(executor.replies.map((r) => r.reply)).toEqual([{ ok: true }, { ok: true }]);
     expect(executor.maxRunning).toBe(1);
     const types = events.map((event) => event.type);
     expect(types.indexOf('task-waiting')).toBeLessThan(types.indexOf('task-resumed'));
     expect(events.find((event) => event.type === 'task-waiting')).toMatchObject({ restart: false, requested: [4], added: [4] });
+  });
+
+  it('waiting tasks do not pile up: past as many as slots, the slots go to what they wait for', async () => {
+    // 40 tasks that each ask for one leaf, all ready at once, on 2 slots.
+    const askers = Array.from({ length: 40 }, (_, count) => new Sum({ count: 100 + count }));
+    const leaves = askers.map((_, n) => new Leaf({ n: 1000 + n }));
+    const graph = buildGraph(askers, { pruneComplete: false });
+    // Their static leaves: complete, so that only the askers are ready.
+    for (const node of graph.nodes) if (node.family === 'Leaf') node.initial = 'complete';
+    const executor = new ScriptedExecutor(2, new Map(askers.map((asker, i) => [asker.taskId, [leaves[i]!]])));
+    const result = await drive(graph, executor, { retries: () => 0, emit: () => {}, resolveRequested: resolveFrom(leaves) });
+    expect(result.failures).toEqual([]);
+    expect(result.schedule.count('succeeded')).toBe(80);
+    expect(executor.maxRunning).toBeLessThanOrEqual(2);
+    expect(executor.maxAlive).toBeLessThanOrEqual(4);
   });
 
   it('a failed requested task fails the requester with a message naming both', async () => {
