@@ -20,7 +20,7 @@ import type { JobEvent } from '../scheduler/events.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { lastLines } from '../report/tail.js';
-import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome } from '../executors/executor.js';
+import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome, type TaskRequest } from '../executors/executor.js';
 import { PoolExecutor } from '../executors/pool.js';
 import { ContainerExecutor } from '../executors/container.js';
 import { runCommandSync } from './run-command.js';
@@ -32,6 +32,7 @@ import { Submitter } from './submit.js';
 import { newTrackedJob, observationOf, Watch, worthJudging, type TrackedJob } from './watch.js';
 import type { TaskState } from '../journal/state.js';
 import { JobAccounting } from './accounting.js';
+import { neededDependencies } from './needs-dependencies.js';
 
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
@@ -60,6 +61,8 @@ const which = (binary: string): boolean =>
 export class BatchExecutor implements Executor {
   readonly name: string;
   onOutcome: (outcome: TaskOutcome) => void = () => {};
+  /** Requests of tasks run locally (batch_system local); batch jobs end to ask instead. */
+  onRequest?: (request: TaskRequest) => void;
 
   private readonly ctx: JobContext;
   private readonly watch: Watch;
@@ -165,6 +168,7 @@ export class BatchExecutor implements Executor {
       // A task run locally keeps its container (apptainer_image).
       this.local = new ContainerExecutor(pool, this.ctx);
       this.local.onOutcome = (outcome) => this.onOutcome(outcome);
+      this.local.onRequest = (request) => this.onRequest?.(request);
     }
     return this.local;
   }
@@ -200,6 +204,10 @@ export class BatchExecutor implements Executor {
     this.watch.remove(tracked.job.index);
     if (verdict.kind === 'succeeded') {
       this.onOutcome({ index: tracked.job.index, ok: true, resources: this.accounting.judged(tracked) });
+      return;
+    }
+    if (verdict.kind === 'needs-dependencies') {
+      this.onOutcome(neededDependencies(tracked));
       return;
     }
     if (verdict.reason === 'cancelled' && tracked.adopted && !this.stopped) {

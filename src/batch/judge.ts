@@ -5,6 +5,7 @@
  */
 import type { JobStatus } from '../systems/contract.js';
 import { exitReason, type FailureReason } from '../run/failure.js';
+import { NEEDS_DEPENDENCIES_STATUS } from '../pipeline/dynamic.js';
 
 export interface JobObservation {
   /** Exit status recorded by the wrapper, when the file exists. */
@@ -39,6 +40,8 @@ export interface JobObservation {
 export type JobVerdict =
   | { readonly kind: 'wait' }
   | { readonly kind: 'succeeded' }
+  /** The task asked for incomplete tasks and ended to wait for them (its job left their list): start it again after them. */
+  | { readonly kind: 'needs-dependencies' }
   | {
       readonly kind: 'failed';
       readonly reason: 'exit' | 'timeout' | 'memory' | 'held' | 'cancelled' | 'lost' | 'ended';
@@ -81,6 +84,7 @@ export const judgeJob = (o: JobObservation): JobVerdict => {
   const state = o.queue?.state;
   if (o.exitStatus !== undefined) {
     if (o.exitStatus === 0) return { kind: 'succeeded' };
+    if (o.exitStatus === NEEDS_DEPENDENCIES_STATUS) return { kind: 'needs-dependencies' };
     // A walltime or memory kill reaches the wrapper as a signal: let the queue say which it was.
     if (state === 'timeout') return timedOut(o);
     if (endedOutOfMemory(o.queue)) return outOfMemory(o);

@@ -38,6 +38,7 @@ import { buildGraph, type TaskGraph } from '../pipeline/graph.js';
 import { checkFolderSettings } from '../pipeline/paths.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
 import { exportedClassCheck } from '../pipeline/reconstruct.js';
+import { regrowFromJournal, requestedTaskResolver } from '../pipeline/dynamic-resolve.js';
 import type { Task } from '../pipeline/task.js';
 import { jobsLeftBehind } from '../report/left-behind.js';
 import { jobEventText } from '../report/job-events.js';
@@ -96,6 +97,9 @@ type Registration = { readonly registered: Registered } | { readonly conflict: L
  */
 const claim = (options: ExecuteOptions, stateDir: string): Registration => {
   const graph = buildGraph(options.roots, { pruneComplete: true });
+  const dead = findResumableRun(stateDir, options.pipeline.file);
+  // Tasks a dead runner's tasks asked for while running come before them again.
+  if (dead) regrowFromJournal(graph, dead.state, requestedTaskResolver(options.pipeline.module));
   const planned = plannedIds(graph);
   if (planned.size === 0) {
     closeFinishedDeadRun(stateDir, options.pipeline.file, graph);
@@ -103,8 +107,7 @@ const claim = (options: ExecuteOptions, stateDir: string): Registration => {
   }
   const conflicts = findConflicts(stateDir, planned).filter((c) => !(options.ignoreLock && c.liveness.kind === 'elsewhere'));
   if (conflicts.length > 0) return { conflict: conflicts[0]! };
-  const found = findResumableRun(stateDir, options.pipeline.file);
-  const resume = found ? planResume(found, graph, parseSubmittedJobIds) : undefined;
+  const resume = dead ? planResume(dead, graph, parseSubmittedJobIds) : undefined;
   const run = resume?.run ?? createRunDir(stateDir);
   writeFileAtomic(plannedFile(run), JSON.stringify([...planned]));
   return { registered: { graph, run, ...(resume ? { resume } : {}) } };
@@ -146,6 +149,16 @@ const closeFinishedDeadRun = (stateDir: string, pipelineFile: string, graph: Tas
   entries.forEach((entry, index) => journal.append(entry, index === entries.length - 1));
   journal.close();
   process.stderr.write(`run ${found.run.runId}, whose runner died, is complete: its last jobs finished while no runner watched.\n`);
+};
+
+/** Node -> starts an earlier runner made that were restarts for dynamic dependencies (they do not count against retries). */
+const restartsOf = (resume: ResumePlan, graph: TaskGraph): Map<number, number> => {
+  const restarts = new Map<number, number>();
+  for (const task of resume.previous.tasks.values()) {
+    const index = graph.byId.get(task.id);
+    if (index !== undefined && task.restarts) restarts.set(index, task.restarts);
+  }
+  return restarts;
 };
 
 export const executeRun = async (options: ExecuteOptions): Promise<number> => {
@@ -260,13 +273,15 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       signal: abort.signal,
       emit,
       canStartAt: exportedClassCheck(pipeline.module),
-      ...(resume ? { previousAttempts: resume.attempts } : {}),
+      resolveRequested: requestedTaskResolver(pipeline.module),
+      ...(resume ? { previousAttempts: resume.attempts, previousRestarts: restartsOf(resume, graph) } : {}),
     });
   } finally {
     reporter.stop();
     uninstall();
   }
-  const exitCode = result.cancelled ? EXIT.interrupted : result.schedule.anyFailed ? EXIT.failed : EXIT.ok;
+  // A task that asked while running for tasks that cannot be made (a cycle, a class not exported) is bad input.
+  const exitCode = result.cancelled ? EXIT.interrupted : result.badInput ? EXIT.usage : result.schedule.anyFailed ? EXIT.failed : EXIT.ok;
   const { user, system } = process.cpuUsage();
   const calls = schedulerCalls();
   const callCount = totalCalls(calls);

@@ -19,12 +19,19 @@ import { logPaths } from '../pipeline/paths.js';
 import type { TaskRecord } from '../batch/job.js';
 import { jobFilesIn, settingsSnapshotFile, taskRecordFile } from '../run/layout.js';
 import { startMeasuring, writeMeasurement } from '../executors/measure.js';
+import { taskRef } from '../pipeline/reconstruct.js';
+import { isNeedsDependencies, NeedsDependencies, NEEDS_DEPENDENCIES_STATUS } from '../pipeline/dynamic.js';
+import { clearRequestedRecord, writeRequestedRecord } from '../pipeline/dynamic-record.js';
+import type { Task } from '../pipeline/task.js';
 
 const USAGE = 'usage: b2 worker --task-id ID --run-dir DIR [--task-record JSON]';
 
 const HELP = `${USAGE}
 
 Runs exactly one task of a submitted run: what each batch job executes.
+Exits 0 when the task succeeded, ${NEEDS_DEPENDENCIES_STATUS} when its run() asked for tasks that are not
+complete (listed in the task's log folder; the runner makes them and submits
+the job again), another status when it failed.
 
   --task-id ID         the task to run
   --run-dir DIR        the run folder written at submission (default: $B2_RUN_DIR)
@@ -100,8 +107,31 @@ export const workerMain = async (args: readonly string[]): Promise<number> => {
     clearOwnError(logDir);
     // Started: a job killed from now on (out of memory, SIGKILL) still says where and since when it ran.
     recordUsage();
+    const requestedFile = jobFilesIn(logDir).requested;
+    clearRequestedRecord(requestedFile);
     process.stdout.write(`b2 worker: running ${task.toString()}\n`);
-    await runTask(task);
+    // A job cannot wait for tasks it asks for: it notes them and ends, to be started again after them.
+    const requested = new Map<string, Task>();
+    const requireTasks = async (tasks: readonly Task[]): Promise<void> => {
+      for (const required of tasks) requested.set(required.taskId, required);
+      throw new NeedsDependencies();
+    };
+    try {
+      await runTask(task, {
+        requireTasks,
+        beforeCommit: () => {
+          if (requested.size > 0) throw new NeedsDependencies();
+        },
+      });
+    } catch (error) {
+      if (!isNeedsDependencies(error) || requested.size === 0) throw error;
+      const tasks = [...requested.values()].map((required) => ({ path: [taskRef(required)], bundle: record.bundle, file: record.file }));
+      writeRequestedRecord(requestedFile, { requester: task.taskId, tasks });
+      process.stdout.write(`b2 worker: ${task.taskId} asked for ${tasks.length} task(s) not complete yet; ending with status ${NEEDS_DEPENDENCIES_STATUS} to be started again after them:\n`);
+      for (const required of requested.values()) process.stdout.write(`  ${required.toString()}\n`);
+      recordUsage(NEEDS_DEPENDENCIES_STATUS);
+      return NEEDS_DEPENDENCIES_STATUS;
+    }
     process.stdout.write(`b2 worker: ${task.taskId} finished\n`);
     recordUsage(0);
     return 0;

@@ -20,7 +20,7 @@ import { renderTaskWrapper, taskRecordArgs, type JobContext } from '../batch/job
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
-import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome } from './executor.js';
+import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome, type TaskRequest } from './executor.js';
 
 const KILL_GRACE_MS = 5000;
 
@@ -28,6 +28,8 @@ export class ContainerExecutor implements Executor {
   readonly name: string;
   readonly capacity: number;
   onOutcome: (outcome: TaskOutcome) => void = () => {};
+  /** Requests of tasks that run in the inner executor (Task.require). */
+  onRequest?: (request: TaskRequest) => void;
   private readonly running = new Map<ChildProcess, TaskJob>();
   private cancelling = false;
   private snapshotWritten = false;
@@ -39,6 +41,7 @@ export class ContainerExecutor implements Executor {
     this.name = inner.name;
     this.capacity = inner.capacity;
     inner.onOutcome = (outcome) => this.onOutcome(outcome);
+    inner.onRequest = (request) => this.onRequest?.(request);
   }
 
   start(job: TaskJob): void {

@@ -5,6 +5,7 @@
  */
 import type { LogPaths } from '../pipeline/paths.js';
 import type { TaskRef } from '../pipeline/reconstruct.js';
+import type { RequestReply } from '../pipeline/dynamic.js';
 import type { Task } from '../pipeline/task.js';
 import type { FailureReason } from '../run/failure.js';
 import type { AttemptRecord } from '../run/resources.js';
@@ -36,7 +37,21 @@ export type TaskOutcome =
       readonly detail?: string;
       /** What the attempt used, or what is known of it when it could not say. */
       readonly resources?: AttemptRecord;
+      /**
+       * Not a failure: the task's job ended to wait for these tasks, which its
+       * run() asked for (exit status "needs dependencies"); it starts again
+       * once they are complete.
+       */
+      readonly requested?: readonly TaskRef[];
     };
+
+/** A running task asks for tasks (Task.require, or a yield in run()) and waits for the answer. */
+export interface TaskRequest {
+  readonly index: number;
+  readonly tasks: readonly TaskRef[];
+  /** Called once: the tasks are complete, or why they will not be. */
+  readonly answer: (reply: RequestReply) => void;
+}
 
 /** The user stopped the run: not a failure of the task. */
 export const cancelledOutcome = (index: number, jobId?: string): TaskOutcome => ({
@@ -53,6 +68,8 @@ export interface Executor {
   /** Tasks that may be in flight at once. */
   readonly capacity: number;
   onOutcome: (outcome: TaskOutcome) => void;
+  /** Where running tasks' requests for more tasks go (executors whose tasks wait for them while running). */
+  onRequest?: (request: TaskRequest) => void;
   start(job: TaskJob): void;
   /** Stop everything in flight; each gets a cancelled outcome. */
   cancelAll(): Promise<void>;

@@ -7,8 +7,11 @@
  * instead, and the task fails alone, as it would in a worker process.
  */
 import { errorMessage } from '../errors.js';
-import type { Executor, TaskJob, TaskOutcome } from './executor.js';
+import type { Executor, TaskJob, TaskOutcome, TaskRequest } from './executor.js';
+import { taskRef } from '../pipeline/reconstruct.js';
+import { replyError } from '../pipeline/dynamic.js';
 import { runTask } from './run-task.js';
+import type { Task } from '../pipeline/task.js';
 import { taskErrorText } from './error-text.js';
 
 /** What a task's call to process.exit becomes. */
@@ -23,14 +26,25 @@ export class InProcessExecutor implements Executor {
   readonly name = 'test';
   readonly capacity = 1;
   onOutcome: (outcome: TaskOutcome) => void = () => {};
+  onRequest?: (request: TaskRequest) => void;
   private readonly exit = process.exit;
+  /** Tasks under way: one runs, the others wait in require() for tasks they asked for. */
+  private active = 0;
 
   start(job: TaskJob): void {
+    this.active++;
     process.exit = ((code?: string | number | null) => {
       throw new TaskCalledExit(code);
     }) as typeof process.exit;
-    runTask(job.task)
-      .finally(() => this.restoreExit())
+    const requireTasks = (tasks: readonly Task[]): Promise<void> =>
+      new Promise((resolve, reject) => {
+        if (!this.onRequest) return reject(replyError({ ok: false, message: 'this run cannot make tasks that a task asks for while it runs' }));
+        this.onRequest({ index: job.index, tasks: tasks.map(taskRef), answer: (reply) => (reply.ok ? resolve() : reject(replyError(reply))) });
+      });
+    runTask(job.task, { requireTasks })
+      .finally(() => {
+        if (--this.active === 0) this.restoreExit();
+      })
       .then(
         () => this.onOutcome({ index: job.index, ok: true }),
         (error: unknown) => {

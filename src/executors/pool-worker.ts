@@ -8,7 +8,9 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage, isUserError, UserError } from '../errors.js';
 import { importBundle } from '../pipeline/load.js';
-import { TaskResolver } from '../pipeline/reconstruct.js';
+import { TaskResolver, taskRef } from '../pipeline/reconstruct.js';
+import { replyError, type RequestReply } from '../pipeline/dynamic.js';
+import type { Task } from '../pipeline/task.js';
 import { initSettingsFromSnapshot } from '../settings/index.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { runTask } from './run-task.js';
@@ -85,6 +87,18 @@ const checkLogs = (): void => {
   if (logs.failure !== undefined) throw new UserError('log-write-failed', logs.failure);
 };
 
+/** Requests of the current task waiting for the runner's answer, by seq. */
+const waiting = new Map<number, (reply: RequestReply) => void>();
+let nextSeq = 0;
+
+/** The task waits here while the runner makes what it asked for, with the worker's other slots (see driver.ts). */
+const requireTasks = (tasks: readonly Task[]): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const seq = nextSeq++;
+    waiting.set(seq, (reply) => (reply.ok ? resolve() : reject(replyError(reply))));
+    send({ type: 'require', seq, tasks: tasks.map(taskRef) });
+  });
+
 const runOne = async (message: Extract<ToWorker, { type: 'run' }>): Promise<void> => {
   const id = message.path[message.path.length - 1]!.id;
   // This process ran other tasks before: the peak is reset for this one.
@@ -98,7 +112,7 @@ const runOne = async (message: Extract<ToWorker, { type: 'run' }>): Promise<void
   let outcome: FromWorker;
   try {
     const task = resolver!.resolve(message.path);
-    await runTask(task, { beforeCommit: checkLogs });
+    await runTask(task, { beforeCommit: checkLogs, requireTasks });
     outcome = { type: 'done', id, ok: true, usage: measuring.finish(0) };
   } catch (error) {
     writeLog('err', `${taskErrorText(error)}\n`);
@@ -122,6 +136,10 @@ process.on('message', (message: ToWorker) => {
     );
   } else if (message.type === 'run') {
     void runOne(message);
+  } else if (message.type === 'required') {
+    const answer = waiting.get(message.seq);
+    waiting.delete(message.seq);
+    answer?.(message);
   }
 });
 // The runner going away (even by SIGKILL) closes the channel: do not linger.

@@ -8,8 +8,9 @@ import { appendFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { outputsOf } from '../pipeline/task.js';
 import type { SettingsSnapshot } from '../settings/index.js';
-import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome } from './executor.js';
+import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome, type TaskRequest } from './executor.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
+import type { RequestReply } from '../pipeline/dynamic.js';
 import { cannotWrite } from '../util/files.js';
 import os from 'node:os';
 import { attemptRecord, type AttemptRecord, type WorkerMeasurement } from '../run/resources.js';
@@ -38,6 +39,8 @@ interface Worker {
   logFailure?: string;
   /** Node said, dying, that the task ran out of heap. */
   outOfMemory?: boolean;
+  /** Requests of its task waiting for the runner's answer (Task.require). */
+  waits: number;
 }
 
 // What V8 prints before it aborts for want of heap ("FATAL ERROR: ... JavaScript heap out of memory").
@@ -50,6 +53,7 @@ export class PoolExecutor implements Executor {
   readonly name = 'local';
   readonly capacity: number;
   onOutcome: (outcome: TaskOutcome) => void = () => {};
+  onRequest?: (request: TaskRequest) => void;
   private readonly workers = new Set<Worker>();
   private readonly queue: TaskJob[] = [];
   private cancelling = false;
@@ -68,9 +72,11 @@ export class PoolExecutor implements Executor {
       if (this.queue.length === 0) return;
       if (worker.ready && !worker.job && !worker.stopping) this.assign(worker, this.queue.shift()!);
     }
-    // Start workers only as work arrives, up to the pool size.
+    // Start workers only as work arrives, up to the pool size. A worker whose task waits for
+    // tasks it asked for does not count: the driver lent its slot to them.
     const starting = [...this.workers].filter((w) => !w.ready).length;
-    let missing = Math.min(this.queue.length - starting, this.capacity - this.workers.size);
+    const lent = [...this.workers].filter((w) => w.waits > 0).length;
+    let missing = Math.min(this.queue.length - starting, this.capacity + lent - this.workers.size);
     while (missing-- > 0) this.spawn();
   }
 
@@ -85,7 +91,7 @@ export class PoolExecutor implements Executor {
 
   private spawn(): void {
     const child = fork(WORKER_SCRIPT, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: ['--expose-gc'] });
-    const worker: Worker = { child, ready: false, stopping: false, startedAt: 0 };
+    const worker: Worker = { child, ready: false, stopping: false, startedAt: 0, waits: 0 };
     this.workers.add(worker);
     // Output of programs the task starts (inherited descriptors) belongs to the current task's logs.
     child.stdout!.on('data', (chunk: Buffer) => this.appendLog(worker, 'stdout', chunk));
@@ -145,9 +151,24 @@ export class PoolExecutor implements Executor {
           this.onOutcome({ index: job.index, ok: false, reason: 'exit', message: `worker could not load the pipeline: ${message.message}` });
         }
         return;
+      case 'require': {
+        const job = worker.job;
+        if (!job) return;
+        worker.waits++;
+        const answer = (reply: RequestReply): void => {
+          // The task may have ended meanwhile (its worker killed): nobody is left to answer.
+          if (worker.job !== job || !worker.child.connected) return;
+          worker.waits--;
+          worker.child.send({ type: 'required', seq: message.seq, ...reply } satisfies ToWorker);
+        };
+        if (this.onRequest) this.onRequest({ index: job.index, tasks: message.tasks, answer });
+        else answer({ ok: false, message: 'this run cannot make tasks that a task asks for while it runs' });
+        return;
+      }
       case 'done': {
         const job = worker.job;
         worker.job = undefined;
+        worker.waits = 0;
         if (job) {
           const failure = message.ok ? worker.logFailure : message.message;
           // The worker put the outputs in place already: a task that failed must not count as complete.

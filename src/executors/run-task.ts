@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { UserError } from '../errors.js';
-import { INTERNAL, outputsOf, type Task } from '../pipeline/task.js';
+import { INTERNAL, outputsOf, type Requirements, type Task } from '../pipeline/task.js';
+import { driveGeneratorRun, isGeneratorResult } from '../pipeline/dynamic.js';
 
 /** `out.foo.bar` -> `out-b2-tmp-0123456789.foo.bar`: every extension kept, for tools that look at them. */
 export const temporaryName = (finalPath: string): string => {
@@ -26,7 +27,16 @@ const wantsAtomicOutputs = (task: Task): boolean =>
 export interface RunTaskOptions {
   /** Called after run() succeeded, before its outputs are moved into place; throwing fails the task instead. */
   readonly beforeCommit?: () => void;
+  /** How this process waits for tasks run() requires (Task.require); without it, require() is refused. */
+  readonly requireTasks?: (tasks: readonly Task[]) => Promise<void>;
 }
+
+/** run(), and a generator run() driven to its end, each yield a require(). */
+const callRun = async (task: Task): Promise<void> => {
+  const result = task.run();
+  if (isGeneratorResult(result)) await driveGeneratorRun(result, (yielded) => task.require(yielded as Requirements));
+  else await result;
+};
 
 export const runTask = async (task: Task, options: RunTaskOptions = {}): Promise<void> => {
   const outputs = outputsOf(task);
@@ -37,14 +47,16 @@ export const runTask = async (task: Task, options: RunTaskOptions = {}): Promise
     for (const target of outputs) temporary.set(target.name, temporaryName(target.path));
     internal.temporaryOutputs = temporary;
   }
+  if (options.requireTasks) internal.requireHandler = options.requireTasks;
   try {
-    await task.run();
+    await callRun(task);
     options.beforeCommit?.();
   } catch (error) {
     for (const file of temporary.values()) rmSync(file, { recursive: true, force: true });
     throw error;
   } finally {
     internal.temporaryOutputs = undefined;
+    internal.requireHandler = undefined;
   }
   const missing: string[] = [];
   for (const target of outputs) {

@@ -11,6 +11,7 @@ import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } fro
 import { writeFully } from '../util/files.js';
 import type { FailureReason } from '../run/failure.js';
 import type { AttemptRecord } from '../run/resources.js';
+import type { TaskRef } from '../pipeline/reconstruct.js';
 
 export type JournalEntry =
   | {
@@ -53,6 +54,21 @@ export type JournalEntry =
   /** What one attempt used (`measured`), or what is known of one that left no measurement (`unmeasured`). */
   | ({ readonly type: 'resources'; readonly id: string } & AttemptRecord)
   | { readonly type: 'not-run'; readonly ids: readonly string[] }
+  /**
+   * Task `id` asked while running for `tasks` (dynamic dependencies), of
+   * which `added` were new to the run and incomplete; it waits for them in
+   * its process, or (`restart`) its job ended and it is started again after.
+   */
+  | {
+      readonly type: 'requested';
+      readonly id: string;
+      readonly attempt: number;
+      readonly tasks: readonly TaskRef[];
+      readonly added: number;
+      readonly restart: boolean;
+    }
+  /** A task that waited in its process for the tasks it asked for goes on. */
+  | { readonly type: 'resumed'; readonly id: string; readonly attempt: number }
   | { readonly type: 'adopted'; readonly fromRun: string; readonly jobs: number }
   | { readonly type: 'kill-requested'; readonly by: number; readonly host: string }
     /** cpuMs: the runner's own CPU time (user + system), without the commands and local workers it started. */

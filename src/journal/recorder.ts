@@ -7,12 +7,14 @@
 import type { TaskGraph } from '../pipeline/graph.js';
 import { logPaths } from '../pipeline/paths.js';
 import { paramsToJSON } from '../pipeline/task.js';
+import { taskRef } from '../pipeline/reconstruct.js';
 import type { RunEvent } from '../scheduler/events.js';
 import type { JournalEntry, JournalWriter } from './journal.js';
 
 export const journalRecorder = (graph: TaskGraph, journal: JournalWriter, system: string) => {
-  const announced = new Uint8Array(graph.nodes.length);
-  const attempts = new Int32Array(graph.nodes.length);
+  // Keyed by node: the graph grows while the run goes on (tasks that run() asks for).
+  const announced = new Set<number>();
+  const attempts = new Map<number, number>();
   const idOf = (index: number): string => graph.nodes[index]!.id;
   // Several entries of one event: the last one flushed, with all before it.
   const appendAll = (entries: readonly JournalEntry[], durable: boolean): void =>
@@ -22,16 +24,16 @@ export const journalRecorder = (graph: TaskGraph, journal: JournalWriter, system
     switch (event.type) {
       case 'task-started': {
         const node = graph.nodes[event.index]!;
-        attempts[event.index] = event.attempt;
-        if (!announced[event.index]) {
-          announced[event.index] = 1;
+        attempts.set(event.index, event.attempt);
+        if (!announced.has(event.index)) {
+          announced.add(event.index);
           journal.append({ type: 'task', id: node.id, family: node.family, params: paramsToJSON(node.task), logDir: logPaths(node.task).dir });
         }
         journal.append({ type: 'started', id: node.id, attempt: event.attempt, system });
         return;
       }
       case 'task-succeeded':
-        journal.append({ type: 'succeeded', id: idOf(event.index), attempt: attempts[event.index]! });
+        journal.append({ type: 'succeeded', id: idOf(event.index), attempt: attempts.get(event.index) ?? 0 });
         return;
       case 'task-failed': {
         const f = event.failure;
@@ -48,13 +50,30 @@ export const journalRecorder = (graph: TaskGraph, journal: JournalWriter, system
         return;
       }
       case 'task-cancelled':
-        journal.append({ type: 'cancelled', id: idOf(event.index), attempt: attempts[event.index]! });
+        journal.append({ type: 'cancelled', id: idOf(event.index), attempt: attempts.get(event.index) ?? 0 });
         return;
       case 'task-measured':
         journal.append({ type: 'resources', id: graph.nodes[event.index]!.id, ...event.record });
         return;
       case 'tasks-not-run':
         journal.append({ type: 'not-run', ids: event.indices.map(idOf) });
+        return;
+      case 'task-waiting':
+        journal.append(
+          {
+            type: 'requested',
+            id: idOf(event.index),
+            attempt: attempts.get(event.index) ?? 0,
+            tasks: event.requested.map((i) => taskRef(graph.nodes[i]!.task)),
+            added: event.added.filter((i) => graph.nodes[i]!.initial !== 'complete').length,
+            restart: event.restart,
+          },
+          // A rerun after a crash must find what the task waits for, or it would start it too early.
+          true,
+        );
+        return;
+      case 'task-resumed':
+        journal.append({ type: 'resumed', id: idOf(event.index), attempt: attempts.get(event.index) ?? 0 });
         return;
       case 'cancelling':
         return;

@@ -134,7 +134,8 @@ export const planResume = (
       continue;
     }
     const node = graph.nodes[index]!;
-    const finishedAttempt = task.phase === 'failed' || task.phase === 'retrying' || task.phase === 'cancelled';
+    // A task waiting for what it asked for: its attempt ended (a batch job), or its process went with the runner.
+    const finishedAttempt = task.phase === 'failed' || task.phase === 'retrying' || task.phase === 'cancelled' || task.phase === 'waiting';
     attempts.set(index, finishedAttempt ? task.attempt : Math.max(0, task.attempt - 1));
     const system = task.system && BATCH.has(task.system) ? (task.system as BatchSystemName) : undefined;
     let jobId = task.phase === 'submitted' ? task.jobId : undefined;

@@ -6,6 +6,7 @@
 import type { JournalEntry, StampedEntry } from './journal.js';
 import type { FailureReason } from '../run/failure.js';
 import type { AttemptResources, UnmeasuredAttempt } from '../run/resources.js';
+import type { TaskRef } from '../pipeline/reconstruct.js';
 
 export type TaskPhase =
   /** Started locally, or submission under way (intent written, no id yet). */
@@ -16,6 +17,8 @@ export type TaskPhase =
   | 'succeeded'
   /** Failed, and another attempt will follow. */
   | 'retrying'
+  /** Waiting for tasks it asked for while running (dynamic dependencies). */
+  | 'waiting'
   | 'failed'
   | 'cancelled'
   | 'not-run';
@@ -39,6 +42,12 @@ export interface TaskState {
   /** Why the latest attempt failed, or was cancelled. */
   reason?: FailureReason;
   exitCode?: number;
+  /** While waiting: how many tasks it asked for. */
+  waitingFor?: number;
+  /** Every task it asked for while running, first request first (absent when none). */
+  requested?: TaskRef[];
+  /** Starts that were restarts for its dynamic dependencies, not failures (batch). */
+  restarts?: number;
   /** What each measured attempt used, oldest first (absent until one was measured). */
   resources?: AttemptResources[];
   /** Attempts that ended without a measurement (killed, out of memory, lost): what is known of them, oldest first. */
@@ -54,6 +63,8 @@ export interface RunState {
   finished?: { exitCode: number; t: number; cpuMs?: number; schedulerCalls?: Readonly<Record<string, number>> };
   killRequested?: { by: number; host: string; t: number };
   lastEntryAt: number;
+  /** Tasks to run that the run took on after it started (asked for by running tasks). */
+  addedToRun?: number;
 }
 
 const IN_FLIGHT: ReadonlySet<TaskPhase> = new Set(['running', 'submitting', 'submitted']);
@@ -76,6 +87,8 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
     switch (entry.type) {
       case 'run-started':
         started = entry;
+        // Its toRun counts what earlier runners of the run took on.
+        delete state.addedToRun;
         break;
       case 'task': {
         const task = taskFor(entry.id, entry.t);
@@ -90,6 +103,7 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
         delete task.jobId;
         delete task.submittedAt;
         delete task.reason;
+        delete task.waitingFor;
         break;
       }
       case 'submit-intent': {
@@ -125,6 +139,21 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
       case 'not-run':
         for (const id of entry.ids) Object.assign(taskFor(id, entry.t), { phase: 'not-run', changedAt: entry.t });
         break;
+      case 'requested': {
+        const task = taskFor(entry.id, entry.t);
+        Object.assign(task, { phase: 'waiting', waitingFor: entry.tasks.length, changedAt: entry.t });
+        const known = new Set((task.requested ??= []).map((ref) => ref.id));
+        for (const ref of entry.tasks) if (!known.has(ref.id)) task.requested.push(ref);
+        if (entry.restart) task.restarts = (task.restarts ?? 0) + 1;
+        if (entry.added > 0) state.addedToRun = (state.addedToRun ?? 0) + entry.added;
+        break;
+      }
+      case 'resumed': {
+        const task = taskFor(entry.id, entry.t);
+        Object.assign(task, { phase: 'running', changedAt: entry.t });
+        delete task.waitingFor;
+        break;
+      }
       case 'kill-requested':
         state.killRequested = { by: entry.by, host: entry.host, t: entry.t };
         break;
@@ -161,13 +190,14 @@ export const phaseCounts = (state: RunState): Record<TaskPhase | 'pending', numb
     submitted: 0,
     succeeded: 0,
     retrying: 0,
+    waiting: 0,
     failed: 0,
     cancelled: 0,
     'not-run': 0,
   };
   for (const task of state.tasks.values()) counts[task.phase]++;
   const known = state.tasks.size;
-  const unstarted = Math.max(0, (state.started?.toRun ?? known) - known);
+  const unstarted = Math.max(0, (state.started ? state.started.toRun + (state.addedToRun ?? 0) : known) - known);
   if (state.finished) counts['not-run'] += unstarted;
   else counts.pending = unstarted;
   return counts;

@@ -48,6 +48,8 @@ export interface TaskInternal {
   requirements?: NormalizedRequirements;
   /** Set while run() executes with atomic outputs: name -> temporary path. */
   temporaryOutputs?: Map<string, string>;
+  /** Set while run() executes: how this process waits for tasks that run() requires (see dynamic.ts). */
+  requireHandler?: (tasks: readonly Task[]) => Promise<void>;
 }
 
 export interface NormalizedRequirements {
@@ -189,6 +191,30 @@ export class Task {
   /** Tasks this one needs. May return a task, an array, a record of tasks, or be a generator. */
   requires(): Requirements {
     return [];
+  }
+
+  /**
+   * Inside run(): tasks this one finds out it needs only while running
+   * (dynamic dependencies). Resolves, to what it was given, once they are
+   * complete; complete tasks return at once. Locally the task waits while
+   * the run makes them; in a batch job the job ends and is submitted again
+   * once they are complete, so run() starts over from the beginning: keep
+   * what comes before the last require() cheap and free of side effects.
+   * Rejects when one of them fails. The classes of the tasks must be
+   * exported from the pipeline module (they are re-created by class).
+   */
+  async require<R extends Requirements>(tasks: R): Promise<R> {
+    const handler = this[INTERNAL].requireHandler;
+    if (!handler) {
+      throw new UserError('require-outside-run', `${this.toString()}.require() was called outside its run().`, {
+        hint: 'Tasks known before the task runs belong in requires(); require() is for those run() finds out about.',
+      });
+    }
+    const wanted = new Map<string, Task>();
+    for (const task of collectTasks(this, 'require()', tasks)) wanted.set(task.taskId, task);
+    const incomplete = [...wanted.values()].filter((task) => !completeOrThrow(task));
+    if (incomplete.length > 0) await handler(incomplete);
+    return tasks;
   }
 
   /** Outputs, each from addToOutput(name). A generator, an array, or a single target. */
@@ -378,35 +404,60 @@ export const requirementsOf = (task: Task): NormalizedRequirements => {
   const raw = task.requires();
   const tasks: Task[] = [];
   let byKey: Map<string, Task[]> | undefined;
-  const collect = (value: unknown, into: Task[]): void => {
-    if (value === undefined || value === null) return;
-    if (isTaskLike(value)) {
-      into.push(value);
-      return;
-    }
-    if (typeof value === 'object' && Symbol.iterator in value && typeof value !== 'string') {
-      for (const item of value as Iterable<unknown>) collect(item, into);
-      return;
-    }
-    throw new UserError(
-      'bad-requirement',
-      `${task.toString()}.requires() returned ${describeRequirement(value)}, which is not a task.`,
-      { hint: 'requires() may return a task, an array or a record of tasks, or yield tasks.' },
-    );
-  };
   if (raw !== null && typeof raw === 'object' && !isTaskLike(raw) && !(Symbol.iterator in raw)) {
     byKey = new Map();
     for (const [key, value] of Object.entries(raw)) {
-      const group: Task[] = [];
-      collect(value, group);
+      const group = collectTasks(task, 'requires()', value);
       byKey.set(key, group);
       tasks.push(...group);
     }
   } else {
-    collect(raw, tasks);
+    tasks.push(...collectTasks(task, 'requires()', raw));
   }
   internal.requirements = byKey ? { tasks, byKey } : { tasks };
   return internal.requirements;
+};
+
+/** The tasks in a requirements value (a task, arrays, records, iterables of them), in order. */
+const collectTasks = (task: Task, method: string, value: unknown): Task[] => {
+  const into: Task[] = [];
+  const collect = (item: unknown): void => {
+    if (item === undefined || item === null) return;
+    if (isTaskLike(item)) {
+      into.push(item);
+      return;
+    }
+    if (typeof item === 'object' && Symbol.iterator in item) {
+      for (const inner of item as Iterable<unknown>) collect(inner);
+      return;
+    }
+    if (typeof item === 'object' && method === 'require()') {
+      for (const inner of Object.values(item)) collect(inner);
+      return;
+    }
+    throw new UserError(
+      'bad-requirement',
+      `${task.toString()}.${method} ${method === 'require()' ? 'was given' : 'returned'} ${describeRequirement(item)}, which is not a task.`,
+      {
+        hint:
+          method === 'requires()'
+            ? 'requires() may return a task, an array or a record of tasks, or yield tasks.'
+            : 'require() takes a task, an array or a record of tasks.',
+      },
+    );
+  };
+  collect(value);
+  return into;
+};
+
+/** A task's complete(), its exception named after it. */
+const completeOrThrow = (task: Task): boolean => {
+  try {
+    return task.complete();
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError('task-error', `${task.toString()}.complete() threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 };
 
 const describeRequirement = (value: unknown): string => {

@@ -53,7 +53,8 @@ export class ProgressReporter {
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
   private lineShown = false;
-  private readonly toRun: number;
+  /** Grows as running tasks ask for tasks not yet made. */
+  private toRun: number;
   private readonly complete: number;
 
   constructor(
@@ -92,6 +93,12 @@ export class ProgressReporter {
       case 'tasks-not-run':
         this.notRun += event.indices.length;
         break;
+      case 'task-waiting':
+        this.toRun += event.added.filter((index) => this.graph.nodes[index]!.initial !== 'complete').length;
+        // A batch job ended to wait: the task is not running until it starts again.
+        if (event.restart) this.running.delete(event.index);
+        break;
+      case 'task-resumed':
       case 'task-measured':
         break;
       case 'cancelling':

@@ -55,11 +55,11 @@ export const formatStatus = (view: StatusView): string => {
   }
   lines.push(`  runner:   ${describeRunner(view)}`);
   const counts = phaseCounts(state);
-  const total = started?.total ?? state.tasks.size;
+  const total = (started?.total ?? state.tasks.size) + (state.addedToRun ?? 0);
   const inFlight = counts.running + counts.submitting + counts.submitted;
   lines.push(
-    `  tasks:    ${total} in graph, ${started ? total - started.toRun : 0} complete before; ` +
-      `${counts.succeeded} succeeded, ${inFlight} in flight, ${counts.pending} pending, ` +
+    `  tasks:    ${total} in graph, ${started ? started.total - started.toRun : 0} complete before; ` +
+      `${counts.succeeded} succeeded, ${inFlight} in flight, ${counts.waiting ? `${counts.waiting} waiting for dependencies, ` : ''}${counts.pending} pending, ` +
       `${counts.failed} failed, ${counts.retrying} retrying, ${counts['not-run']} not run, ${counts.cancelled} cancelled`,
   );
   const calls = state.finished?.schedulerCalls === undefined ? undefined : formatSchedulerCalls(state.finished.schedulerCalls, started?.toRun ?? 0);
@@ -72,7 +72,7 @@ export const formatStatus = (view: StatusView): string => {
     families.set(task.family, row);
   }
   if (families.size > 0) {
-    const columns = ['succeeded', 'running', 'submitted', 'failed', 'retrying', 'not-run', 'cancelled'];
+    const columns = ['succeeded', 'running', 'submitted', ...(counts.waiting ? ['waiting'] : []), 'failed', 'retrying', 'not-run', 'cancelled'];
     const header = ['task', ...columns];
     const rows = [...families].map(([family, row]) => [family, ...columns.map((c) => String(row[c] ?? 0))]);
     lines.push('', ...familyTable(header, rows, '  '));
@@ -99,6 +99,15 @@ export const formatStatus = (view: StatusView): string => {
     if (flying.length > 50) lines.push(`  ... and ${flying.length - 50} more`);
     if (orphaned && !view.refreshed) lines.push(chalk.dim('  (b2 status --refresh asks the batch system for their real state; b2 kill cancels them)'));
   }
+  const waiting = [...state.tasks.values()].filter((task) => task.phase === 'waiting');
+  if (waiting.length > 0) {
+    lines.push('', chalk.bold('waiting for tasks they asked for while running:'));
+    for (const task of waiting.slice(0, 50)) {
+      const n = task.waitingFor ?? 0;
+      lines.push(`  ${taskName(task)}  waiting for ${n} ${n === 1 ? 'dependency' : 'dependencies'}  attempt ${task.attempt}`);
+    }
+    if (waiting.length > 50) lines.push(`  ... and ${waiting.length - 50} more`);
+  }
   for (const error of view.refreshErrors ?? []) lines.push(chalk.yellow(`  could not ask the batch system: ${error}`));
 
   const failed = [...state.tasks.values()].filter((task) => task.phase === 'failed');
@@ -122,8 +131,8 @@ export const statusJson = (view: StatusView): unknown => ({
   pipeline: view.state.started?.pipeline,
   mode: view.state.started?.mode,
   startedAt: view.state.started ? new Date(view.state.started.t).toISOString() : undefined,
-  total: view.state.started?.total,
-  toRun: view.state.started?.toRun,
+  total: view.state.started ? view.state.started.total + (view.state.addedToRun ?? 0) : undefined,
+  toRun: view.state.started ? view.state.started.toRun + (view.state.addedToRun ?? 0) : undefined,
   counts: phaseCounts(view.state),
   runnerCpuMs: view.state.finished?.cpuMs,
   families: familyUsage(view.state.tasks.values()),
@@ -142,6 +151,8 @@ export const statusJson = (view: StatusView): unknown => ({
     exitCode: task.exitCode,
     logDir: task.logDir,
     ...timesJson(task),
+    ...(task.waitingFor === undefined ? {} : { waitingFor: task.waitingFor }),
+    ...(task.requested ? { requested: task.requested.map((ref) => ref.id) } : {}),
     ...(task.jobId && view.refreshed?.get(task.jobId) ? { queue: view.refreshed.get(task.jobId) } : {}),
     ...(view.measuredNow?.get(task.id) ? { worker: view.measuredNow.get(task.id) } : {}),
   })),

@@ -77,6 +77,8 @@ export interface JobFiles {
   readonly resources: string;
   /** b2's own error while it ran the task (see own-error.ts). */
   readonly ownError: string;
+  /** The tasks the task asked for while running, when its job ended to wait for them (see pipeline/dynamic.ts). */
+  readonly requested: string;
   /** The batch system's log of the job, where it writes one. */
   readonly jobLog: string;
 }
@@ -87,6 +89,7 @@ export const jobFilesIn = (logDir: string): JobFiles => ({
   exitStatus: path.join(logDir, 'exit_status'),
   resources: path.join(logDir, 'resources.json'),
   ownError: path.join(logDir, 'b2_error.json'),
+  requested: path.join(logDir, 'b2_requested.json'),
   jobLog: path.join(logDir, 'job.log'),
 });
 

@@ -18,6 +18,15 @@ export type TaskEvent =
   /** What an attempt used (or what is known of one that could not say), before its outcome. */
   | { readonly type: 'task-measured'; readonly index: number; readonly record: AttemptRecord }
   | { readonly type: 'tasks-not-run'; readonly indices: readonly number[] }
+  /**
+   * A task asked, while it ran, for the tasks `requested` (nodes; `added`
+   * are those new to the graph) and waits for them: in its process
+   * (`restart` false), or, a batch job having ended for it, to be started
+   * again (`restart` true).
+   */
+  | { readonly type: 'task-waiting'; readonly index: number; readonly requested: readonly number[]; readonly added: readonly number[]; readonly restart: boolean }
+  /** A task that waited in its process for tasks it asked for goes on. */
+  | { readonly type: 'task-resumed'; readonly index: number }
   | { readonly type: 'cancelling'; readonly inFlight: number };
 
 /** One attempt of a task (by node index) as a batch job. */
