@@ -9,14 +9,9 @@ import type { ViewGraph } from './view-graph.js';
 
 const PLAIN = /[A-Za-z0-9 _.,:=+\-/]/;
 
-export const mermaidLabel = (text: string): string => {
-  let out = '';
-  for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {
-    if (out !== '') out += '<br/>';
-    for (const char of line) out += PLAIN.test(char) ? char : `#${char.codePointAt(0)};`;
-  }
-  return `"${out}"`;
-};
+const encodeLine = (line: string): string => Array.from(line, (char) => (PLAIN.test(char) ? char : `#${char.codePointAt(0)};`)).join('');
+
+export const mermaidLabel = (text: string): string => `"${text.replace(/\r\n?/g, '\n').split('\n').map(encodeLine).join('<br/>')}"`;
 
 /** Mermaid class names: letters and underscores. */
 const className = (state: NodeState): string => state.replace(/-/g, '_');
