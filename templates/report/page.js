@@ -316,13 +316,18 @@
         table.desc = table.sort === c ? !table.desc : false;
         table.sort = c;
         buildHead();
-        applyFilter();
+        applyFilter(true);
       });
       head.append(cell);
     });
   };
 
-  const applyFilter = () => {
+  // Names sort as people read them: event 9 before event 10.
+  const collator = new Intl.Collator('en', { numeric: true });
+  const compareKeys = (a, b) => (typeof a === 'string' ? collator.compare(a, b) : a < b ? -1 : a > b ? 1 : 0);
+
+  /** toTop: a new filter or order shows its first rows; a live update keeps the place. */
+  const applyFilter = (toTop) => {
     const t = data.tasks;
     const family = byId('filter-family').value;
     const phase = byId('filter-phase').value;
@@ -345,14 +350,13 @@
       for (const i of order) keys[i] = key(i);
       const sign = table.desc ? -1 : 1;
       order = Int32Array.from(order).sort((a, b) => {
-        const ka = keys[a];
-        const kb = keys[b];
-        return (ka < kb ? -1 : ka > kb ? 1 : a - b) * sign;
+        return (compareKeys(keys[a], keys[b]) || a - b) * sign;
       });
     }
     table.order = order;
     byId('table-count').textContent = count === n ? `${number(n)}` : `${number(count)} of ${number(n)}`;
     byId('task-spacer').style.height = `${count * ROW}px`;
+    if (toTop === true) viewport.scrollTop = 0;
     table.first = -1;
     drawRows();
   };
@@ -407,10 +411,10 @@
   let typing;
   byId('filter-text').addEventListener('input', () => {
     clearTimeout(typing);
-    typing = setTimeout(applyFilter, 150);
+    typing = setTimeout(() => applyFilter(true), 150);
   });
-  byId('filter-family').addEventListener('change', applyFilter);
-  byId('filter-phase').addEventListener('change', applyFilter);
+  byId('filter-family').addEventListener('change', () => applyFilter(true));
+  byId('filter-phase').addEventListener('change', () => applyFilter(true));
 
   // ---- graph --------------------------------------------------------------
   let graphShown;

@@ -40,3 +40,14 @@ export const launchBrowser = async (): Promise<LaunchedBrowser> => {
     },
   };
 };
+
+/** The value `read` gives once `holds` accepts it (or, after `timeoutMs`, the last one, for the test's own expect to show). */
+export const eventually = async <T>(read: () => Promise<T>, holds: (value: T) => boolean, timeoutMs = 10_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!holds(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    value = await read();
+  }
+  return value;
+};
