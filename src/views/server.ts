@@ -135,7 +135,10 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     close: async () => {
       clearInterval(timer);
       for (const client of clients) client.end();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A browser keeps idle connections open for reuse: Ctrl-C must not wait for it to let go.
+      server.closeAllConnections();
+      await closed;
     },
   };
 };
