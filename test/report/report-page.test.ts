@@ -36,7 +36,7 @@ const open = async (file: string): Promise<Opened> => {
   page.on('request', (request) => requests.push(request.url()));
   page.on('dialog', (dialog) => void dialog.dismiss());
   await page.goto(pathToFileURL(file).href);
-  await page.waitForFunction(() => (window as unknown as { __b2?: unknown }).__b2 !== undefined, undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => (globalThis as unknown as { __b2?: unknown }).__b2 !== undefined, undefined, { timeout: 30_000 });
   return { page, errors, requests };
 };
 
@@ -81,7 +81,7 @@ describe('b2 report', () => {
     expect(result.code).toBe(0);
     const file = path.join(dir, 'big.html');
     const { page, errors } = await open(file);
-    const firstRender = await page.evaluate(() => (window as unknown as { __b2: { firstTableRender: number } }).__b2.firstTableRender);
+    const firstRender = await page.evaluate(() => (globalThis as unknown as { __b2: { firstTableRender: number } }).__b2.firstTableRender);
     process.stdout.write(`100,000-task report: generated in ${generateMs} ms, ${(statSync(file).size / 1e6).toFixed(1)} MB, table first rendered ${Math.round(firstRender)} ms after navigation start\n`);
     expect(firstRender).toBeLessThan(3000);
     expect(await card(page, 'total')).toBe('100,000');
@@ -108,7 +108,7 @@ describe('b2 report', () => {
     const html = readFileSync(path.join(dir, 'hostile.html'), 'utf8');
     expect(html.match(/<script/g)).toHaveLength(2);
     const { page, errors, requests } = await open(path.join(dir, 'hostile.html'));
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
     expect(await page.locator('img, iframe, object, embed').count()).toBe(0);
     expect(await card(page, 'failed')).toBe(String(values.length));
     const rendered = await page.locator('#task-rows .row').first().locator('div').first().innerText();

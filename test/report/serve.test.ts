@@ -84,12 +84,12 @@ describe('b2 status --serve', () => {
     expect(await card(page, 'succeeded')).toBe('0');
     expect(await page.locator('#kill-button').isVisible()).toBe(false);
     expect(await page.locator('#b2-live').textContent()).not.toContain('token');
-    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    await page.evaluate(() => ((globalThis as unknown as { sameDocument: boolean }).sameDocument = true));
 
     release(dir, [0, 1, 2, 3, 4]);
     expect(await eventually(() => card(page, 'succeeded'), (n) => n === '5', 20_000)).toBe('5');
     expect(await card(page, 'in-flight')).toBe('5');
-    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
 
     const refused = await send(`${url}kill`, 'POST', {});
     expect(refused.status).toBe(403);
