@@ -60,23 +60,27 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   let refreshedAt = 0;
   let refreshing = false;
 
-  const refresh = async (): Promise<void> => {
+  let costMs = 0;
+  const refresh = async (force = false): Promise<void> => {
     if (refreshing) return;
+    // A big run costs more to fold and send: its pages are updated less often, never more than a quarter of the time.
+    if (!force && Date.now() - refreshedAt < 4 * costMs) return;
     refreshing = true;
     try {
       const grew = follower.poll();
       const alive = data?.runner.kind === 'alive';
-      if (data && !grew && !(alive && Date.now() - refreshedAt >= QUIET_REFRESH_MS)) return;
+      if (data && !grew && !force && !(alive && Date.now() - refreshedAt >= QUIET_REFRESH_MS)) return;
+      const began = Date.now();
       data = await runPageData(options.run, foldJournal(follower.entries));
       json = JSON.stringify(data);
       refreshedAt = Date.now();
+      costMs = refreshedAt - began;
       for (const client of clients) client.write(`data: ${json}\n\n`);
     } finally {
       refreshing = false;
     }
   };
-  await refresh();
-  const timer = setInterval(() => void refresh().catch(() => undefined), options.pollMs ?? 1000);
+  await refresh(true);
 
   let allowedHosts: Set<string> = new Set();
   const server: Server = createServer((request, response) => {
@@ -118,7 +122,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     if (origin !== undefined && origin !== `http://${request.headers.host ?? ''}`) return plain(response, 403, 'refused: another origin\n');
     if (!sameToken(request.headers['x-b2-token'] as string | undefined, token)) return plain(response, 403, 'refused: no valid token\n');
     const output = await runKill(options);
-    await refresh();
+    await refresh(true);
     return plain(response, output.code === 0 ? 200 : 500, output.text);
   };
 
@@ -126,6 +130,8 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
+  // Only once listening: a server that could not start must leave nothing running.
+  const timer = setInterval(() => void refresh().catch(() => undefined), options.pollMs ?? 1000);
   const port = (server.address() as AddressInfo).port;
   const host = hostOf(options.host);
   allowedHosts = new Set([`${host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `${os.hostname()}:${port}`]);

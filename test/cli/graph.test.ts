@@ -118,6 +118,10 @@ describe('b2 graph', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('error: No run "nope"');
     expect(unknown.output).not.toMatch(STACK_LINE);
+    const huge = makeProject({ 'pipeline.ts': leavesPipeline(5001, { family: 'Leaf', param: 'k', file: 'leaf.txt' }) });
+    const tooMany = runB2(['graph', 'pipeline.ts', '--level', 'task', '-f', 'svg'], { cwd: huge });
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toContain('5002 nodes are too many to lay out as a picture (at most 5000).');
     const missing = runB2(['graph', 'missing.ts'], { cwd: dir });
     expect(missing.code).toBe(2);
   });

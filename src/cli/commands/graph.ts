@@ -22,6 +22,8 @@ import { escapeHtml } from '../../views/json-script.js';
 const FORMATS = ['dot', 'mermaid', 'svg', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 const LEVELS: readonly GraphLevel[] = ['auto', 'task', 'family'];
+/** Graphviz takes minutes beyond a few thousand nodes, and nobody reads such a picture. */
+const LAYOUT_LIMIT = 5000;
 
 interface GraphFlags extends CommonFlags {
   readonly format: string;
@@ -73,6 +75,11 @@ const graphCommand = async (file: string, taskName: string | undefined, rest: st
   const graph = buildGraph(roots, { pruneComplete: false });
   const stateOf = nodeStates(graph, run?.state);
   const view = chooseLevel(level, graph.nodes.length) === 'family' ? familyLevelOf(graph, stateOf) : taskLevel(graph, stateOf);
+  if ((format === 'svg' || format === 'html') && view.nodes.length > LAYOUT_LIMIT) {
+    throw new UserError('graph-too-large', `${view.nodes.length} nodes are too many to lay out as a picture (at most ${LAYOUT_LIMIT}).`, {
+      hint: '--level family draws one node per family; --format dot or mermaid writes the whole graph as text.',
+    });
+  }
   const title = run ? `${path.basename(file)} · run ${run.id}` : path.basename(file);
   const text = await render(view, format, title);
   if (options.output) {

@@ -1,0 +1,58 @@
+/** `b2 report` and `b2 status --serve` without a browser: what they write and how they refuse bad input. */
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { averagePipeline, B2_BIN, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
+import { writeSyntheticRun } from '../helpers/synthetic-run.js';
+
+describe('b2 report', () => {
+  it('writes one self-contained page: its data inline, no outside source, no network allowed', () => {
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    expect(runB2(['run', 'pipeline.ts'], { cwd: dir }).code).toBe(0);
+    const result = runB2(['report'], { cwd: dir });
+    expect(result.code).toBe(0);
+    const file = /to (\S+\.html)\n$/.exec(result.stdout)![1]!;
+    expect(path.basename(file)).toMatch(/^b2-report-\d{8}-\d{9}-[0-9a-f]{6}\.html$/);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain(`connect-src 'none'`);
+    expect(html).not.toMatch(/\s(src|href)=["']?(https?:)?\/\//);
+    const data = JSON.parse(/<script type="application\/json" id="b2-data">([\s\S]*?)<\/script>/.exec(html)![1]!) as { counts: Record<string, number>; total: number };
+    expect(data.total).toBe(11);
+    expect(data.counts.succeeded).toBe(11);
+  });
+
+  it('refuses an unknown run, or a folder without runs, with exit code 2', () => {
+    const dir = makeProject({});
+    writeSyntheticRun(dir, { tasks: 3 });
+    const unknown = runB2(['report', 'nope'], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('error: No run "nope"');
+    expect(unknown.output).not.toMatch(STACK_LINE);
+    const empty = runB2(['report'], { cwd: makeProject({}) });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('error: No runs found');
+  });
+});
+
+describe('b2 status --serve, bad input', () => {
+  it('refuses a port that is no port, and a port in use, with exit code 2 and a hint, leaving nothing running', async () => {
+    const dir = makeProject({});
+    writeSyntheticRun(dir, { tasks: 3 });
+    const bad = runB2(['status', '--serve', '--port', 'http'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--port needs a port number from 0 to 65535, got "http"');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const child = spawn(process.execPath, [B2_BIN, 'status', '--serve', '--port', String(port)], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    taken.close();
+    expect(code).toBe(2);
+    expect(stderr).toContain(`error: Cannot listen on 127.0.0.1 port ${port}: EADDRINUSE.`);
+    expect(stderr).toContain('--port 0 for a free one');
+  });
+});
