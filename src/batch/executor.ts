@@ -29,6 +29,10 @@ import { failureReason, judgeJob } from './judge.js';
 import { checkJobSettings, jobSpec, type JobContext } from './job.js';
 import { Submitter } from './submit.js';
 import { newTrackedJob, observationOf, Watch, worthJudging, type TrackedJob } from './watch.js';
+import { readMeasurement } from '../executors/measure.js';
+import { attemptRecord, type AttemptRecord, type RequestedResources } from '../run/resources.js';
+import type { FailureReason } from '../run/failure.js';
+import { escalation, NONE, ranOutAfter, type RanOut } from './escalate.js';
 
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
@@ -69,13 +73,17 @@ export class BatchExecutor implements Executor {
   /** Every job id the journal names: a job of the run outside this set was left by a submission nobody heard back from. */
   private readonly knownJobIds: Set<string>;
   private readonly systemsUsed = new Set<BatchSystemName>();
+  /** Tasks whose jobs ran out of memory or walltime, by task id: their retries may ask for more. */
+  private readonly ranOut = new Map<string, RanOut>();
+  /** Adopted jobs' submission times, from the journal (by node index). */
+  private readonly adoptedSubmittedAt = new Map<number, number>();
   /** A submission's outcome stayed unknown, or the run was cancelled: look for jobs nobody knows before leaving. */
   private sweepNeeded = false;
 
   constructor(private readonly options: BatchExecutorOptions) {
     this.capacity = Math.max(1, options.workers);
     this.name = 'batch';
-    this.ctx = { pipeline: options.pipeline, run: options.run, tag: options.tag };
+    this.ctx = { pipeline: options.pipeline, run: options.run, tag: options.tag, escalation: (task) => this.escalationFor(task) };
     this.adoptable = new Map(options.adopted ?? []);
     this.unresolved = new Set(options.unresolved ?? []);
     this.knownJobIds = new Set(options.journaledJobIds ?? []);
@@ -126,6 +134,7 @@ export class BatchExecutor implements Executor {
     if (adopted) {
       // Its job survived the previous runner: watch it, do not submit again.
       this.watch.add(newTrackedJob(job, adopted.system, adopted.jobId, jobFilesIn(job.logs.dir).exitStatus, true));
+      if (adopted.submittedAt !== undefined) this.adoptedSubmittedAt.set(job.index, adopted.submittedAt);
       this.knownJobIds.add(adopted.jobId);
       this.systemsUsed.add(adopted.system);
       this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system: adopted.system, jobId: adopted.jobId }, true);
@@ -181,7 +190,7 @@ export class BatchExecutor implements Executor {
     if (verdict.kind === 'wait') return;
     this.watch.remove(tracked.job.index);
     if (verdict.kind === 'succeeded') {
-      this.onOutcome({ index: tracked.job.index, ok: true });
+      this.onOutcome({ index: tracked.job.index, ok: true, resources: this.usageOf(tracked) });
       return;
     }
     if (verdict.reason === 'cancelled' && tracked.adopted && !this.stopped) {
@@ -192,15 +201,65 @@ export class BatchExecutor implements Executor {
     }
     // Held jobs stay in the system; a "lost" or ended job might linger somewhere: never leave one behind.
     if (verdict.kill || verdict.reason === 'lost' || verdict.reason === 'ended') await this.kill(tracked.system, [tracked.jobId]);
+    const explained = verdict.reason === 'exit' ? this.explainExit(tracked, verdict.exitCode) : undefined;
+    // Grid Engine says it only through the task's stderr under an address-space limit (see explainSgeExit).
+    const reason = explained !== undefined && /exceeded its memory limit/.test(explained) ? 'memory' : failureReason(verdict);
+    const resources = this.usageOf(tracked, reason);
+    this.noteRanOut(tracked, reason);
     this.onOutcome({
       index: tracked.job.index,
       ok: false,
-      reason: failureReason(verdict),
-      message: (verdict.reason === 'exit' ? this.explainExit(tracked, verdict.exitCode) : undefined) ?? verdict.message,
+      reason,
+      resources,
+      message: explained ?? verdict.message,
       jobId: tracked.jobId,
       ...(verdict.exitCode === undefined ? {} : { exitCode: verdict.exitCode }),
       ...(observed.queue?.reason ? { detail: `batch system: ${tracked.system}, state ${observed.queue.native}: ${observed.queue.reason}` } : {}),
     });
+  }
+
+  private escalationFor(task: Task): { memory: number; walltime: number } {
+    return escalation(this.ranOut.get(task.taskId) ?? NONE, getSetting<number>('escalate_resources', { task }), getSetting<number>('escalate_resources_max', { task }));
+  }
+
+  /** A job that ran out of memory or walltime: its retry asks for more, when escalate_resources says so. */
+  private noteRanOut(tracked: TrackedJob, reason: FailureReason): void {
+    const { task } = tracked.job;
+    const before = this.ranOut.get(task.taskId) ?? NONE;
+    const after = ranOutAfter(before, reason);
+    if (after === before) return;
+    const was = this.requested(tracked);
+    this.ranOut.set(task.taskId, after);
+    const now = this.requested(tracked);
+    const more = [
+      ...(now.memoryMb !== was.memoryMb ? [`memory ${now.memoryMb} MB (was ${was.memoryMb} MB)`] : []),
+      ...(now.walltimeSeconds !== was.walltimeSeconds ? [`walltime ${now.walltimeSeconds} s (was ${was.walltimeSeconds} s)`] : []),
+    ];
+    if (more.length > 0) this.options.emit(`${task.toString()} ran out of ${reason === 'memory' ? 'memory' : 'walltime'}: a retry asks for ${more.join(', ')} (escalate_resources)`);
+  }
+
+  /** What the job's worker measured, with what the runner knows of the attempt (see resources.ts). */
+  private usageOf(tracked: TrackedJob, reason?: FailureReason): AttemptRecord {
+    const { job } = tracked;
+    const submittedAt = this.adoptedSubmittedAt.get(job.index) ?? tracked.submittedAt;
+    this.adoptedSubmittedAt.delete(job.index);
+    return attemptRecord(readMeasurement(jobFilesIn(job.logs.dir).resources), {
+      attempt: job.attempt,
+      submittedAt,
+      requested: this.requested(tracked),
+      judgedAt: Date.now(),
+      ...(reason === undefined ? {} : { reason }),
+    });
+  }
+
+  private requested(tracked: TrackedJob): RequestedResources {
+    try {
+      const { cpus, memoryMb, walltimeSeconds } = jobSpec(this.ctx, tracked.job.task, tracked.job.logs, tracked.system).resources;
+      return { ...(cpus === undefined ? {} : { cpus }), ...(memoryMb === undefined ? {} : { memoryMb }), ...(walltimeSeconds === undefined ? {} : { walltimeSeconds }) };
+    } catch {
+      // Its job went out with these settings: they cannot fail now, and if they do, nothing was asked for that is known.
+      return {};
+    }
   }
 
   /** The system's reading of a non-zero exit, from the end of the job's stderr (see BatchAdapter.explainExit). */

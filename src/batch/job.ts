@@ -44,6 +44,8 @@ export interface JobContext {
   readonly pipeline: LoadedPipeline;
   readonly run: RunDir;
   readonly tag: string;
+  /** The multiples of memory and walltime a task's next job asks for (see escalate.ts); none: the settings as they are. */
+  readonly escalation?: (task: Task) => { readonly memory: number; readonly walltime: number };
 }
 
 /** HTCondor runs a job with transfer files in a sandbox folder of its own (working_dir "."). */
@@ -54,11 +56,15 @@ const removeIfThere = (file: string): void => {
   if (statSync(file, { throwIfNoEntry: false })) unlinkSync(file);
 };
 
+const escalate = (value: number | undefined, multiple: number | undefined): number | undefined =>
+  value === undefined || multiple === undefined || multiple === 1 ? value : Math.ceil(value * multiple);
+
 export const jobSpec = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSystemName): JobSpec => {
   const optional = <T>(key: string): T | undefined => getSetting<T | undefined>(key, { task, default: undefined });
   const cpus = optional<number>('cpus') ?? optional<number>('job_slots');
-  const memory = optional<number>('memory');
-  const walltime = optional<number>('walltime');
+  const scale = ctx.escalation?.(task);
+  const memory = escalate(optional<number>('memory'), scale?.memory);
+  const walltime = escalate(optional<number>('walltime'), scale?.walltime);
   const queue = optional<string>('queue');
   const envScript = getSetting<string>('env_script', { task });
   const transfer = getSetting<string[]>('transfer_files', { task });
@@ -130,8 +136,9 @@ export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemNam
   const newLogDir = writing('the log folder', job.logs.dir, () => mkdirSync(job.logs.dir, { recursive: true }) !== undefined);
   writing('the job folder', spec.taskFileDir, () => mkdirSync(spec.taskFileDir, { recursive: true }));
   if (!newLogDir) {
-    // A status file from an earlier attempt or run must not decide this one.
+    // A status file from an earlier attempt or run must not decide this one, nor its measurement count for this one.
     removeIfThere(exitFile);
+    removeIfThere(jobFilesIn(job.logs.dir).resources);
   }
   const record = taskRecord(ctx, job);
   const inline = record.length <= MAX_INLINE_RECORD;

@@ -41,7 +41,7 @@ export type JobVerdict =
   | { readonly kind: 'succeeded' }
   | {
       readonly kind: 'failed';
-      readonly reason: 'exit' | 'timeout' | 'held' | 'cancelled' | 'lost' | 'ended';
+      readonly reason: 'exit' | 'timeout' | 'memory' | 'held' | 'cancelled' | 'lost' | 'ended';
       readonly message: string;
       readonly exitCode?: number;
       /** The job is still in the system and must be removed (held jobs). */
@@ -57,12 +57,25 @@ export const failureReason = (verdict: Extract<JobVerdict, { kind: 'failed' }>):
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timeout']);
 const WAIT: JobVerdict = { kind: 'wait' };
 
+/**
+ * The queue says the job was ended for using more memory than it asked for:
+ * Slurm's OUT_OF_MEMORY (sacct may cut it to OUT_OF_ME+), LSF's
+ * TERM_MEMLIMIT, or an HTCondor hold for memory ("memory usage exceeded
+ * request_memory", "Job has gone over memory limit").
+ */
+export const endedOutOfMemory = (status: JobStatus | undefined): boolean => {
+  if (status === undefined) return false;
+  if (/^OUT_OF_ME/.test(status.native) || /TERM_MEMLIMIT/.test(status.reason ?? '')) return true;
+  return status.state === 'held' && /memory/i.test(status.reason ?? '');
+};
+
 export const judgeJob = (o: JobObservation): JobVerdict => {
   const state = o.queue?.state;
   if (o.exitStatus !== undefined) {
     if (o.exitStatus === 0) return { kind: 'succeeded' };
-    // A walltime kill reaches the wrapper as a signal: let the queue say it was a timeout.
+    // A walltime or memory kill reaches the wrapper as a signal: let the queue say which it was.
     if (state === 'timeout') return timedOut(o);
+    if (endedOutOfMemory(o.queue)) return outOfMemory(o);
     const killed = o.exitStatus > 128;
     if (killed && state !== undefined && !TERMINAL.has(state) && o.now - (o.lastSeenAt ?? o.now) < o.exitFileGraceMs) return WAIT;
     if (killed && state === 'cancelled') return cancelled(o);
@@ -73,10 +86,12 @@ export const judgeJob = (o: JobObservation): JobVerdict => {
       message: killed ? `the job was killed by signal ${o.exitStatus - 128}` : `the task exited with code ${o.exitStatus}`,
     };
   }
-  if (state === 'held') return heldTooLong(o) ?? WAIT;
+  // Held for memory, it would only be held again once released: no grace.
+  if (state === 'held') return endedOutOfMemory(o.queue) ? outOfMemory(o) : (heldTooLong(o) ?? WAIT);
   if (state !== undefined && TERMINAL.has(state)) {
     if (o.now - (o.endedAt ?? o.now) < o.exitFileGraceMs) return WAIT;
     if (state === 'timeout') return timedOut(o);
+    if (endedOutOfMemory(o.queue)) return outOfMemory(o);
     if (state === 'cancelled') return cancelled(o);
     const code = o.queue?.exitCode;
     return {
@@ -146,6 +161,14 @@ const timedOut = (o: JobObservation): JobVerdict => ({
   kind: 'failed',
   reason: 'timeout',
   message: `timed out: the job exceeded its walltime${o.queue?.reason ? ` (${o.queue.reason})` : ''}`,
+});
+
+const outOfMemory = (o: JobObservation): JobVerdict => ({
+  kind: 'failed',
+  reason: 'memory',
+  // A held job stays in the system until removed.
+  ...(o.queue?.state === 'held' ? { kill: true } : {}),
+  message: `out of memory: the job used more than its memory limit${o.queue?.reason ? ` (${o.queue.reason})` : ` (${o.queue?.native})`}`,
 });
 
 const cancelled = (o: JobObservation): JobVerdict => ({

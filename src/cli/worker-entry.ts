@@ -17,7 +17,8 @@ import { taskErrorText } from '../executors/error-text.js';
 import { clearOwnError, writeOwnError } from '../executors/own-error.js';
 import { logPaths } from '../pipeline/paths.js';
 import type { TaskRecord } from '../batch/job.js';
-import { settingsSnapshotFile, taskRecordFile } from '../run/layout.js';
+import { jobFilesIn, settingsSnapshotFile, taskRecordFile } from '../run/layout.js';
+import { startMeasuring, writeMeasurement } from '../executors/measure.js';
 
 const USAGE = 'usage: b2 worker --task-id ID --run-dir DIR [--task-record JSON]';
 
@@ -77,8 +78,15 @@ export const workerMain = async (args: readonly string[]): Promise<number> => {
     process.stdout.write(HELP);
     return 0;
   }
+  // From the start: loading the pipeline is part of what the job costs.
+  const measuring = startMeasuring(false);
   // Known once the task is re-created: where b2's own error is left for the runner.
   let logDir: string | undefined;
+  const recordUsage = (exitCode?: number): void => {
+    if (logDir === undefined) return;
+    const problem = writeMeasurement(jobFilesIn(logDir).resources, exitCode === undefined ? measuring.started : measuring.finish(exitCode));
+    if (problem !== undefined) process.stderr.write(`${problem}\n`);
+  };
   try {
     const { taskId, runDir, record: inline } = parseArgs(args);
     const record = inline === undefined ? readJsonFile<TaskRecord>(taskRecordFile(runDir, taskId), 'task record') : parseRecord(inline);
@@ -90,11 +98,15 @@ export const workerMain = async (args: readonly string[]): Promise<number> => {
     }
     logDir = logPaths(task).dir;
     clearOwnError(logDir);
+    // Started: a job killed from now on (out of memory, SIGKILL) still says where and since when it ran.
+    recordUsage();
     process.stdout.write(`b2 worker: running ${task.toString()}\n`);
     await runTask(task);
     process.stdout.write(`b2 worker: ${task.taskId} finished\n`);
+    recordUsage(0);
     return 0;
   } catch (error) {
+    recordUsage(1);
     if (isUserError(error)) {
       if (logDir !== undefined) writeOwnError(logDir, error);
       process.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);

@@ -7,6 +7,7 @@ import type { LogPaths } from '../pipeline/paths.js';
 import type { TaskRef } from '../pipeline/reconstruct.js';
 import type { Task } from '../pipeline/task.js';
 import type { FailureReason } from '../run/failure.js';
+import type { AttemptRecord } from '../run/resources.js';
 
 export interface TaskJob {
   /** Node index in the graph. */
@@ -20,7 +21,7 @@ export interface TaskJob {
 }
 
 export type TaskOutcome =
-  | { readonly index: number; readonly ok: true }
+  | { readonly index: number; readonly ok: true; readonly resources?: AttemptRecord }
   | {
       readonly index: number;
       readonly ok: false;
@@ -33,6 +34,8 @@ export type TaskOutcome =
       readonly jobId?: string;
       /** Extra lines for the failure summary (hold reason, queue state, ...). */
       readonly detail?: string;
+      /** What the attempt used, or what is known of it when it could not say. */
+      readonly resources?: AttemptRecord;
     };
 
 /** The user stopped the run: not a failure of the task. */

@@ -1,6 +1,7 @@
 /** Messages between the runner and its pool workers (over the IPC channel). */
 import type { SettingsSnapshot } from '../settings/index.js';
 import type { TaskRef } from '../pipeline/reconstruct.js';
+import type { WorkerMeasurement } from '../run/resources.js';
 
 export type ToWorker =
   | {
@@ -14,5 +15,5 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: 'ready' }
   | { readonly type: 'fatal'; readonly message: string }
-  | { readonly type: 'done'; readonly id: string; readonly ok: true }
-  | { readonly type: 'done'; readonly id: string; readonly ok: false; readonly message: string };
+  | { readonly type: 'done'; readonly id: string; readonly ok: true; readonly usage?: WorkerMeasurement }
+  | { readonly type: 'done'; readonly id: string; readonly ok: false; readonly message: string; readonly usage?: WorkerMeasurement };

@@ -15,6 +15,7 @@ import { runTask } from './run-task.js';
 import { taskErrorText } from './error-text.js';
 import { cannotWrite, writeFully } from '../util/files.js';
 import { clearOwnError, writeOwnError } from './own-error.js';
+import { startMeasuring } from './measure.js';
 
 let resolver: TaskResolver | undefined;
 /** The current task's log files, and the first write to them that failed. */
@@ -86,6 +87,8 @@ const checkLogs = (): void => {
 
 const runOne = async (message: Extract<ToWorker, { type: 'run' }>): Promise<void> => {
   const id = message.path[message.path.length - 1]!.id;
+  // This process ran other tasks before: the peak is reset for this one.
+  const measuring = startMeasuring(true);
   const cannotOpen = openLogs(message);
   if (cannotOpen !== undefined) {
     send({ type: 'done', id, ok: false, message: cannotOpen });
@@ -96,10 +99,10 @@ const runOne = async (message: Extract<ToWorker, { type: 'run' }>): Promise<void
   try {
     const task = resolver!.resolve(message.path);
     await runTask(task, { beforeCommit: checkLogs });
-    outcome = { type: 'done', id, ok: true };
+    outcome = { type: 'done', id, ok: true, usage: measuring.finish(0) };
   } catch (error) {
     writeLog('err', `${taskErrorText(error)}\n`);
-    outcome = { type: 'done', id, ok: false, message: errorMessage(error) };
+    outcome = { type: 'done', id, ok: false, message: errorMessage(error), usage: measuring.finish(1) };
     if (isUserError(error)) writeOwnError(path.dirname(message.stderr), error);
   } finally {
     closeLogs();

@@ -11,6 +11,10 @@ import type { SettingsSnapshot } from '../settings/index.js';
 import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome } from './executor.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { cannotWrite } from '../util/files.js';
+import os from 'node:os';
+import { attemptRecord, type AttemptRecord, type WorkerMeasurement } from '../run/resources.js';
+import type { FailureReason } from '../run/failure.js';
+import { requestedResources } from './requested.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./pool-worker.js', import.meta.url));
 const KILL_GRACE_MS = 2000;
@@ -26,11 +30,21 @@ interface Worker {
   readonly child: ChildProcess;
   ready: boolean;
   job?: TaskJob;
+  /** When the current task was handed to it. */
+  startedAt: number;
   /** Set once we killed it on purpose. */
   stopping: boolean;
   /** The first failed write to the current task's logs here (output of programs the task started). */
   logFailure?: string;
+  /** Node said, dying, that the task ran out of heap. */
+  outOfMemory?: boolean;
 }
+
+// What V8 prints before it aborts for want of heap ("FATAL ERROR: ... JavaScript heap out of memory").
+const HEAP_OUT_OF_MEMORY = /JavaScript heap out of memory/;
+
+const usageOf = (job: TaskJob, usage: WorkerMeasurement, reason: FailureReason): AttemptRecord =>
+  attemptRecord(usage, { attempt: job.attempt, requested: requestedResources(job.task), judgedAt: Date.now(), reason });
 
 export class PoolExecutor implements Executor {
   readonly name = 'local';
@@ -62,20 +76,35 @@ export class PoolExecutor implements Executor {
 
   private assign(worker: Worker, job: TaskJob): void {
     worker.job = job;
+    worker.startedAt = Date.now();
     worker.logFailure = undefined;
+    worker.outOfMemory = false;
     const message: ToWorker = { type: 'run', path: job.path, stdout: job.logs.stdout, stderr: job.logs.stderr };
     worker.child.send(message);
   }
 
   private spawn(): void {
-    const child = fork(WORKER_SCRIPT, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
-    const worker: Worker = { child, ready: false, stopping: false };
+    const child = fork(WORKER_SCRIPT, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: ['--expose-gc'] });
+    const worker: Worker = { child, ready: false, stopping: false, startedAt: 0 };
     this.workers.add(worker);
     // Output of programs the task starts (inherited descriptors) belongs to the current task's logs.
     child.stdout!.on('data', (chunk: Buffer) => this.appendLog(worker, 'stdout', chunk));
     child.stderr!.on('data', (chunk: Buffer) => this.appendLog(worker, 'stderr', chunk));
     child.on('message', (message: FromWorker) => this.onMessage(worker, message));
-    child.on('exit', (code, signal) => this.onExit(worker, code, signal));
+    child.on('exit', (code, signal) => {
+      // An abort (V8 out of heap) may leave its last words in the pipe when the exit is seen: read them first.
+      if (signal === 'SIGABRT' && !child.stderr!.readableEnded) {
+        const settle = (): void => {
+          clearTimeout(timer);
+          child.stderr!.off('end', settle);
+          this.onExit(worker, code, signal);
+        };
+        const timer = setTimeout(settle, 500);
+        child.stderr!.once('end', settle);
+      } else {
+        this.onExit(worker, code, signal);
+      }
+    });
     const init: ToWorker = {
       type: 'init',
       bundle: this.options.bundle,
@@ -91,6 +120,7 @@ export class PoolExecutor implements Executor {
       process[stream].write(chunk);
       return;
     }
+    if (stream === 'stderr' && HEAP_OUT_OF_MEMORY.test(chunk.toString('latin1'))) worker.outOfMemory = true;
     if (worker.logFailure !== undefined) return;
     const file = stream === 'stdout' ? job.logs.stdout : job.logs.stderr;
     try {
@@ -122,7 +152,8 @@ export class PoolExecutor implements Executor {
           const failure = message.ok ? worker.logFailure : message.message;
           // The worker put the outputs in place already: a task that failed must not count as complete.
           if (message.ok && failure !== undefined) for (const target of outputsOf(job.task)) rmSync(target.path, { recursive: true, force: true });
-          this.onOutcome(failure === undefined ? { index: job.index, ok: true } : { index: job.index, ok: false, reason: 'exit', message: failure });
+          const resources = usageOf(job, message.usage ?? { startedAt: worker.startedAt, host: os.hostname() }, 'exit');
+          this.onOutcome(failure === undefined ? { index: job.index, ok: true, resources } : { index: job.index, ok: false, reason: 'exit', message: failure, resources });
         }
         this.dispatch();
         return;
@@ -135,11 +166,18 @@ export class PoolExecutor implements Executor {
     const job = worker.job;
     worker.job = undefined;
     if (job) {
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code} (process.exit() in the task?)`;
+      const how = worker.outOfMemory
+        ? `ran out of memory (JavaScript heap out of memory; node's --max-old-space-size sets the heap's limit)`
+        : signal
+          ? `was killed by ${signal}`
+          : `exited with code ${code} (process.exit() in the task?)`;
+      const reason: FailureReason = this.cancelling ? 'cancelled' : worker.outOfMemory ? 'memory' : signal ? 'signal' : 'exit';
+      // It died with the task: where and since when it ran is all that is known.
+      const resources = usageOf(job, { startedAt: worker.startedAt, host: os.hostname() }, reason);
       this.onOutcome(
         this.cancelling
-          ? cancelledOutcome(job.index)
-          : { index: job.index, ok: false, reason: signal ? 'signal' : 'exit', message: `the task's worker process ${how}` },
+          ? { ...cancelledOutcome(job.index), resources }
+          : { index: job.index, ok: false, reason, message: `the task's worker process ${how}`, resources },
       );
     }
     if (!this.cancelling) this.dispatch();

@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFully } from '../util/files.js';
 import type { FailureReason } from '../run/failure.js';
+import type { AttemptRecord } from '../run/resources.js';
 
 export type JournalEntry =
   | {
@@ -49,6 +50,8 @@ export type JournalEntry =
       readonly jobId?: string;
     }
   | { readonly type: 'cancelled'; readonly id: string; readonly attempt: number; readonly jobId?: string }
+  /** What one attempt used (`measured`), or what is known of one that left no measurement (`unmeasured`). */
+  | ({ readonly type: 'resources'; readonly id: string } & AttemptRecord)
   | { readonly type: 'not-run'; readonly ids: readonly string[] }
   | { readonly type: 'adopted'; readonly fromRun: string; readonly jobs: number }
   | { readonly type: 'kill-requested'; readonly by: number; readonly host: string }

@@ -40,6 +40,9 @@ export const journalRecorder = (graph: TaskGraph, journal: JournalWriter, system
       case 'task-cancelled':
         journal.append({ type: 'cancelled', id: graph.nodes[event.index]!.id, attempt: attempts[event.index]! });
         return;
+      case 'task-measured':
+        journal.append({ type: 'resources', id: graph.nodes[event.index]!.id, ...event.record });
+        return;
       case 'tasks-not-run':
         journal.append({ type: 'not-run', ids: event.indices.map((i) => graph.nodes[i]!.id) });
         return;

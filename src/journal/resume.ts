@@ -21,10 +21,14 @@ import { readExitStatusFile } from '../wrapper/wrapper.js';
 import { newestRunSummaries, summaryState } from './run-index.js';
 import { foldJournal, isInFlight, type RunState, type TaskState } from './state.js';
 import { sleep } from '../util/sleep.js';
+import { readMeasurement } from '../executors/measure.js';
+import { attemptRecord } from '../run/resources.js';
 
 export interface AdoptedJob {
   readonly system: BatchSystemName;
   readonly jobId: string;
+  /** When the journal says it was submitted. */
+  readonly submittedAt?: number;
 }
 
 export interface ResumePlan {
@@ -141,7 +145,7 @@ export const planResume = (
       if (inFlight) finishedMeanwhile.push({ task, ...(system ? { system } : {}), ...(jobId ? { jobId } : {}) });
       continue;
     }
-    if (system && jobId && (task.phase === 'submitted' || task.phase === 'submitting')) adopted.set(index, { system, jobId });
+    if (system && jobId && (task.phase === 'submitted' || task.phase === 'submitting')) adopted.set(index, { system, jobId, ...(task.submittedAt === undefined ? {} : { submittedAt: task.submittedAt }) });
     else if (inFlight) {
       interrupted.push(task);
       if (system && task.phase === 'submitting') unresolved.add(index);
@@ -159,11 +163,20 @@ const jobOf = (run: RunDir, task: TaskState, parseJobIds: ParseJobIds): { system
 };
 
 /** Journal entries for the tasks whose jobs ended while no runner watched: the ids found since, and the success the outputs show. */
-export const finishedMeanwhileEntries = (plan: Pick<ResumePlan, 'finishedMeanwhile'>): JournalEntry[] =>
+export const finishedMeanwhileEntries = (plan: Pick<ResumePlan, 'finishedMeanwhile'>, now = Date.now()): JournalEntry[] =>
   plan.finishedMeanwhile.flatMap(({ task, system, jobId }): JournalEntry[] => [
     ...(task.phase === 'submitting' && system && jobId ? [{ type: 'submitted' as const, id: task.id, attempt: task.attempt, system, jobId }] : []),
+    ...measuredMeanwhile(task, now),
     { type: 'succeeded', id: task.id, attempt: task.attempt },
   ]);
+
+/** What the job of a task that finished while no runner watched measured, when it did. */
+const measuredMeanwhile = (task: TaskState, now: number): JournalEntry[] => {
+  const measurement = task.logDir ? readMeasurement(jobFilesIn(task.logDir).resources) : undefined;
+  if (measurement === undefined) return [];
+  const record = attemptRecord(measurement, { attempt: task.attempt, ...(task.submittedAt === undefined ? {} : { submittedAt: task.submittedAt }), judgedAt: now });
+  return 'measured' in record ? [{ type: 'resources', id: task.id, ...record }] : [];
+};
 
 /**
  * A dead run that a rerun with nothing to do can close: it aimed at the same

@@ -5,7 +5,7 @@
  */
 import type { JournalEntry, StampedEntry } from './journal.js';
 import type { FailureReason } from '../run/failure.js';
-import type { AttemptResources } from '../run/resources.js';
+import type { AttemptResources, UnmeasuredAttempt } from '../run/resources.js';
 
 export type TaskPhase =
   /** Started locally, or submission under way (intent written, no id yet). */
@@ -31,6 +31,8 @@ export interface TaskState {
   jobId?: string;
   /** While submitting with others in one command: that command's output (relative to the run folder) and this job's place in it. */
   submitGroup?: { readonly output: string; readonly index: number };
+  /** When its latest job was submitted (milliseconds since the epoch). */
+  submittedAt?: number;
   /** Every job id this task ever had, oldest first. */
   readonly jobIds: string[];
   message?: string;
@@ -39,6 +41,8 @@ export interface TaskState {
   exitCode?: number;
   /** What each measured attempt used, oldest first (absent until one was measured). */
   resources?: AttemptResources[];
+  /** Attempts that ended without a measurement (killed, out of memory, lost): what is known of them, oldest first. */
+  unmeasured?: UnmeasuredAttempt[];
   changedAt: number;
 }
 
@@ -84,6 +88,7 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
         const task = taskFor(entry.id, entry.t);
         Object.assign(task, { phase: 'running', attempt: entry.attempt, system: entry.system, changedAt: entry.t });
         delete task.jobId;
+        delete task.submittedAt;
         delete task.reason;
         break;
       }
@@ -96,7 +101,7 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
       }
       case 'submitted': {
         const task = taskFor(entry.id, entry.t);
-        Object.assign(task, { phase: 'submitted', attempt: entry.attempt, system: entry.system, jobId: entry.jobId, changedAt: entry.t });
+        Object.assign(task, { phase: 'submitted', attempt: entry.attempt, system: entry.system, jobId: entry.jobId, submittedAt: entry.t, changedAt: entry.t });
         task.jobIds.push(entry.jobId);
         break;
       }
@@ -126,6 +131,12 @@ export const foldJournal = (entries: readonly StampedEntry[]): RunState => {
       case 'run-finished':
         state.finished = { exitCode: entry.exitCode, t: entry.t, ...(entry.cpuMs !== undefined ? { cpuMs: entry.cpuMs } : {}) };
         break;
+      case 'resources': {
+        const task = taskFor(entry.id, entry.t);
+        if ('measured' in entry) task.resources = [...(task.resources ?? []).filter((r) => r.attempt !== entry.measured.attempt), entry.measured];
+        else task.unmeasured = [...(task.unmeasured ?? []).filter((r) => r.attempt !== entry.unmeasured.attempt), entry.unmeasured];
+        break;
+      }
       case 'adopted':
         break;
     }

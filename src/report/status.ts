@@ -7,6 +7,9 @@ import { isInFlight, phaseCounts, type RunState, type TaskState } from '../journ
 import { lastLines } from './tail.js';
 import { jobFilesIn } from '../run/layout.js';
 import { familyTable } from './family-table.js';
+import { timesJson } from './resources-json.js';
+import { familyUsage, usageTable } from './resources.js';
+import type { WorkerMeasurement } from '../run/resources.js';
 
 export interface StatusView {
   readonly runId: string;
@@ -15,6 +18,8 @@ export interface StatusView {
   /** From --refresh: what the batch systems say now, by job id. */
   readonly refreshed?: ReadonlyMap<string, JobStatus>;
   readonly refreshErrors?: readonly string[];
+  /** From --refresh: what the workers of tasks in flight wrote so far (start, node), by task id. */
+  readonly measuredNow?: ReadonlyMap<string, WorkerMeasurement>;
 }
 
 const time = (t: number): string => new Date(t).toISOString().replace('T', ' ').slice(0, 19);
@@ -69,6 +74,12 @@ export const formatStatus = (view: StatusView): string => {
     lines.push('', ...familyTable(header, rows, '  '));
   }
 
+  const usage = usageTable(familyUsage(state.tasks.values()));
+  if (usage.rows.length > 0) {
+    lines.push('', chalk.bold('resources (measured attempts; b2 status --suggest proposes memory and walltime):'), ...familyTable(usage.header, usage.rows, '  '));
+    for (const flag of usage.flags) lines.push(chalk.yellow(`  ! ${flag}`));
+  }
+
   const orphaned = view.liveness.kind === 'dead';
   const flying = [...state.tasks.values()].filter(isInFlight);
   if (flying.length > 0) {
@@ -77,7 +88,9 @@ export const formatStatus = (view: StatusView): string => {
       const job = task.jobId ? `${task.system} job ${task.jobId}` : task.system === 'local' || task.system === 'test' ? 'local' : `${task.system ?? ''} submitting`;
       const now = task.jobId ? view.refreshed?.get(task.jobId) : undefined;
       const queue = now ? `  [${now.state}: ${now.native}${now.reason ? `, ${now.reason}` : ''}]` : '';
-      lines.push(`  ${taskName(task)}  ${job}  attempt ${task.attempt}${queue}`);
+      const worker = view.measuredNow?.get(task.id);
+      const where = worker ? `  on ${worker.host} since ${time(worker.startedAt)}` : '';
+      lines.push(`  ${taskName(task)}  ${job}  attempt ${task.attempt}${queue}${where}`);
     }
     if (flying.length > 50) lines.push(`  ... and ${flying.length - 50} more`);
     if (orphaned && !view.refreshed) lines.push(chalk.dim('  (b2 status --refresh asks the batch system for their real state; b2 kill cancels them)'));
@@ -109,6 +122,7 @@ export const statusJson = (view: StatusView): unknown => ({
   toRun: view.state.started?.toRun,
   counts: phaseCounts(view.state),
   runnerCpuMs: view.state.finished?.cpuMs,
+  families: familyUsage(view.state.tasks.values()),
   tasks: [...view.state.tasks.values()].map((task) => ({
     id: task.id,
     family: task.family,
@@ -122,6 +136,8 @@ export const statusJson = (view: StatusView): unknown => ({
     reason: task.reason,
     exitCode: task.exitCode,
     logDir: task.logDir,
+    ...timesJson(task),
     ...(task.jobId && view.refreshed?.get(task.jobId) ? { queue: view.refreshed.get(task.jobId) } : {}),
+    ...(view.measuredNow?.get(task.id) ? { worker: view.measuredNow.get(task.id) } : {}),
   })),
 });

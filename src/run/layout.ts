@@ -68,6 +68,8 @@ export interface JobFiles {
   readonly stderr: string;
   /** The wrapper's record of the task's exit status: the truth for success. */
   readonly exitStatus: string;
+  /** What the worker measured of the task's run (see resources.ts), next to the exit status. */
+  readonly resources: string;
   /** b2's own error while it ran the task (see own-error.ts). */
   readonly ownError: string;
   /** The batch system's log of the job, where it writes one. */
@@ -78,6 +80,7 @@ export const jobFilesIn = (logDir: string): JobFiles => ({
   stdout: path.join(logDir, 'stdout'),
   stderr: path.join(logDir, 'stderr'),
   exitStatus: path.join(logDir, 'exit_status'),
+  resources: path.join(logDir, 'resources.json'),
   ownError: path.join(logDir, 'b2_error.json'),
   jobLog: path.join(logDir, 'job.log'),
 });

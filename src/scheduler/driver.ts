@@ -82,6 +82,7 @@ export const drive = async (graph: TaskGraph, executor: Executor, options: Drive
   const handle = (outcome: TaskOutcome): void => {
     inFlight--;
     const index = outcome.index;
+    if (outcome.resources) options.emit({ type: 'task-measured', index, record: outcome.resources });
     if (outcome.ok) {
       schedule.succeeded(index);
       options.emit({ type: 'task-succeeded', index });

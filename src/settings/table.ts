@@ -103,6 +103,13 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'cpus', type: { kind: 'integer', min: 1 }, description: 'CPUs per job' },
   { key: 'memory', type: { kind: 'memory' }, description: 'memory per job: megabytes, or a size such as "2GB"' },
   { key: 'walltime', type: POSITIVE_DURATION, description: 'run-time limit per job: seconds, "HH:MM:SS", "90m", "2h"; a job exceeding it is reported as timed out' },
+  {
+    key: 'escalate_resources',
+    type: { kind: 'number', min: 1 },
+    default: value(1),
+    description: 'a batch job that ran out of memory (or walltime) is retried (within retries) asking for this many times as much memory (or walltime), again on each such failure; 1: off',
+  },
+  { key: 'escalate_resources_max', type: { kind: 'number', min: 1 }, default: value(4), description: 'escalated memory and walltime stay within this many times the memory and walltime settings' },
   { key: 'transfer_files', type: STRING_LIST, default: value([]), description: 'HTCondor: absolute paths transferred to the job (needs working_dir ".")' },
   // `<system>_settings` and the settings of one system alone, for every system of the registry.
   ...systemSettings().flatMap(({ system, settingsDescription, own }): SettingDefinition[] => [

@@ -160,3 +160,31 @@ describe('failureReason', () => {
     expect(failed({ missingSince: 0, now: 400_000 })).toBe('lost');
   });
 });
+
+describe('judgeJob: out of memory', () => {
+  it('Slurm OUT_OF_MEMORY (also cut to OUT_OF_ME+ by sacct), with or without an exit file', () => {
+    expect(judgeJob({ ...base, exitStatus: 137, queue: q('failed', { native: 'OUT_OF_MEMORY' }) })).toMatchObject({ kind: 'failed', reason: 'memory', message: 'out of memory: the job used more than its memory limit (OUT_OF_MEMORY)' });
+    expect(judgeJob({ ...base, queue: q('failed', { native: 'OUT_OF_ME+' }), endedAt: 0, now: 16_000 })).toMatchObject({ reason: 'memory' });
+    // Until the queue says so, a killed task waits for its word, as with a timeout.
+    expect(judgeJob({ ...base, exitStatus: 137, queue: q('running'), lastSeenAt: 900 })).toEqual({ kind: 'wait' });
+  });
+
+  it('LSF TERM_MEMLIMIT', () => {
+    const queue = q('failed', { native: 'EXIT', reason: 'TERM_MEMLIMIT: job killed after reaching LSF memory usage limit' });
+    expect(judgeJob({ ...base, exitStatus: 130, queue })).toMatchObject({ reason: 'memory', message: 'out of memory: the job used more than its memory limit (TERM_MEMLIMIT: job killed after reaching LSF memory usage limit)' });
+    expect(failureReason(judgeJob({ ...base, queue, endedAt: 0, now: 16_000 }) as Extract<ReturnType<typeof judgeJob>, { kind: 'failed' }>)).toBe('memory');
+  });
+
+  it('an HTCondor hold for memory fails at once (a release would only hold it again) and asks to remove it', () => {
+    expect(judgeJob({ ...base, queue: q('held', { native: '5', reason: 'Job has gone over memory limit of 100 megabytes. Peak usage: 300 megabytes.' }), heldSince: 1000 })).toMatchObject({
+      kind: 'failed',
+      reason: 'memory',
+      kill: true,
+    });
+    expect(judgeJob({ ...base, queue: q('held', { native: '5', reason: 'disk quota exceeded' }), heldSince: 1000 })).toEqual({ kind: 'wait' });
+  });
+
+  it('a plain failure is not taken for one', () => {
+    expect(judgeJob({ ...base, exitStatus: 1, queue: q('failed', { native: 'FAILED', reason: 'NonZeroExitCode' }) })).toMatchObject({ reason: 'exit' });
+  });
+});

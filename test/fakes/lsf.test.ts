@@ -220,3 +220,23 @@ describe('run limit (-W)', () => {
     expect(read(cluster, 'w.out')).toContain('TERM_RUNLIMIT: job killed after reaching LSF run time limit.\nExited with exit code 140.\n');
   });
 });
+
+describe('memory limit (-M)', () => {
+  const eater = () => script(cluster, 'eat.sh', `exec "${process.execPath}" -e "const b = Buffer.alloc(200 * 1024 * 1024, 1); setTimeout(() => console.log('kept', b.length), 3000)"`);
+
+  it('kills a job whose resident memory goes over -M: EXIT, TERM_MEMLIMIT', async () => {
+    bsub('-M', '100MB', '-o', 'm.out', eater());
+    const job = await running('1');
+    const j = await cluster.waitFor((jobs) => jobs.find((x) => x.native === 'EXIT'), { timeoutMs: 20_000 });
+    expect(j.reason).toBe('TERM_MEMLIMIT');
+    expect(groupAlive(job.pid!)).toBe(false);
+    expect(bjobs('-a', '-noheader', '-o', "exit_reason delimiter='|'").stdout).toBe('TERM_MEMLIMIT: job killed after reaching LSF memory usage limit\n');
+    expect(read(cluster, 'm.out')).not.toContain('kept');
+  });
+
+  it('leaves a job under its limit alone; a bare number is in KB', async () => {
+    bsub('-M', String(500 * 1024), '-o', 'm.out', eater());
+    expect((await done('1')).native).toBe('DONE');
+    expect(read(cluster, 'm.out')).toContain('kept 209715200');
+  });
+});

@@ -26,6 +26,10 @@ import { noColorWanted } from '../../util/color.js';
 import { printSettingsWarnings, settingFlags, type CommonFlags } from '../prepare.js';
 import { sleep } from '../../util/sleep.js';
 import { servePort, serveRun, type ServeFlags } from './serve.js';
+import { formatSuggestions, suggest } from '../../report/suggest.js';
+import { readMeasurement } from '../../executors/measure.js';
+import { jobFilesIn } from '../../run/layout.js';
+import type { WorkerMeasurement } from '../../run/resources.js';
 
 export interface LocateFlags extends CommonFlags {
   readonly pipeline?: string;
@@ -123,6 +127,18 @@ const refresh = async (run: RunDir, state: RunState): Promise<{ states: Map<stri
   return { states, errors };
 };
 
+/** What the workers of tasks in flight have written so far: where and since when they run. */
+const measuredNow = (state: RunState): Map<string, WorkerMeasurement> => {
+  const found = new Map<string, WorkerMeasurement>();
+  for (const task of state.tasks.values()) {
+    if (!isInFlight(task) || !task.logDir) continue;
+    const measurement = readMeasurement(jobFilesIn(task.logDir).resources);
+    // One left by an earlier attempt says nothing of this one.
+    if (measurement && (task.submittedAt === undefined || measurement.startedAt >= task.submittedAt - 60_000)) found.set(task.id, measurement);
+  }
+  return found;
+};
+
 /** Jobs carrying the run's tag in the systems it used that the journal does not name: cancelled. */
 const cancelUnknown = async (state: RunState, inFlight: ReadonlyMap<BatchSystemName, string[]>): Promise<{ cancelled: number; failed: boolean }> => {
   const tag = state.started?.tag;
@@ -175,13 +191,14 @@ export const registerStatusCommands = (program: Command): void => {
     .option('--json', 'machine-readable output')
     .option('--watch [seconds]', 'redraw every few seconds until the run ends')
     .option('--refresh', 'ask the batch systems for the real state of in-flight jobs')
+    .option('--suggest', 'propose memory and walltime per task family from what its tasks used')
     .option('-p, --pipeline <file>', 'the pipeline file whose runs to show, or a folder for all runs there (default: the runs found from here)')
     .option('--state-dir <dir>', 'the runs folder (setting state_dir)')
     .option('--serve', 'show the run as a live web page on this host (b2 report\'s page, updating as the run goes on)')
     .option('--port <n>', 'with --serve: the port (default: a free one)', servePort)
     .option('--host <address>', 'with --serve: the address to listen on', '127.0.0.1')
     .option('--allow-kill', 'with --serve: the page gets a button that does what b2 kill does')
-    .action(async (runId: string | undefined, options: LocateFlags & ServeFlags & { list?: boolean; json?: boolean; watch?: string | boolean; refresh?: boolean }) => {
+    .action(async (runId: string | undefined, options: LocateFlags & ServeFlags & { list?: boolean; json?: boolean; watch?: string | boolean; refresh?: boolean; suggest?: boolean }) => {
       const selection = selectPipeline(options.pipeline);
       const stateDir = await locateStateDir(options, selection);
       const selectable = selectableRuns(stateDir, selection);
@@ -200,6 +217,12 @@ export const registerStatusCommands = (program: Command): void => {
         return;
       }
       const id = pickRun(stateDir, runId, selectable);
+      if (options.suggest) {
+        const suggestions = suggest(loadRun(stateDir, id).tasks.values());
+        process.stdout.write(`${options.json ? JSON.stringify(suggestions, null, 2) : formatSuggestions(suggestions)}\n`);
+        process.exitCode = EXIT.ok;
+        return;
+      }
       const interval = options.watch === undefined || options.watch === false ? 0 : options.watch === true ? 5 : Number(options.watch);
       let exitCode: number = EXIT.ok;
       for (;;) {
@@ -210,7 +233,7 @@ export const registerStatusCommands = (program: Command): void => {
           runId: id,
           state,
           liveness,
-          ...(fresh ? { refreshed: fresh.states, refreshErrors: fresh.errors } : {}),
+          ...(fresh ? { refreshed: fresh.states, refreshErrors: fresh.errors, measuredNow: measuredNow(state) } : {}),
         };
         const text = options.json ? JSON.stringify(statusJson(view), null, 2) : formatStatus(view);
         if (interval > 0 && process.stdout.isTTY && !noColorWanted()) process.stdout.write('\x1b[2J\x1b[H');

@@ -93,6 +93,13 @@ function checkResReq(req) {
 }
 
 // -W [hour:]minute → minutes.
+/** -M in KB: a bare number is in KB (LSF_UNIT_FOR_LIMITS unset), or with its unit. The trailing "!" (hard limit) changes nothing here. */
+function memoryLimitKb(value) {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)B?!?$/i.exec(value);
+  const factor = { '': 1, K: 1, M: 1024, G: 1024 ** 2, T: 1024 ** 3 }[m[2].toUpperCase()];
+  return Math.ceil(Number(m[1]) * factor);
+}
+
 function runLimitMinutes(value) {
   const m = /^(?:(\d+):)?(\d+)$/.exec(value);
   if (!m) throw reject(`${value}: Bad RUNLIMIT specification. Job not submitted.`);
@@ -225,6 +232,8 @@ export function main({ cmd, argv, dir, faults, out }) {
       WALLTIME_MS: runLimitSec * 1000,
       WALLTIME_ACTION: 'remove',
       WALLTIME_REASON: 'TERM_RUNLIMIT',
+      // LSF enforces -M on the job's resident memory (LSB_JOB_MEMLIMIT): checked a few times a second here.
+      MEM_LIMIT_KB: o.has('-M') ? memoryLimitKb(o.get('-M')) : 0,
       HOLD_AFTER_MS: holdAfter,
       HOLD_REASON: holdAfter === 0 ? 'The job was suspended by the user while pending' : 'The job was suspended by user',
       VANISH_AFTER_MS: vanish ? Number(vanish.afterMs ?? 0) : -1,

@@ -12,6 +12,7 @@ export const lsfJobsDir = (dir) => path.join(dir, 'lsf', 'jobs');
 export const EXIT_REASONS = {
   TERM_OWNER: 'TERM_OWNER: job killed by owner',
   TERM_RUNLIMIT: 'TERM_RUNLIMIT: job killed after reaching LSF run time limit',
+  TERM_MEMLIMIT: 'TERM_MEMLIMIT: job killed after reaching LSF memory usage limit',
 };
 
 function readMarker(jobDir, name) {

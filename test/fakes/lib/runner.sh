@@ -167,6 +167,22 @@ KILL_STEP=-1
 KILL_SIGS=()
 walltime_done=0
 hold_done=0
+memlimit_done=0
+
+# Resident memory of the job's process group, in KB (LSF's -M counts the whole job).
+group_rss_kb() {
+  local total=0 stat rest fields rss
+  for stat in /proc/[0-9]*/stat; do
+    { IFS= read -r rest < "$stat"; } 2>/dev/null || continue
+    read -ra fields <<< "${rest##*) }"
+    # After the command: state ppid pgrp ... rss is field 24 (index 21), in pages.
+    [[ ${fields[2]} == "$CHILD" ]] || continue
+    rss=${fields[21]}
+    total=$(( total + rss * PAGE_KB ))
+  done
+  REPLY=$total
+}
+PAGE_KB=4
 
 start_kill() { # signals...
   KILL_SIGS=("$@"); KILL_STEP=0; kill_step
@@ -187,6 +203,10 @@ control() {
       hold) hold 46 0 "$WALLTIME_REASON" ;;
       *) remove "$WALLTIME_REASON" ;;
     esac
+  fi
+  if (( !memlimit_done && MEM_LIMIT_KB > 0 )) && [[ ! -e $JOBDIR/removed ]]; then
+    group_rss_kb
+    if (( REPLY > MEM_LIMIT_KB )); then memlimit_done=1; remove TERM_MEMLIMIT; else schedule "$MEM_CHECK_MS"; fi
   fi
   if (( !hold_done && HOLD_AFTER_MS > 0 && now >= START_MS + HOLD_AFTER_MS )) && [[ ! -e $JOBDIR/removed ]]; then
     hold_done=1
