@@ -197,6 +197,24 @@ export const taskName = (task: TaskState): string => {
   return `${task.family}(${params.join(', ')})`;
 };
 
+/**
+ * When the latest attempt waited, ran and ended: from its measurement, or
+ * what is known of an attempt that left none (killed, out of memory, lost);
+ * a job still queued has its submission time only, a local task still
+ * running the time it started.
+ */
+const latestTimes = (task: TaskState): { submitted?: number; started?: number; ended?: number; host?: string } => {
+  const measured = latest(task);
+  const unmeasured = task.unmeasured?.[task.unmeasured.length - 1];
+  const attempt = measured && (!unmeasured || measured.attempt >= unmeasured.attempt) ? measured : unmeasured;
+  if (attempt && attempt.attempt === task.attempt) {
+    return { submitted: attempt.submittedAt, started: attempt.startedAt, ended: attempt.endedAt, host: attempt.host };
+  }
+  if (task.phase === 'submitted' || task.phase === 'submitting') return { submitted: task.submittedAt };
+  if (task.phase === 'running') return { started: task.changedAt };
+  return attempt ? { submitted: attempt.submittedAt, started: attempt.startedAt, ended: attempt.endedAt, host: attempt.host } : {};
+};
+
 const columns = (tasks: readonly TaskState[], families: readonly FamilyRow[], origin: number): { columns: TaskColumns; hosts: string[] } => {
   const familyIndex = new Map(families.map((family, index) => [family.name, index]));
   const phaseIndex = new Map(PHASES.map((phase, index) => [phase, index]));
@@ -205,19 +223,19 @@ const columns = (tasks: readonly TaskState[], families: readonly FamilyRow[], or
   const out: TaskColumns = { name: [], family: [], phase: [], attempt: [], submitted: [], started: [], ended: [], cpu: [], rss: [], host: [] };
   for (const task of tasks) {
     const used = latest(task);
+    const times = latestTimes(task);
     out.name.push(taskName(task));
     out.family.push(familyIndex.get(task.family)!);
     out.phase.push(phaseIndex.get(task.phase)!);
     out.attempt.push(task.attempt);
-    out.submitted.push(seconds(used?.submittedAt));
-    // Unmeasured tasks still show when they last changed: a running task started then.
-    out.started.push(used ? seconds(used.startedAt) : task.phase === 'running' ? seconds(task.changedAt) : -1);
-    out.ended.push(seconds(used?.endedAt));
+    out.submitted.push(seconds(times.submitted));
+    out.started.push(seconds(times.started));
+    out.ended.push(seconds(times.ended));
     out.cpu.push(used ? round(used.cpuSeconds) : -1);
     out.rss.push(used ? round(used.maxRssMb) : -1);
-    if (used) {
-      if (!hostIndex.has(used.host)) hostIndex.set(used.host, hostIndex.size);
-      out.host.push(hostIndex.get(used.host)!);
+    if (times.host !== undefined) {
+      if (!hostIndex.has(times.host)) hostIndex.set(times.host, hostIndex.size);
+      out.host.push(hostIndex.get(times.host)!);
     } else out.host.push(-1);
   }
   return { columns: out, hosts: [...hostIndex.keys()] };

@@ -1,8 +1,9 @@
 /**
  * A finished run of any size without running it: its journal and family
  * graph written as a runner would have, for the page tests and benchmarks.
- * Deterministic: task i of family i % families, every `failEvery`-th failed
- * with a message and a stderr file.
+ * Deterministic: task i of family i % families, measured (20 to 26 s of
+ * wall time, 80% CPU), every `failEvery`-th failed with a message and a
+ * stderr file.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -43,14 +44,20 @@ export const writeSyntheticRun = (root: string, options: SyntheticOptions): Synt
     const text = options.text?.(i);
     const start = t0 + 1000 + (i % 1000) * 50;
     add(start - 500, { type: 'task', id, family, params: { event_batch: i, ...(text === undefined ? {} : { label: text }) }, logDir });
-    add(start, { type: 'started', id, attempt: 1, system: 'slurm' });
-    if ((i + 1) % failEvery === 0) {
+    const submittedAt = start - 400;
+    add(submittedAt, { type: 'submitted', id, attempt: 1, system: 'slurm', jobId: String(1000 + i) });
+    const fails = (i + 1) % failEvery === 0;
+    const endedAt = start + 20_000 + (i % 7) * 1000;
+    const wallSeconds = (endedAt - start) / 1000;
+    const measured = { attempt: 1, submittedAt, startedAt: start, endedAt, exitCode: fails ? 1 : 0, wallSeconds, cpuSeconds: wallSeconds * 0.8, maxRssMb: 500 + (i % 300), host: `wn${i % 40}`, requested: { cpus: 1, memoryMb: 2000 } };
+    add(endedAt, { type: 'resources', id, measured });
+    if (fails) {
       failed++;
       const message = text ?? `exit status ${1 + (i % 3)}: segmentation fault in event ${i}`;
       mkdirSync(logDir, { recursive: true });
       writeFileSync(jobFilesIn(logDir).stderr, `processing event ${i}\n${message}\n`);
-      add(start + 20_000, { type: 'failed', id, attempt: 1, message, reason: 'exit', final: true, exitCode: 1 });
-    } else add(start + 20_000 + (i % 7) * 1000, { type: 'succeeded', id, attempt: 1 });
+      add(endedAt, { type: 'failed', id, attempt: 1, message, reason: 'exit', final: true, exitCode: 1 });
+    } else add(endedAt, { type: 'succeeded', id, attempt: 1 });
   }
   add(t0 + 120_000, { type: 'run-finished', exitCode: failed ? 1 : 0 });
   writeFileSync(run.journal, `${lines.join('\n')}\n`);

@@ -12,6 +12,7 @@ import { averagePipeline, makeProject, runB2 } from '../helpers/b2.js';
 import { eventually, launchBrowser, type LaunchedBrowser } from '../helpers/browser.js';
 import { hostileValues } from '../helpers/hostile-values.js';
 import { writeSyntheticRun } from '../helpers/synthetic-run.js';
+import { burnPipeline } from '../cli/resources-fixtures.js';
 
 let chromium: LaunchedBrowser;
 beforeAll(async () => {
@@ -72,6 +73,30 @@ describe('b2 report', () => {
     await page.close();
   });
 
+  it('shows what the tasks of a local run used, as its workers measured it: per family, per task and on the timeline', async () => {
+    const dir = makeProject({ 'pipeline.ts': burnPipeline() });
+    const run = runB2(['run', 'pipeline.ts', '--workers', '2', '--setting', 'memory=1GB', '--setting', 'cpus=2'], { cwd: dir });
+    expect({ code: run.code, output: run.output }).toMatchObject({ code: 0 });
+    expect(runB2(['report', '-o', 'measured.html'], { cwd: dir }).code).toBe(0);
+    const { page, errors } = await open(path.join(dir, 'measured.html'));
+    const burn = page.locator('#families tr[data-family="Burn"] td');
+    expect(await burn.nth(2).innerText()).toBe('3');
+    expect(await burn.nth(6).innerText()).toMatch(/^\d+(\.\d)? s \/ \d+(\.\d)? s$/);
+    expect(await burn.nth(8).innerText()).toMatch(/^\d+%$/);
+    const [rssP95] = (await burn.nth(9).innerText()).split(' / ');
+    expect(Number(/^(\d+) MB$/.exec(rssP95!)?.[1])).toBeGreaterThanOrEqual(80);
+    expect(await burn.nth(10).innerText()).toMatch(/^\d+% of 1\.0 GB$/);
+    await page.selectOption('#filter-family', 'Burn');
+    const cells = await page.locator('#task-rows .row').first().locator('div').allInnerTexts();
+    // task, family, state, attempt, queue (none: local), start, wall, cpu, rss, host
+    expect(cells.slice(1, 4)).toEqual(['Burn', 'succeeded', '1']);
+    expect(cells[4]).toBe('');
+    for (const cell of cells.slice(5)) expect(cell).not.toBe('');
+    expect(await page.locator('#timeline-note').innerText()).toBe('one row per task (4)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a report of 100,000 tasks renders its table in under 3 s, keeps the DOM bounded and scrolls to the last task', async () => {
     const dir = makeProject({});
     const run = writeSyntheticRun(dir, { tasks: 100_000, failEvery: 250 });
@@ -96,6 +121,8 @@ describe('b2 report', () => {
     await page.locator('#task-head [data-column="task"]').click();
     await page.locator('#task-head [data-column="task"]').click();
     expect(await eventually(() => page.locator('#task-rows .row').first().innerText(), (text) => text.includes('event_batch=99998'))).toContain('Analyse(event_batch=99998');
+    expect(await page.locator('#timeline-note').innerText()).toContain('per family');
+    expect(await page.locator('#families tr[data-family="Simulate"] td').nth(8).innerText()).toBe('80%');
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);

@@ -128,6 +128,19 @@ describe('pageModel', () => {
     expect(data.hosts).toEqual(['wn7']);
   });
 
+  it('times an attempt that left no measurement by what is known of it, and a queued job by its submission', () => {
+    const tasks = [
+      task('A_1', 'A', 'failed', { attempt: 2, resources: [used({ attempt: 1 })], unmeasured: [{ attempt: 2, submittedAt: T0 + 30_000, startedAt: T0 + 40_000, endedAt: T0 + 90_000, host: 'wn9', reason: 'memory' }] }),
+      task('A_2', 'A', 'submitted', { attempt: 2, submittedAt: T0 + 50_000, resources: [used({ attempt: 1 })] }),
+    ];
+    const data = pageModel(input(runState(tasks)));
+    expect(data.tasks.submitted).toEqual([30, 50]);
+    expect(data.tasks.started).toEqual([40, -1]);
+    expect(data.tasks.ended).toEqual([90, -1]);
+    expect(data.hosts[data.tasks.host[0]!]).toBe('wn9');
+    expect(data.tasks.host[1]).toBe(-1);
+  });
+
   it('counts a live run up to now, and not-started tasks as pending', () => {
     const state = runState([task('A_1', 'A', 'running')]);
     delete state.finished;
