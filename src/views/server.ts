@@ -40,8 +40,11 @@ const QUIET_REFRESH_MS = 5000;
 const B2_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'b2.js');
 
 const sameToken = (given: string | undefined, token: string): boolean => {
-  if (given === undefined || given.length !== token.length) return false;
-  return timingSafeEqual(Buffer.from(given), Buffer.from(token));
+  if (given === undefined) return false;
+  // Compared as bytes: a header of as many characters may hold more bytes, which timingSafeEqual refuses to compare.
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 };
 
 const LOOPBACK: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1']);

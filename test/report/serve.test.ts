@@ -117,6 +117,7 @@ describe('b2 status --serve', () => {
 
     expect((await send(`${url}kill`, 'POST', {})).status).toBe(403);
     expect((await send(`${url}kill`, 'POST', { 'X-B2-Token': 'f'.repeat(48) })).status).toBe(403);
+    expect((await send(`${url}kill`, 'POST', { 'X-B2-Token': 'é'.repeat(48) })).status).toBe(403);
     expect((await send(`${url}kill`, 'POST', { 'X-B2-Token': token, Origin: 'http://evil.example' })).status).toBe(403);
     expect((await send(`${url}kill`, 'POST', { 'X-B2-Token': token, Host: `evil.example:${new URL(url).port}` })).status).toBe(403);
     expect((await send(`${url}kill`, 'GET', { 'X-B2-Token': token, Origin: `http://${host}` })).status).toBe(405);
