@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { averagePipeline, B2_BIN, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
 import { writeSyntheticRun } from '../helpers/synthetic-run.js';
@@ -33,6 +33,46 @@ describe('b2 report', () => {
     const empty = runB2(['report'], { cwd: makeProject({}) });
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('error: No runs found');
+  });
+});
+
+/** Every file under `dir` with its size and modification time. */
+const snapshot = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => {
+      const file = path.join(entry.parentPath, entry.name);
+      const stats = statSync(file);
+      return `${path.relative(dir, file)} ${stats.size} ${stats.mtimeMs}`;
+    })
+    .sort();
+
+describe('b2 status --serve', () => {
+  it('serves the page, its data and its event stream, and writes nothing in the state folder', async () => {
+    const dir = makeProject({});
+    const run = writeSyntheticRun(dir, { tasks: 30, failEvery: 7 });
+    const before = snapshot(run.stateDir);
+    const child = spawn(process.execPath, [B2_BIN, 'status', '--serve'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    while (!/http:\/\/\S+\//.test(stdout)) await new Promise((resolve) => setTimeout(resolve, 50));
+    const url = /(http:\/\/\S+\/)/.exec(stdout)![1]!;
+    const page = await fetch(url);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<script type="application/json" id="b2-live">{"allowKill":false}</script>');
+    const data = (await (await fetch(`${url}data.json`)).json()) as { total: number; failedTasks: number };
+    expect(data).toMatchObject({ total: 30, failedTasks: run.failed });
+    const events = await fetch(`${url}events`);
+    expect(events.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = events.body!.getReader();
+    let first = '';
+    while (!first.includes('\n\n')) first += new TextDecoder().decode((await reader.read()).value);
+    expect(first).toMatch(/^retry: 2000\ndata: \{"runId":"/);
+    await reader.cancel();
+    expect((await fetch(`${url}nothing`)).status).toBe(404);
+    child.kill('SIGINT');
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(snapshot(run.stateDir)).toEqual(before);
   });
 });
 
