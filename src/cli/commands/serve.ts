@@ -1,7 +1,10 @@
 /** `b2 status --serve`: the run page on a local port until Ctrl-C. */
+import os from 'node:os';
 import { UserError } from '../../errors.js';
 import { runDirAt } from '../../journal/run-dir.js';
 import { EXIT } from '../options.js';
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
 
 export interface ServeFlags {
   readonly serve?: boolean;
@@ -31,10 +34,12 @@ export const serveRun = async (stateDir: string, runId: string, flags: ServeFlag
       throw error;
     },
   );
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+  if (!LOOPBACK.includes(host)) {
     process.stderr.write(`warning: listening on ${host}: whoever can reach this machine on that port sees the run${flags.allowKill ? ' and can kill it with the token in the page' : ''}\n`);
   }
   process.stdout.write(`serving run ${runId} at ${server.url}${flags.allowKill ? ' (with a kill button)' : ' (read-only)'}; Ctrl-C stops\n`);
+  const port = new URL(server.url).port;
+  if (LOOPBACK.includes(host)) process.stdout.write(`from another machine: ssh -L ${port}:127.0.0.1:${port} ${os.hostname()}, then open http://127.0.0.1:${port}/ there\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
