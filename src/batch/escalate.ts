@@ -18,6 +18,10 @@ export const NONE: RanOut = { memory: 0, walltime: 0 };
 export const ranOutAfter = (before: RanOut, reason: FailureReason): RanOut =>
   reason === 'memory' ? { ...before, memory: before.memory + 1 } : reason === 'timeout' ? { ...before, walltime: before.walltime + 1 } : before;
 
+/** What a task's earlier attempts (of a dead runner of the run) ran out of, from their records. */
+export const ranOutSoFar = (records: readonly { readonly reason: FailureReason }[] | undefined): RanOut =>
+  (records ?? []).reduce((ranOut, record) => ranOutAfter(ranOut, record.reason), NONE);
+
 /** The multiples of memory and walltime the next job asks for: factor^times, at most max. */
 export const escalation = (ranOut: RanOut, factor: number, max: number): { readonly memory: number; readonly walltime: number } => {
   const scale = (times: number): number => (factor <= 1 || times === 0 ? 1 : Math.min(max, factor ** times));

@@ -14,9 +14,9 @@ import { BATCH_SYSTEM_NAMES, batchSystemName, detectBatchSystem, detectedBinarie
 import type { TaskGraph } from '../pipeline/graph.js';
 import type { LoadedPipeline } from '../pipeline/load.js';
 import type { Task } from '../pipeline/task.js';
-import type { JournalWriter } from '../journal/journal.js';
 import { jobFilesIn, type RunDir } from '../run/layout.js';
 import type { AdoptedJob } from '../journal/resume.js';
+import type { JobEvent } from '../scheduler/events.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { lastLines } from '../report/tail.js';
@@ -25,14 +25,15 @@ import { PoolExecutor } from '../executors/pool.js';
 import { runCommandSync } from './run-command.js';
 import { binaryLookup, cancelJobs, cancelUnknownJobs, plainAdapter, waitUntilGone } from './client.js';
 import { CheckLoop } from './check-loop.js';
-import { failureReason, judgeJob } from './judge.js';
+import { judgeJob, reasonGivenExplanation } from './judge.js';
 import { checkJobSettings, jobSpec, type JobContext } from './job.js';
 import { Submitter } from './submit.js';
 import { newTrackedJob, observationOf, Watch, worthJudging, type TrackedJob } from './watch.js';
 import { readMeasurement } from '../executors/measure.js';
 import { attemptRecord, type AttemptRecord, type RequestedResources } from '../run/resources.js';
 import type { FailureReason } from '../run/failure.js';
-import { escalation, NONE, ranOutAfter, type RanOut } from './escalate.js';
+import { escalation, NONE, ranOutAfter, ranOutSoFar, type RanOut } from './escalate.js';
+import type { TaskState } from '../journal/state.js';
 
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
@@ -43,12 +44,14 @@ export interface BatchExecutorOptions {
   readonly workers: number;
   readonly run: RunDir;
   readonly tag: string;
-  readonly journal: JournalWriter;
-  readonly emit: (message: string) => void;
+  /** The run's event stream; delivered synchronously (the journal records a submit intent before its command runs). */
+  readonly emit: (event: JobEvent) => void;
   /** Jobs of a dead runner of this run to watch instead of submitting (by node index). */
   readonly adopted?: ReadonlyMap<number, AdoptedJob>;
   /** Every job id the run's journal already names (earlier runners of this run). */
   readonly journaledJobIds?: Iterable<string>;
+  /** The dead runner's tasks: what their attempts ran out of carries on (escalate_resources). */
+  readonly previousTasks?: Iterable<TaskState>;
   /** Tasks (by node index) whose submission by a dead runner of this run never named a job: asked for before submitting. */
   readonly unresolved?: ReadonlySet<number>;
 }
@@ -87,11 +90,14 @@ export class BatchExecutor implements Executor {
     this.adoptable = new Map(options.adopted ?? []);
     this.unresolved = new Set(options.unresolved ?? []);
     this.knownJobIds = new Set(options.journaledJobIds ?? []);
+    for (const task of options.previousTasks ?? []) {
+      const ranOut = ranOutSoFar(task.unmeasured);
+      if (ranOut !== NONE) this.ranOut.set(task.id, ranOut);
+    }
     writeFileAtomic(options.run.settings, JSON.stringify(exportSettingsSnapshot()));
     this.watch = new Watch(options.tag, options.emit);
     this.submitter = new Submitter({
       ctx: this.ctx,
-      journal: options.journal,
       emit: options.emit,
       watch: this.watch,
       systemFor: (task) => this.systemFor(task) as BatchSystemName,
@@ -137,7 +143,7 @@ export class BatchExecutor implements Executor {
       if (adopted.submittedAt !== undefined) this.adoptedSubmittedAt.set(job.index, adopted.submittedAt);
       this.knownJobIds.add(adopted.jobId);
       this.systemsUsed.add(adopted.system);
-      this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system: adopted.system, jobId: adopted.jobId }, true);
+      this.options.emit({ type: 'job-submitted', system: adopted.system, jobs: [{ index: job.index, attempt: job.attempt, jobId: adopted.jobId }], how: 'adopted' });
     } else if (this.unresolved.delete(job.index)) {
       this.submitter.resolveInherited(job);
     } else {
@@ -195,15 +201,14 @@ export class BatchExecutor implements Executor {
     }
     if (verdict.reason === 'cancelled' && tracked.adopted && !this.stopped) {
       // Removed (condor_rm, scancel, ...) while no runner watched it: the task did not fail, it was stopped.
-      this.options.emit(`${tracked.system} job ${tracked.jobId} of ${tracked.job.task.toString()} was cancelled while no runner watched it: submitting it again`);
+      this.options.emit({ type: 'adopted-job-cancelled', index: tracked.job.index, system: tracked.system, jobId: tracked.jobId });
       this.submitter.enqueue(tracked.job);
       return;
     }
     // Held jobs stay in the system; a "lost" or ended job might linger somewhere: never leave one behind.
     if (verdict.kill || verdict.reason === 'lost' || verdict.reason === 'ended') await this.kill(tracked.system, [tracked.jobId]);
     const explained = verdict.reason === 'exit' ? this.explainExit(tracked, verdict.exitCode) : undefined;
-    // Grid Engine says it only through the task's stderr under an address-space limit (see explainSgeExit).
-    const reason = explained !== undefined && /exceeded its memory limit/.test(explained) ? 'memory' : failureReason(verdict);
+    const reason = reasonGivenExplanation(verdict, explained);
     const resources = this.usageOf(tracked, reason);
     this.noteRanOut(tracked, reason);
     this.onOutcome({
@@ -231,11 +236,18 @@ export class BatchExecutor implements Executor {
     const was = this.requested(tracked);
     this.ranOut.set(task.taskId, after);
     const now = this.requested(tracked);
-    const more = [
-      ...(now.memoryMb !== was.memoryMb ? [`memory ${now.memoryMb} MB (was ${was.memoryMb} MB)`] : []),
-      ...(now.walltimeSeconds !== was.walltimeSeconds ? [`walltime ${now.walltimeSeconds} s (was ${was.walltimeSeconds} s)`] : []),
-    ];
-    if (more.length > 0) this.options.emit(`${task.toString()} ran out of ${reason === 'memory' ? 'memory' : 'walltime'}: a retry asks for ${more.join(', ')} (escalate_resources)`);
+    const change = (from: number | undefined, to: number | undefined) => (from !== undefined && to !== undefined && to !== from ? { from, to } : undefined);
+    const memoryMb = change(was.memoryMb, now.memoryMb);
+    const walltimeSeconds = change(was.walltimeSeconds, now.walltimeSeconds);
+    if (memoryMb || walltimeSeconds) {
+      this.options.emit({
+        type: 'resources-escalated',
+        index: tracked.job.index,
+        ranOutOf: reason === 'memory' ? 'memory' : 'walltime',
+        ...(memoryMb ? { memoryMb } : {}),
+        ...(walltimeSeconds ? { walltimeSeconds } : {}),
+      });
+    }
   }
 
   /** What the job's worker measured, with what the runner knows of the attempt (see resources.ts). */
@@ -294,7 +306,7 @@ export class BatchExecutor implements Executor {
     const bySystem = new Map<BatchSystemName, TrackedJob[]>();
     for (const tracked of this.watch.jobs()) bySystem.set(tracked.system, [...(bySystem.get(tracked.system) ?? []), tracked]);
     for (const [system, jobs] of bySystem) {
-      this.options.emit(`cancelling ${jobs.length} ${system} job(s): ${jobs.map((j) => j.jobId).join(' ')}`);
+      this.options.emit({ type: 'jobs-cancelled', system, jobIds: jobs.map((j) => j.jobId), why: 'run-stopped' });
       await this.kill(system, jobs.map((job) => job.jobId));
     }
     // After a kill, wait until the queue no longer lists the jobs as pending or running.
@@ -321,9 +333,9 @@ export class BatchExecutor implements Executor {
     for (const system of this.systemsUsed) {
       const swept = await cancelUnknownJobs(system, this.options.tag, this.knownJobIds);
       if ('error' in swept) {
-        this.options.emit(`could not ask ${system} for jobs of the run that a submit command left unnamed; b2 kill ${this.options.run.runId} cancels them:\n${swept.error}`);
+        this.options.emit({ type: 'unnamed-jobs-unknown', system, runId: this.options.run.runId, error: swept.error });
       } else if (swept.cancelled.length > 0) {
-        this.options.emit(`cancelled ${swept.cancelled.length} ${system} job(s) of the run that no submit command named: ${swept.cancelled.join(' ')}`);
+        this.options.emit({ type: 'jobs-cancelled', system, jobIds: swept.cancelled, why: 'unnamed' });
       }
     }
   }

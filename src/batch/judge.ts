@@ -54,6 +54,14 @@ export const failureReason = (verdict: Extract<JobVerdict, { kind: 'failed' }>):
   return verdict.reason === 'ended' ? 'lost' : verdict.reason;
 };
 
+/**
+ * The reason, once the batch system's reading of the exit is known (see
+ * BatchAdapter.explainExit): Grid Engine says a job ran out of memory only
+ * that way, through the task's stderr under an address-space limit.
+ */
+export const reasonGivenExplanation = (verdict: Extract<JobVerdict, { kind: 'failed' }>, explanation: string | undefined): FailureReason =>
+  verdict.reason === 'exit' && explanation !== undefined && /exceeded its memory limit/.test(explanation) ? 'memory' : failureReason(verdict);
+
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timeout']);
 const WAIT: JobVerdict = { kind: 'wait' };
 

@@ -13,7 +13,7 @@ import { taskKey } from '../systems/task-key.js';
 import type { BatchAdapter, GroupedSubmission, JobSpec, JobStatus } from '../systems/contract.js';
 import type { BatchSystemName } from '../systems/registry.js';
 import type { Task } from '../pipeline/task.js';
-import type { JournalWriter } from '../journal/journal.js';
+import type { JobEvent } from '../scheduler/events.js';
 import { groupSubmitOutput, inRunDir, jobFilesIn, submitDir, submitOutputFile } from '../run/layout.js';
 import { getSetting } from '../settings/index.js';
 import { cancelledOutcome, type TaskJob, type TaskOutcome } from '../executors/executor.js';
@@ -39,8 +39,8 @@ export const failureOf = (error: unknown): { message: string; detail?: string } 
 
 export interface SubmitterOptions {
   readonly ctx: JobContext;
-  readonly journal: JournalWriter;
-  readonly emit: (message: string) => void;
+  /** Delivered synchronously: a submit intent is journaled when this returns. */
+  readonly emit: (event: JobEvent) => void;
   readonly watch: Watch;
   readonly systemFor: (task: Task) => BatchSystemName;
   readonly onOutcome: (outcome: TaskOutcome) => void;
@@ -144,7 +144,7 @@ export class Submitter {
           continue;
         }
         for (const { job } of resolved.found) handled.add(job.index);
-        await this.accept(resolved.found, system, settle);
+        await this.accept(resolved.found, system, settle, 'found');
         for (const job of list) {
           if (handled.has(job.index)) continue;
           handled.add(job.index);
@@ -260,19 +260,20 @@ export class Submitter {
     this.submitDir();
     const submitCommand = adapter.submitCommand(spec, binaryLookup(task));
     const timeout = getSetting<number>('submit_timeout', { task }) * 1000;
-    const { journal, ctx } = this.options;
+    const { emit, ctx } = this.options;
+    const jobs = [{ index: job.index, attempt: job.attempt }];
     this.options.systemsUsed.add(system);
     let lastFailure = '';
     for (let attempt = 1; attempt <= SUBMIT_ATTEMPTS && !this.stopped; attempt++) {
-      journal.append({ type: 'submit-intent', id: task.taskId, attempt: job.attempt, system }, true);
+      emit({ type: 'job-submit-intent', system, jobs });
       const result = await runCommand(submitCommand, timeout, { stdoutFile: submitOutputFile(ctx.run, task.taskId, job.attempt) });
       const parsed = result.exitCode === 0 ? adapter.parseSubmitOutput(result.stdout, result.stderr) : undefined;
       if (parsed?.ok) {
-        await this.accept([{ job, exitFile, jobId: parsed.value }], system, settle);
+        await this.accept([{ job, exitFile, jobId: parsed.value }], system, settle, 'submitted');
         return;
       }
       lastFailure = parsed && !parsed.ok ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
-      journal.append({ type: 'submit-failed', id: task.taskId, attempt: job.attempt, system, message: lastFailure });
+      emit({ type: 'job-submit-failed', system, jobs, error: lastFailure });
       if (result.startError) break;
       // The scheduler may have taken the job before the command failed: ask before submitting again.
       const resolved = await this.resolveSubmissions(system, [{ job, exitFile }], settle);
@@ -282,7 +283,7 @@ export class Submitter {
       }
       if (resolved.settled.size > 0) return;
       if (resolved.found.length > 0) {
-        await this.accept(resolved.found, system, settle);
+        await this.accept(resolved.found, system, settle, 'found');
         return;
       }
       if (attempt < SUBMIT_ATTEMPTS) await sleep(1000 * 3 ** (attempt - 1));
@@ -326,10 +327,8 @@ export class Submitter {
       binaryLookup(first.task),
     );
     for (const file of files) writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode });
-    const journal = this.options.journal;
-    prepared.forEach(({ job }, index) =>
-      journal.append({ type: 'submit-intent', id: job.task.taskId, attempt: job.attempt, system, group: { output, index } }, index === prepared.length - 1),
-    );
+    const { emit } = this.options;
+    emit({ type: 'job-submit-intent', system, jobs: prepared.map(({ job }) => ({ index: job.index, attempt: job.attempt })), group: output });
     // The same limit as for one job: a rerun after a crash waits that long for an orphaned command.
     const timeout = getSetting<number>('submit_timeout', { task: first.task }) * 1000;
     const result = await runCommand(command, timeout, { stdoutFile: inRunDir(this.options.ctx.run, output) });
@@ -339,6 +338,7 @@ export class Submitter {
       ids.map((jobId, index) => ({ ...prepared[index]!, jobId })),
       system,
       settle,
+      'submitted',
     );
     let rest = prepared.slice(ids.length);
     if (rest.length === 0) return;
@@ -352,20 +352,18 @@ export class Submitter {
         }
         return;
       }
-      await this.accept(resolved.found, system, settle);
+      await this.accept(resolved.found, system, settle, 'found');
       const done = new Set([...resolved.found.map((r) => r.job.index), ...resolved.settled]);
       rest = rest.filter(({ job }) => !done.has(job.index));
       if (rest.length === 0) return;
     }
-    for (const { job } of rest) {
-      journal.append({ type: 'submit-failed', id: job.task.taskId, attempt: job.attempt, system, message: failure });
-      this.alone.add(job.index);
-    }
+    emit({ type: 'job-submit-failed', system, jobs: rest.map(({ job }) => ({ index: job.index, attempt: job.attempt })), error: failure });
+    for (const { job } of rest) this.alone.add(job.index);
     if (this.stopped) {
       for (const { job } of rest) settle(cancelledOutcome(job.index));
       return;
     }
-    this.options.emit(`a submit command for ${prepared.length} ${system} jobs ${ids.length > 0 ? `submitted only ${ids.length}` : 'failed'}; submitting the other ${rest.length} one by one:\n${failure}`);
+    emit({ type: 'submit-group-split', system, size: prepared.length, named: ids.length, alone: rest.length, error: failure });
     this.queue.unshift(...rest.map((p) => p.job));
   }
 
@@ -374,11 +372,10 @@ export class Submitter {
     jobs: readonly { job: TaskJob; exitFile: string; jobId: string }[],
     system: BatchSystemName,
     settle: (outcome: TaskOutcome) => void,
+    how: 'submitted' | 'found',
   ): Promise<void> {
-    jobs.forEach(({ job, jobId }, index) => {
-      this.options.knownJobIds.add(jobId);
-      this.options.journal.append({ type: 'submitted', id: job.task.taskId, attempt: job.attempt, system, jobId }, index === jobs.length - 1);
-    });
+    for (const { jobId } of jobs) this.options.knownJobIds.add(jobId);
+    if (jobs.length > 0) this.options.emit({ type: 'job-submitted', system, jobs: jobs.map(({ job, jobId }) => ({ index: job.index, attempt: job.attempt, jobId })), how });
     if (this.stopped) {
       // Cancelled while the submit command ran: do not leave the jobs behind.
       if (jobs.length > 0) await this.options.kill(system, jobs.map((j) => j.jobId));
@@ -412,7 +409,7 @@ export class Submitter {
       query = await queryTaggedJobs(system, ctx.tag);
     }
     if (query.error !== undefined) {
-      emit(`could not ask ${system} which jobs of the run exist:\n${query.error}`);
+      emit({ type: 'submit-outcome-unknown', system, error: query.error });
       return undefined;
     }
     const byKey = new Map<string, JobStatus[]>();
@@ -421,7 +418,7 @@ export class Submitter {
       byKey.set(status.taskKey, [...(byKey.get(status.taskKey) ?? []), status]);
     }
     const found: (T & { jobId: string })[] = [];
-    const settled = new Set<number>();
+    const ran: { index: number; exitStatus: number }[] = [];
     const extra: string[] = [];
     for (const entry of pending) {
       // A live job first: that is the one to watch.
@@ -429,20 +426,20 @@ export class Submitter {
       if (jobs.length === 0) {
         // Its job ran and left the queue before the question: its exit status says how it went.
         const exitStatus = readExitStatusFile(entry.exitFile);
-        if (exitStatus === undefined) continue;
-        settled.add(entry.job.index);
-        emit(`the ${system} job of ${entry.job.task.toString()}, whose submit command gave no answer, already ran (exit status ${exitStatus})`);
-        settle(exitStatus === 0 ? { index: entry.job.index, ok: true } : { index: entry.job.index, ok: false, reason: exitReason(exitStatus), message: `the task exited with code ${exitStatus}`, exitCode: exitStatus });
+        if (exitStatus !== undefined) ran.push({ index: entry.job.index, exitStatus });
         continue;
       }
       found.push({ ...entry, jobId: jobs[0]!.jobId });
       extra.push(...jobs.slice(1).filter((status) => ACTIVE_STATES.has(status.state)).map((status) => status.jobId));
     }
-    if (found.length > 0) emit(`found ${found.length} ${system} job(s) whose submit command gave no answer: ${found.map((f) => f.jobId).join(' ')}; watching them instead of submitting again`);
+    if (found.length > 0 || ran.length > 0) emit({ type: 'submit-outcome-resolved', system, found: found.map((f) => f.jobId), ran });
+    for (const { index, exitStatus } of ran) {
+      settle(exitStatus === 0 ? { index, ok: true } : { index, ok: false, reason: exitReason(exitStatus), message: `the task exited with code ${exitStatus}`, exitCode: exitStatus });
+    }
     if (extra.length > 0) {
-      emit(`cancelling ${extra.length} extra ${system} job(s) of tasks that already have one: ${extra.join(' ')}`);
+      emit({ type: 'jobs-cancelled', system, jobIds: extra, why: 'duplicate' });
       await this.options.kill(system, extra);
     }
-    return { found, settled };
+    return { found, settled: new Set(ran.map((r) => r.index)) };
   }
 }

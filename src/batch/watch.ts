@@ -7,6 +7,7 @@
 import type { JobStatus } from '../systems/contract.js';
 import type { BatchSystemName } from '../systems/registry.js';
 import type { TaskJob } from '../executors/executor.js';
+import type { JobEvent } from '../scheduler/events.js';
 import { getSetting } from '../settings/index.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
 import { queryJobStates } from './client.js';
@@ -107,7 +108,7 @@ export class Watch {
 
   constructor(
     private readonly tag: string,
-    private readonly emit: (message: string) => void,
+    private readonly emit: (event: JobEvent) => void,
   ) {}
 
   get size(): number {
@@ -158,7 +159,7 @@ export class Watch {
       if (state.querying || now < state.nextQueryAt) continue;
       state.querying = true;
       this.refreshQueue(system, state, jobs)
-        .catch((error: unknown) => this.emit(`status query to ${system} failed: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) => this.emit({ type: 'status-query-failed', system, error: error instanceof Error ? error.message : String(error) }))
         .finally(() => (state.querying = false));
     }
     return [...this.tracked.values()];
@@ -196,7 +197,7 @@ export class Watch {
       const delay = Math.min(MAX_QUERY_BACKOFF_MS, pollMs * 2 ** state.failures);
       state.nextQueryAt = Date.now() + delay;
       if (state.failures === 1 || state.failures % 10 === 0) {
-        this.emit(`status query to ${system} failed (${state.failures}x), retrying in ${Math.round(delay / 1000)} s:\n${query.error}`);
+        this.emit({ type: 'status-query-failed', system, error: query.error, retry: { failures: state.failures, delayMs: delay } });
       }
       return;
     }

@@ -37,7 +37,9 @@ import type { LoadedPipeline } from '../pipeline/load.js';
 import { exportedClassCheck } from '../pipeline/reconstruct.js';
 import type { Task } from '../pipeline/task.js';
 import { jobsLeftBehind } from '../report/left-behind.js';
+import { jobEventText } from '../report/job-events.js';
 import { formatSummary, nothingToDoMessage, progressIntervalSeconds, ProgressReporter } from '../report/progress.js';
+import type { RunEvent } from '../scheduler/events.js';
 import { drive } from '../scheduler/driver.js';
 import { explainSetting, exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { installInterruptHandler } from './interrupt.js';
@@ -161,6 +163,13 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
     { type: 'run-started', runId: run.runId, pid: process.pid, host: os.hostname(), pipeline: pipeline.file, roots: roots.map((t) => t.taskId), mode, tag, total: graph.nodes.length, toRun },
     true,
   );
+  // The run's one event stream: the journal first, so that an entry is on disk before anyone reads of it.
+  const record = journalRecorder(graph, journal, mode === 'batch' ? 'batch' : mode);
+  const reporters: ((event: RunEvent) => void)[] = [];
+  const emit = (event: RunEvent): void => {
+    record(event);
+    for (const report of reporters) report(event);
+  };
   if (resume) {
     const previous = resume.previous.started;
     process.stderr.write(
@@ -172,12 +181,14 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       process.stderr.write(`  interrupted and started again: ${names}${resume.interrupted.length > 5 ? ` and ${resume.interrupted.length - 5} more` : ''}\n`);
     }
     for (const entry of finishedMeanwhileEntries(resume)) journal.append(entry);
-    const outside = await closeTasksOutsideGraph(resume, journal);
-    if (outside) process.stderr.write(`  ${outside}\n`);
+    const outside = await closeTasksOutsideGraph(resume);
+    if (outside) {
+      emit(outside);
+      process.stderr.write(`  ${jobEventText(outside, (index) => graph.nodes[index]!.task.toString())}\n`);
+    }
     journal.append({ type: 'adopted', fromRun: run.runId, jobs: resume.adopted.size }, true);
   }
 
-  const infos: ((message: string) => void)[] = [];
   let executor: Executor;
   if (mode === 'test') {
     executor = new InProcessExecutor();
@@ -188,10 +199,14 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       workers: options.workers,
       run,
       tag,
-      journal,
-      emit: (message) => infos.forEach((f) => f(message)),
+      emit,
       ...(resume
-        ? { adopted: resume.adopted, unresolved: resume.unresolved, journaledJobIds: [...resume.previous.tasks.values()].flatMap((task) => task.jobIds) }
+        ? {
+            adopted: resume.adopted,
+            unresolved: resume.unresolved,
+            journaledJobIds: [...resume.previous.tasks.values()].flatMap((task) => task.jobIds),
+            previousTasks: resume.previous.tasks.values(),
+          }
         : {}),
     });
     try {
@@ -219,8 +234,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
     intervalSeconds,
     executorName: mode === 'batch' ? 'batch' : executor.name,
   });
-  infos.push((message) => reporter.event({ type: 'info', message }));
-  const record = journalRecorder(graph, journal, mode === 'batch' ? 'batch' : mode);
+  reporters.push(reporter.event);
   const abort = new AbortController();
   const uninstall = installInterruptHandler(abort, () => {
     if (!(executor instanceof BatchExecutor)) return 'local task processes were stopped with the runner.';
@@ -232,10 +246,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
     result = await drive(graph, executor, {
       retries: (index) => getSetting<number>('retries', { task: graph.nodes[index]!.task }),
       signal: abort.signal,
-      emit: (event) => {
-        record(event);
-        reporter.event(event);
-      },
+      emit,
       canStartAt: exportedClassCheck(pipeline.module),
       ...(resume ? { previousAttempts: resume.attempts } : {}),
     });

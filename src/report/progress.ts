@@ -12,6 +12,7 @@ import type { RunEvent, TaskFailure } from '../scheduler/events.js';
 import { noColorWanted } from '../util/color.js';
 import { lastLines } from './tail.js';
 import { familyTable } from './family-table.js';
+import { jobEventText } from './job-events.js';
 
 const TTY_REDRAW_MS = 100;
 const RUNNING_NAMES_SHOWN = 3;
@@ -91,12 +92,15 @@ export class ProgressReporter {
       case 'tasks-not-run':
         this.notRun += event.indices.length;
         break;
+      case 'task-measured':
+        break;
       case 'cancelling':
         this.print(chalk.yellow(`stopping: cancelling ${event.inFlight} task(s) in flight (press Ctrl-C again to exit at once)`));
         break;
-      case 'info':
-        this.print(event.message);
-        break;
+      default: {
+        const text = jobEventText(event, (index) => this.describe(index));
+        if (text !== undefined) this.print(text);
+      }
     }
     this.dirty = true;
   };

@@ -121,7 +121,7 @@ export const usageTable = (usage: readonly FamilyUsage[]): { header: string[]; r
   const threshold = `${Math.round(LOW_USE * 100)}%`;
   for (const u of usage) {
     if (u.lowMemory.length > 0) flags.push(`${u.family}: ${u.lowMemory.length} of ${u.tasks} task(s) used less than ${threshold} of the memory they asked for (e.g. ${u.lowMemory[0]})`);
-    if (u.lowCpu.length > 0) flags.push(`${u.family}: ${u.lowCpu.length} of ${u.tasks} task(s) used less than ${threshold} of their CPU time (e.g. ${u.lowCpu[0]})`);
+    if (u.lowCpu.length > 0) flags.push(`${u.family}: ${u.lowCpu.length} of ${u.tasks} task(s) used less than ${threshold} of the CPU time they had, wall time × cpus (e.g. ${u.lowCpu[0]})`);
     if (u.outOfMemory > 0) flags.push(`${u.family}: ${u.outOfMemory} attempt(s) ran out of memory`);
     if (u.timedOut > 0) flags.push(`${u.family}: ${u.timedOut} attempt(s) ran out of walltime`);
   }

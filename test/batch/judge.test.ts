@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { exitFileWorthReading, failureReason, holdSubmissions, judgeJob, nothingToJudge, waitingInQueue, type JobObservation } from '../../src/batch/judge.js';
+import { exitFileWorthReading, failureReason, holdSubmissions, judgeJob, nothingToJudge, reasonGivenExplanation, waitingInQueue, type JobObservation } from '../../src/batch/judge.js';
+import { explainSgeExit } from '../../src/systems/sge.js';
+import { jobSpec } from '../systems/helpers.js';
 
 const base: JobObservation = { now: 1000, lostGraceMs: 300_000, exitFileGraceMs: 15_000, heldGraceMs: 300_000 };
 const q = (state: NonNullable<JobObservation['queue']>['state'], extra: Partial<NonNullable<JobObservation['queue']>> = {}) => ({
@@ -186,5 +188,15 @@ describe('judgeJob: out of memory', () => {
 
   it('a plain failure is not taken for one', () => {
     expect(judgeJob({ ...base, exitStatus: 1, queue: q('failed', { native: 'FAILED', reason: 'NonZeroExitCode' }) })).toMatchObject({ reason: 'exit' });
+  });
+});
+
+describe('reasonGivenExplanation', () => {
+  it("takes Grid Engine's reading of a death under h_vmem for out of memory", () => {
+    const verdict = judgeJob({ ...base, exitStatus: 133 }) as Extract<ReturnType<typeof judgeJob>, { kind: 'failed' }>;
+    const job = jobSpec({ resources: { memoryMb: 600 }, systemOptions: { sge_memory_resource: 'h_vmem' } });
+    expect(reasonGivenExplanation(verdict, explainSgeExit(job, 133, ''))).toBe('memory');
+    expect(reasonGivenExplanation(verdict, undefined)).toBe('signal');
+    expect(reasonGivenExplanation(verdict, 'some other reading')).toBe('signal');
   });
 });

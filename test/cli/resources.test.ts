@@ -4,11 +4,13 @@
  * `b2 status --json`.
  */
 import { describe, expect, it } from '@jest/globals';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { FAST, useFakeClusters } from '../helpers/simulators.js';
-import { makeProject, runB2 } from '../helpers/b2.js';
-import { journalEntries } from '../helpers/runs.js';
+import { B2_BIN, makeProject, runB2 } from '../helpers/b2.js';
+import { journalEntries, waitFor } from '../helpers/runs.js';
 import { burnPipeline, expectPlausible, type TaskJson } from './resources-fixtures.js';
 
 const burns = (dir: string, env?: NodeJS.ProcessEnv): TaskJson[] => {
@@ -188,5 +190,64 @@ export default new Greedy();
     const entries = journalEntries(dir);
     expect(entries.find((e) => e.type === 'failed')).toMatchObject({ reason: 'memory' });
     expect(entries.find((e) => e.type === 'resources')).toMatchObject({ unmeasured: { attempt: 1, reason: 'memory', host: expect.any(String), startedAt: expect.any(Number) } });
+  });
+});
+
+/** One task that runs until a file named go exists in the project folder. */
+const GATED = `
+import { existsSync, writeFileSync } from 'node:fs';
+import { Task } from 'b2';
+export class Gated extends Task {
+  *output() { yield this.addToOutput('gated.txt'); }
+  async run() {
+    while (!existsSync(new URL('./go', import.meta.url))) await new Promise((r) => setTimeout(r, 50));
+    writeFileSync(this.getOutputFileName('gated.txt'), 'done');
+  }
+}
+export default new Gated();
+`;
+
+const startRun = (dir: string, env: NodeJS.ProcessEnv): { exited: Promise<number | null>; kill: () => void } => {
+  const runner = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'lsf', ...FAST], { cwd: dir, env: { ...env, NO_COLOR: '1' }, stdio: 'ignore' });
+  return { exited: new Promise((resolve) => runner.on('exit', resolve)), kill: () => runner.kill('SIGKILL') };
+};
+
+describe('taking a run over', () => {
+  it('a job adopted from a dead runner is measured, with the submission time its journal gives', async () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': GATED });
+    const first = startRun(dir, fake.env);
+    await waitFor('the worker to start', () => existsSync(path.join(dir, 'logs', 'Gated', 'resources.json')), 30_000);
+    first.kill();
+    await first.exited;
+    const second = startRun(dir, fake.env);
+    try {
+      await waitFor('the job to be adopted', () => journalEntries(dir).some((e) => e.type === 'adopted'), 30_000);
+    } finally {
+      writeFileSync(path.join(dir, 'go'), '');
+    }
+    expect(await second.exited).toBe(0);
+    const submitted = journalEntries(dir).find((e) => e.type === 'submitted')!;
+    const task = (JSON.parse(runB2(['status', '--json'], { cwd: dir, env: fake.env }).stdout) as { tasks: TaskJson[] }).tasks[0]!;
+    expect(task.resources).toEqual([expect.objectContaining({ attempt: 1, exitCode: 0, submittedAt: submitted.t })]);
+    expect(task.submittedAt).toBe(new Date(submitted.t).toISOString());
+  });
+});
+
+describe('b2 status --refresh', () => {
+  it('shows where and since when a task in flight runs, from what its worker wrote as it started', async () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': GATED });
+    const { exited } = startRun(dir, fake.env);
+    try {
+      await waitFor('the worker to start', () => existsSync(path.join(dir, 'logs', 'Gated', 'resources.json')), 30_000);
+      const status = runB2(['status', '--refresh'], { cwd: dir, env: { ...fake.env, NO_COLOR: '1' } });
+      expect(status.stdout).toMatch(new RegExp(`Gated\\(\\)\\s+lsf job \\d+\\s+attempt 1\\s+\\[running: RUN\\]\\s+on ${os.hostname()} since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d`));
+      const json = JSON.parse(runB2(['status', '--refresh', '--json'], { cwd: dir, env: fake.env }).stdout) as { tasks: Array<{ worker?: { host: string; startedAt: number } }> };
+      expect(json.tasks[0]!.worker).toEqual({ host: os.hostname(), startedAt: expect.any(Number) });
+    } finally {
+      writeFileSync(path.join(dir, 'go'), '');
+    }
+    expect(await exited).toBe(0);
   });
 });

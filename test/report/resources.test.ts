@@ -57,7 +57,7 @@ describe('familyUsage', () => {
     const table = usageTable([b!]);
     expect(table.rows[0]).toEqual(['B', '1', '10s', '10s', '-', '500 MB', '10%', '83%']);
     expect(table.flags).toEqual([
-      'B: 1 of 1 task(s) used less than 20% of their CPU time (e.g. B_1)',
+      'B: 1 of 1 task(s) used less than 20% of the CPU time they had, wall time × cpus (e.g. B_1)',
       'B: 1 attempt(s) ran out of memory',
       'B: 1 attempt(s) ran out of walltime',
     ]);
