@@ -21,6 +21,8 @@ import { runPageData } from './run-page.js';
 
 export interface ServeOptions {
   readonly run: RunDir;
+  /** Without a run named: the run to show now (the latest), asked on every look at the journal. */
+  readonly follow?: () => RunDir;
   readonly stateDir: string;
   readonly host: string;
   readonly port: number;
@@ -56,7 +58,8 @@ const hostOf = (host: string): string => (host.includes(':') && !host.startsWith
 
 export const startServer = async (options: ServeOptions): Promise<RunningServer> => {
   const token = randomBytes(24).toString('hex');
-  const follower = new JournalFollower(options.run.journal);
+  let run = options.run;
+  let follower = new JournalFollower(run.journal);
   const clients = new Set<ServerResponse>();
   let data: PageData | undefined;
   let json = '';
@@ -70,11 +73,18 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     if (!force && Date.now() - refreshedAt < 4 * costMs) return;
     refreshing = true;
     try {
+      const newest = options.follow?.();
+      if (newest && newest.runId !== run.runId) {
+        // A newer run started: the page moves on to it.
+        run = newest;
+        follower = new JournalFollower(run.journal);
+        force = true;
+      }
       const grew = follower.poll();
       const alive = data?.runner.kind === 'alive';
       if (data && !grew && !force && !(alive && Date.now() - refreshedAt >= QUIET_REFRESH_MS)) return;
       const began = Date.now();
-      data = await runPageData(options.run, foldJournal(follower.entries));
+      data = await runPageData(run, foldJournal(follower.entries));
       json = JSON.stringify(data);
       refreshedAt = Date.now();
       costMs = refreshedAt - began;
@@ -124,7 +134,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== `http://${request.headers.host ?? ''}`) return plain(response, 403, 'refused: another origin\n');
     if (!sameToken(request.headers['x-b2-token'] as string | undefined, token)) return plain(response, 403, 'refused: no valid token\n');
-    const output = await runKill(options);
+    const output = await runKill(run, options.stateDir);
     await refresh(true);
     return plain(response, output.code === 0 ? 200 : 500, output.text);
   };
@@ -158,9 +168,9 @@ const plain = (response: ServerResponse, status: number, text: string): void => 
 };
 
 /** `b2 kill` on this run, as its own process: the same code path, output and journal entries as from a terminal. */
-const runKill = (options: ServeOptions): Promise<{ code: number | null; text: string }> =>
+const runKill = (run: RunDir, stateDir: string): Promise<{ code: number | null; text: string }> =>
   new Promise((resolve) => {
-    const child = spawn(process.execPath, [B2_BIN, 'kill', options.run.runId, '--state-dir', options.stateDir], {
+    const child = spawn(process.execPath, [B2_BIN, 'kill', run.runId, '--state-dir', stateDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });

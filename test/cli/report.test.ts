@@ -70,9 +70,35 @@ describe('b2 status --serve', () => {
     expect(first).toMatch(/^retry: 2000\ndata: \{"runId":"/);
     await reader.cancel();
     expect((await fetch(`${url}nothing`)).status).toBe(404);
+    expect(snapshot(run.stateDir)).toEqual(before);
+
+    // Without a run named, the page moves on to a run started later.
+    writeSyntheticRun(dir, { tasks: 5, runId: '20260102-000000000-fedcba' });
+    const deadline = Date.now() + 15_000;
+    let now = data as { runId?: string; total: number };
+    while (now.runId !== '20260102-000000000-fedcba' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      now = (await (await fetch(`${url}data.json`)).json()) as { runId: string; total: number };
+    }
+    expect(now).toMatchObject({ runId: '20260102-000000000-fedcba', total: 5 });
     child.kill('SIGINT');
     expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
-    expect(snapshot(run.stateDir)).toEqual(before);
+  });
+
+  it('stays on the run it was given, when one is named', async () => {
+    const dir = makeProject({});
+    const run = writeSyntheticRun(dir, { tasks: 4 });
+    const child = spawn(process.execPath, [B2_BIN, 'status', '--serve', run.runId.slice(-6)], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    while (!/http:\/\/\S+\//.test(stdout)) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stdout).toMatch(new RegExp(`^serving run ${run.runId} at `));
+    const url = /(http:\/\/\S+\/)/.exec(stdout)![1]!;
+    writeSyntheticRun(dir, { tasks: 5, runId: '20260102-000000000-fedcba' });
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await (await fetch(`${url}data.json`)).json()).toMatchObject({ runId: run.runId, total: 4 });
+    child.kill('SIGINT');
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
   });
 });
 

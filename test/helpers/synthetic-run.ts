@@ -23,13 +23,14 @@ export interface SyntheticOptions {
   readonly failEvery?: number;
   /** A value put in every task's parameters and every failure's message and stderr. */
   readonly text?: (i: number) => string;
+  readonly runId?: string;
 }
 
 export const writeSyntheticRun = (root: string, options: SyntheticOptions): SyntheticRun => {
   const families = options.families ?? ['Simulate', 'Reconstruct', 'Analyse'];
   const failEvery = options.failEvery ?? 500;
   const stateDir = path.join(root, '.b2', 'runs');
-  const runId = '20260101-000000000-abcdef';
+  const runId = options.runId ?? '20260101-000000000-abcdef';
   const run = runDirAt(stateDir, runId);
   mkdirSync(run.tasks, { recursive: true });
   const t0 = Date.UTC(2026, 0, 1);

@@ -77,7 +77,7 @@ const card = (page: import('playwright-core').Page, key: string): Promise<string
 describe('b2 status --serve', () => {
   it('follows a live run without a reload, read-only: no kill button, and /kill refused', async () => {
     const { dir, run, server, url } = await startRunAndServer([]);
-    expect(server.output()).toMatch(/^serving run \S+ at http:\/\/127\.0\.0\.1:(\d+)\/ \(read-only\); Ctrl-C stops\nfrom another machine: ssh -L \1:127\.0\.0\.1:\1 \S+, then open http:\/\/127\.0\.0\.1:\1\/ there\n$/);
+    expect(server.output()).toMatch(/^serving the latest run \(now \S+, following newer ones\) at http:\/\/127\.0\.0\.1:(\d+)\/ \(read-only\); Ctrl-C stops\nfrom another machine: ssh -L \1:127\.0\.0\.1:\1 \S+, then open http:\/\/127\.0\.0\.1:\1\/ there\n$/);
     const page = await chromium.context.newPage();
     await page.goto(url);
     expect(await card(page, 'in-flight')).toBe('10');

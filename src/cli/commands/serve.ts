@@ -21,10 +21,15 @@ export const servePort = (value: string): number => {
   return port;
 };
 
-export const serveRun = async (stateDir: string, runId: string, flags: ServeFlags): Promise<number> => {
+/**
+ * latest: when no run was named, the newest run now (of the same selection),
+ * which the page follows as new runs start.
+ */
+export const serveRun = async (stateDir: string, runId: string, flags: ServeFlags, latest?: () => string): Promise<number> => {
   const { startServer } = await import('../../views/server.js');
   const host = flags.host ?? '127.0.0.1';
-  const server = await startServer({ run: runDirAt(stateDir, runId), stateDir, host, port: flags.port ?? 0, allowKill: flags.allowKill === true }).catch(
+  const follow = latest && (() => runDirAt(stateDir, latest()));
+  const server = await startServer({ run: runDirAt(stateDir, runId), ...(follow ? { follow } : {}), stateDir, host, port: flags.port ?? 0, allowKill: flags.allowKill === true }).catch(
     (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
         throw new UserError('serve-failed', `Cannot listen on ${host} port ${flags.port ?? 0}: ${error.code}.`, {
@@ -37,7 +42,8 @@ export const serveRun = async (stateDir: string, runId: string, flags: ServeFlag
   if (!LOOPBACK.includes(host)) {
     process.stderr.write(`warning: listening on ${host}: whoever can reach this machine on that port sees the run${flags.allowKill ? ' and can kill it with the token in the page' : ''}\n`);
   }
-  process.stdout.write(`serving run ${runId} at ${server.url}${flags.allowKill ? ' (with a kill button)' : ' (read-only)'}; Ctrl-C stops\n`);
+  const which = latest ? `the latest run (now ${runId}, following newer ones)` : `run ${runId}`;
+  process.stdout.write(`serving ${which} at ${server.url}${flags.allowKill ? ' (with a kill button)' : ' (read-only)'}; Ctrl-C stops\n`);
   const port = new URL(server.url).port;
   if (LOOPBACK.includes(host)) process.stdout.write(`from another machine: ssh -L ${port}:127.0.0.1:${port} ${os.hostname()}, then open http://127.0.0.1:${port}/ there\n`);
   await new Promise<void>((resolve) => {

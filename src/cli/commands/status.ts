@@ -203,7 +203,8 @@ export const registerStatusCommands = (program: Command): void => {
       const stateDir = await locateStateDir(options, selection);
       const selectable = selectableRuns(stateDir, selection);
       if (options.serve) {
-        process.exitCode = await serveRun(stateDir, pickRun(stateDir, runId, selectable), options);
+        const newest = runId === undefined || runId === 'latest' ? () => pickRun(stateDir, undefined, selectableRuns(stateDir, selection)) : undefined;
+        process.exitCode = await serveRun(stateDir, pickRun(stateDir, runId, selectable), options, newest);
         return;
       }
       if (options.list) {
