@@ -98,11 +98,11 @@ const familyGraph = (state) => {
   };
 };
 
-const browserArgs = (profile) => ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 mkdirSync(docs, { recursive: true });
 const profile = mkdtempSync(path.join(os.tmpdir(), 'b2-chromium-'));
-const context = await chromium.launchPersistentContext(profile, { executablePath: executable, args: browserArgs(profile), viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 });
+const context = await chromium.launchPersistentContext(profile, { executablePath: executable, args: BROWSER_ARGS, viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 });
 try {
   for (const count of [1000, 100_000]) {
     const { state, now } = syntheticState(count);
