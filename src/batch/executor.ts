@@ -29,11 +29,8 @@ import { judgeJob, reasonGivenExplanation } from './judge.js';
 import { checkJobSettings, jobSpec, type JobContext } from './job.js';
 import { Submitter } from './submit.js';
 import { newTrackedJob, observationOf, Watch, worthJudging, type TrackedJob } from './watch.js';
-import { readMeasurement } from '../executors/measure.js';
-import { attemptRecord, type AttemptRecord, type RequestedResources } from '../run/resources.js';
-import type { FailureReason } from '../run/failure.js';
-import { escalation, NONE, ranOutAfter, ranOutSoFar, type RanOut } from './escalate.js';
 import type { TaskState } from '../journal/state.js';
+import { JobAccounting } from './accounting.js';
 
 const EXIT_FILE_GRACE_MS = 15_000;
 const KILL_WAIT_MS = 60_000;
@@ -76,24 +73,19 @@ export class BatchExecutor implements Executor {
   /** Every job id the journal names: a job of the run outside this set was left by a submission nobody heard back from. */
   private readonly knownJobIds: Set<string>;
   private readonly systemsUsed = new Set<BatchSystemName>();
-  /** Tasks whose jobs ran out of memory or walltime, by task id: their retries may ask for more. */
-  private readonly ranOut = new Map<string, RanOut>();
-  /** Adopted jobs' submission times, from the journal (by node index). */
-  private readonly adoptedSubmittedAt = new Map<number, number>();
+  private readonly accounting: JobAccounting;
   /** A submission's outcome stayed unknown, or the run was cancelled: look for jobs nobody knows before leaving. */
   private sweepNeeded = false;
 
   constructor(private readonly options: BatchExecutorOptions) {
     this.capacity = Math.max(1, options.workers);
     this.name = 'batch';
-    this.ctx = { pipeline: options.pipeline, run: options.run, tag: options.tag, escalation: (task) => this.escalationFor(task) };
+    this.accounting = new JobAccounting(options.emit, options.previousTasks);
+    this.ctx = { pipeline: options.pipeline, run: options.run, tag: options.tag, escalation: (task) => this.accounting.escalationFor(task) };
+    this.accounting.useContext(this.ctx);
     this.adoptable = new Map(options.adopted ?? []);
     this.unresolved = new Set(options.unresolved ?? []);
     this.knownJobIds = new Set(options.journaledJobIds ?? []);
-    for (const task of options.previousTasks ?? []) {
-      const ranOut = ranOutSoFar(task.unmeasured);
-      if (ranOut !== NONE) this.ranOut.set(task.id, ranOut);
-    }
     writeFileAtomic(options.run.settings, JSON.stringify(exportSettingsSnapshot()));
     this.watch = new Watch(options.tag, options.emit);
     this.submitter = new Submitter({
@@ -140,7 +132,7 @@ export class BatchExecutor implements Executor {
     if (adopted) {
       // Its job survived the previous runner: watch it, do not submit again.
       this.watch.add(newTrackedJob(job, adopted.system, adopted.jobId, jobFilesIn(job.logs.dir).exitStatus, true));
-      if (adopted.submittedAt !== undefined) this.adoptedSubmittedAt.set(job.index, adopted.submittedAt);
+      this.accounting.adopted(job.index, adopted.submittedAt);
       this.knownJobIds.add(adopted.jobId);
       this.systemsUsed.add(adopted.system);
       this.options.emit({ type: 'job-submitted', system: adopted.system, jobs: [{ index: job.index, attempt: job.attempt, jobId: adopted.jobId }], how: 'adopted' });
@@ -196,7 +188,7 @@ export class BatchExecutor implements Executor {
     if (verdict.kind === 'wait') return;
     this.watch.remove(tracked.job.index);
     if (verdict.kind === 'succeeded') {
-      this.onOutcome({ index: tracked.job.index, ok: true, resources: this.usageOf(tracked) });
+      this.onOutcome({ index: tracked.job.index, ok: true, resources: this.accounting.judged(tracked) });
       return;
     }
     if (verdict.reason === 'cancelled' && tracked.adopted && !this.stopped) {
@@ -209,8 +201,7 @@ export class BatchExecutor implements Executor {
     if (verdict.kill || verdict.reason === 'lost' || verdict.reason === 'ended') await this.kill(tracked.system, [tracked.jobId]);
     const explained = verdict.reason === 'exit' ? this.explainExit(tracked, verdict.exitCode) : undefined;
     const reason = reasonGivenExplanation(verdict, explained);
-    const resources = this.usageOf(tracked, reason);
-    this.noteRanOut(tracked, reason);
+    const resources = this.accounting.judged(tracked, reason);
     this.onOutcome({
       index: tracked.job.index,
       ok: false,
@@ -221,57 +212,6 @@ export class BatchExecutor implements Executor {
       ...(verdict.exitCode === undefined ? {} : { exitCode: verdict.exitCode }),
       ...(observed.queue?.reason ? { detail: `batch system: ${tracked.system}, state ${observed.queue.native}: ${observed.queue.reason}` } : {}),
     });
-  }
-
-  private escalationFor(task: Task): { memory: number; walltime: number } {
-    return escalation(this.ranOut.get(task.taskId) ?? NONE, getSetting<number>('escalate_resources', { task }), getSetting<number>('escalate_resources_max', { task }));
-  }
-
-  /** A job that ran out of memory or walltime: its retry asks for more, when escalate_resources says so. */
-  private noteRanOut(tracked: TrackedJob, reason: FailureReason): void {
-    const { task } = tracked.job;
-    const before = this.ranOut.get(task.taskId) ?? NONE;
-    const after = ranOutAfter(before, reason);
-    if (after === before) return;
-    const was = this.requested(tracked);
-    this.ranOut.set(task.taskId, after);
-    const now = this.requested(tracked);
-    const change = (from: number | undefined, to: number | undefined) => (from !== undefined && to !== undefined && to !== from ? { from, to } : undefined);
-    const memoryMb = change(was.memoryMb, now.memoryMb);
-    const walltimeSeconds = change(was.walltimeSeconds, now.walltimeSeconds);
-    if (memoryMb || walltimeSeconds) {
-      this.options.emit({
-        type: 'resources-escalated',
-        index: tracked.job.index,
-        ranOutOf: reason === 'memory' ? 'memory' : 'walltime',
-        ...(memoryMb ? { memoryMb } : {}),
-        ...(walltimeSeconds ? { walltimeSeconds } : {}),
-      });
-    }
-  }
-
-  /** What the job's worker measured, with what the runner knows of the attempt (see resources.ts). */
-  private usageOf(tracked: TrackedJob, reason?: FailureReason): AttemptRecord {
-    const { job } = tracked;
-    const submittedAt = this.adoptedSubmittedAt.get(job.index) ?? tracked.submittedAt;
-    this.adoptedSubmittedAt.delete(job.index);
-    return attemptRecord(readMeasurement(jobFilesIn(job.logs.dir).resources), {
-      attempt: job.attempt,
-      submittedAt,
-      requested: this.requested(tracked),
-      judgedAt: Date.now(),
-      ...(reason === undefined ? {} : { reason }),
-    });
-  }
-
-  private requested(tracked: TrackedJob): RequestedResources {
-    try {
-      const { cpus, memoryMb, walltimeSeconds } = jobSpec(this.ctx, tracked.job.task, tracked.job.logs, tracked.system).resources;
-      return { ...(cpus === undefined ? {} : { cpus }), ...(memoryMb === undefined ? {} : { memoryMb }), ...(walltimeSeconds === undefined ? {} : { walltimeSeconds }) };
-    } catch {
-      // Its job went out with these settings: they cannot fail now, and if they do, nothing was asked for that is known.
-      return {};
-    }
   }
 
   /** The system's reading of a non-zero exit, from the end of the job's stderr (see BatchAdapter.explainExit). */
