@@ -36,6 +36,30 @@ describe('resource accounting', () => {
     expect(journalEntries(dir).filter((e) => e.type === 'resources')).toHaveLength(4);
   });
 
+  it('local: a worker that ran a big task before measures the next one from its own peak, not the earlier one', () => {
+    const dir = makeProject({
+      'pipeline.ts': `
+import { writeFileSync } from 'node:fs';
+import { Task, param } from 'b2';
+export class Step extends Task.with({ n: param.int() }) {
+  *requires() { if (this.n > 0) yield new Step({ n: this.n - 1 }); }
+  *output() { yield this.addToOutput('step.txt'); }
+  run() {
+    const keep = this.n === 0 ? Buffer.alloc(300 * 1024 * 1024, 1) : Buffer.alloc(1);
+    writeFileSync(this.getOutputFileName('step.txt'), String(keep.length));
+  }
+}
+export default new Step({ n: 1 });
+`,
+    });
+    const run = runB2(['run', 'pipeline.ts', '--workers', '1'], { cwd: dir });
+    expect({ code: run.code, output: run.output }).toMatchObject({ code: 0 });
+    const peaks = journalEntries(dir).flatMap((e) => (e.type === 'resources' && 'measured' in e ? [e.measured.maxRssMb] : []));
+    expect(peaks).toHaveLength(2);
+    expect(peaks[0]).toBeGreaterThanOrEqual(300);
+    expect(peaks[1]).toBeLessThan(200);
+  });
+
   it('batch (LSF simulator): the job writes its measurement next to its exit status; the runner journals it with the submission time', () => {
     const fake = cluster();
     const dir = makeProject({ 'pipeline.ts': burnPipeline() });
