@@ -31,7 +31,8 @@ import {
 } from '../journal/resume.js';
 import { pruneFinishedRuns } from '../journal/run-index.js';
 import { createRunDir, writeFileAtomic, type RunDir } from '../journal/run-dir.js';
-import { plannedFile } from '../run/layout.js';
+import { familyGraphFile, plannedFile } from '../run/layout.js';
+import { familyGraphOf } from '../views/view-graph.js';
 import { usableStateDir } from '../journal/state-dir.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { buildGraph, type TaskGraph } from '../pipeline/graph.js';
@@ -110,6 +111,7 @@ const claim = (options: ExecuteOptions, stateDir: string): Registration => {
   const resume = dead ? planResume(dead, graph, parseSubmittedJobIds) : undefined;
   const run = resume?.run ?? createRunDir(stateDir);
   writeFileAtomic(plannedFile(run), JSON.stringify([...planned]));
+  writeFileAtomic(familyGraphFile(run), JSON.stringify(familyGraphOf(graph)));
   return { registered: { graph, run, ...(resume ? { resume } : {}) } };
 };
 

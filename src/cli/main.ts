@@ -11,6 +11,8 @@ import { registerRunCommand } from './commands/run.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerSettingsCommand } from './commands/settings.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { registerGraphCommand } from './commands/graph.js';
+import { registerReportCommand } from './commands/report.js';
 import { EXIT } from './options.js';
 import { applyNoColor } from '../util/color.js';
 
@@ -24,6 +26,8 @@ export const buildProgram = (): Command => {
   registerRunCommand(program);
   registerStatusCommands(program);
   registerSettingsCommand(program);
+  registerGraphCommand(program);
+  registerReportCommand(program);
   registerWorkerCommand(program);
   registerInitCommand(program);
   program.addOption(new Option('--verbose').hideHelp());

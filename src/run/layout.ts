@@ -24,6 +24,7 @@ const TASKS = 'tasks';
 const SUBMIT = 'submit';
 const PLANNED = 'planned.json';
 const SUMMARY = 'summary.json';
+const FAMILY_GRAPH = 'family-graph.json';
 
 export const runDirAt = (stateDir: string, runId: string): RunDir => {
   const dir = path.join(stateDir, runId);
@@ -41,6 +42,9 @@ export const summaryFile = (stateDir: string, runId: string): string => path.joi
 
 /** The tasks a run was started for, with their batch settings. */
 export const plannedFile = (run: RunDir): string => path.join(run.dir, PLANNED);
+
+/** Which task families the run's graph has and which require which: for its pictures. */
+export const familyGraphFile = (run: RunDir): string => path.join(run.dir, FAMILY_GRAPH);
 
 /** Taken from the run folder a job is given on its command line (`--run-dir`). */
 export const settingsSnapshotFile = (runDir: string): string => path.join(runDir, SETTINGS);

@@ -25,12 +25,13 @@ import { EXIT, commonOptions } from '../options.js';
 import { noColorWanted } from '../../util/color.js';
 import { printSettingsWarnings, settingFlags, type CommonFlags } from '../prepare.js';
 import { sleep } from '../../util/sleep.js';
+import { servePort, serveRun, type ServeFlags } from './serve.js';
 import { formatSuggestions, suggest } from '../../report/suggest.js';
 import { readMeasurement } from '../../executors/measure.js';
 import { jobFilesIn } from '../../run/layout.js';
 import type { WorkerMeasurement } from '../../run/resources.js';
 
-interface LocateFlags extends CommonFlags {
+export interface LocateFlags extends CommonFlags {
   readonly pipeline?: string;
   readonly stateDir?: string;
 }
@@ -40,7 +41,7 @@ const BATCH_SYSTEMS: ReadonlySet<string> = new Set(BATCH_SYSTEM_NAMES);
 /** What `-p` names: a pipeline file (its runs only), or a folder (every run found from there). */
 type PipelineSelection = { readonly file: string; readonly dir: string } | { readonly file?: undefined; readonly dir: string };
 
-const selectPipeline = (given: string | undefined): PipelineSelection => {
+export const selectPipeline = (given: string | undefined): PipelineSelection => {
   if (given === undefined) return { dir: process.cwd() };
   const absolute = path.resolve(given);
   const stats = statSync(absolute, { throwIfNoEntry: false });
@@ -53,7 +54,7 @@ const selectPipeline = (given: string | undefined): PipelineSelection => {
 };
 
 /** Run ids to choose from: every run in the state folder, or those of the selected pipeline file. */
-const selectableRuns = (stateDir: string, selection: PipelineSelection): string[] => {
+export const selectableRuns = (stateDir: string, selection: PipelineSelection): string[] => {
   if (selection.file === undefined) return listRunIds(stateDir);
   const runs = listRunIdsOf(stateDir, selection.file);
   if (runs.length === 0) {
@@ -65,7 +66,7 @@ const selectableRuns = (stateDir: string, selection: PipelineSelection): string[
 };
 
 /** The state folder: --state-dir, else the setting next to the pipeline (or here), else the nearest .b2/runs above. */
-const locateStateDir = async (options: LocateFlags, selection: PipelineSelection): Promise<string> =>
+export const locateStateDir = async (options: LocateFlags, selection: PipelineSelection): Promise<string> =>
   readableStateDir(await findStateDir(options, selection));
 
 const findStateDir = async (options: LocateFlags, selection: PipelineSelection): Promise<string> => {
@@ -82,7 +83,7 @@ const findStateDir = async (options: LocateFlags, selection: PipelineSelection):
   }
 };
 
-const pickRun = (stateDir: string, runId: string | undefined, runs: readonly string[]): string => {
+export const pickRun = (stateDir: string, runId: string | undefined, runs: readonly string[]): string => {
   if (runs.length === 0) {
     throw new UserError('no-runs', `No runs found in ${stateDir}.`, {
       hint: 'Run b2 status from the pipeline folder, or give --pipeline FILE or --state-dir DIR.',
@@ -96,7 +97,7 @@ const pickRun = (stateDir: string, runId: string | undefined, runs: readonly str
   });
 };
 
-const loadRun = (stateDir: string, runId: string): RunState => foldJournal(readJournal(runDirAt(stateDir, runId).journal));
+export const loadRun = (stateDir: string, runId: string): RunState => foldJournal(readJournal(runDirAt(stateDir, runId).journal));
 
 /** In-flight batch jobs by system. */
 /**
@@ -193,10 +194,19 @@ export const registerStatusCommands = (program: Command): void => {
     .option('--suggest', 'propose memory and walltime per task family from what its tasks used')
     .option('-p, --pipeline <file>', 'the pipeline file whose runs to show, or a folder for all runs there (default: the runs found from here)')
     .option('--state-dir <dir>', 'the runs folder (setting state_dir)')
-    .action(async (runId: string | undefined, options: LocateFlags & { list?: boolean; json?: boolean; watch?: string | boolean; refresh?: boolean; suggest?: boolean }) => {
+    .option('--serve', 'show the run as a live web page on this host (b2 report\'s page, updating as the run goes on)')
+    .option('--port <n>', 'with --serve: the port (default: a free one)', servePort)
+    .option('--host <address>', 'with --serve: the address to listen on', '127.0.0.1')
+    .option('--allow-kill', 'with --serve: the page gets a button that does what b2 kill does')
+    .action(async (runId: string | undefined, options: LocateFlags & ServeFlags & { list?: boolean; json?: boolean; watch?: string | boolean; refresh?: boolean; suggest?: boolean }) => {
       const selection = selectPipeline(options.pipeline);
       const stateDir = await locateStateDir(options, selection);
       const selectable = selectableRuns(stateDir, selection);
+      if (options.serve) {
+        const newest = runId === undefined || runId === 'latest' ? () => pickRun(stateDir, undefined, selectableRuns(stateDir, selection)) : undefined;
+        process.exitCode = await serveRun(stateDir, pickRun(stateDir, runId, selectable), options, newest);
+        return;
+      }
       if (options.list) {
         const runs = selectable.map((id) => {
           const state = loadRun(stateDir, id);
