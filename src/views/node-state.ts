@@ -9,6 +9,8 @@ export type NodeState =
   | 'complete'
   | 'succeeded'
   | 'running'
+  /** Waiting for tasks it asked for while running. */
+  | 'waiting'
   | 'queued'
   | 'retrying'
   | 'failed'
@@ -21,6 +23,7 @@ export const NODE_COLOURS: Readonly<Record<NodeState, { readonly fill: string; r
   complete: { fill: '#c8e6c9', font: '#1b3a1d' },
   succeeded: { fill: '#43a047', font: '#ffffff' },
   running: { fill: '#1e88e5', font: '#ffffff' },
+  waiting: { fill: '#7e57c2', font: '#ffffff' },
   queued: { fill: '#90caf9', font: '#0d2740' },
   retrying: { fill: '#fb8c00', font: '#ffffff' },
   failed: { fill: '#e53935', font: '#ffffff' },
@@ -31,7 +34,7 @@ export const NODE_COLOURS: Readonly<Record<NodeState, { readonly fill: string; r
 };
 
 // Most urgent first: a family with one failed task shows as failed.
-const URGENCY: readonly NodeState[] = ['failed', 'missing-external', 'retrying', 'running', 'queued', 'cancelled', 'pending', 'not-run', 'succeeded', 'complete'];
+const URGENCY: readonly NodeState[] = ['failed', 'missing-external', 'retrying', 'running', 'waiting', 'queued', 'cancelled', 'pending', 'not-run', 'succeeded', 'complete'];
 
 export const worstState = (states: Iterable<NodeState>): NodeState => {
   let best = URGENCY.length - 1;
@@ -50,6 +53,8 @@ export const phaseState = (phase: TaskPhase): NodeState => {
       return 'succeeded';
     case 'retrying':
       return 'retrying';
+    case 'waiting':
+      return 'waiting';
     case 'failed':
       return 'failed';
     case 'cancelled':

@@ -8,7 +8,7 @@ import type { Liveness } from '../journal/liveness.js';
 import { phaseCounts, type RunState, type TaskPhase, type TaskState } from '../journal/state.js';
 import type { AttemptResources } from '../run/resources.js';
 
-export const PHASES: readonly TaskPhase[] = ['succeeded', 'running', 'submitting', 'submitted', 'retrying', 'failed', 'cancelled', 'not-run'];
+export const PHASES: readonly TaskPhase[] = ['succeeded', 'running', 'waiting', 'submitting', 'submitted', 'retrying', 'failed', 'cancelled', 'not-run'];
 
 export interface Spread {
   readonly p50: number;

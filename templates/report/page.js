@@ -18,10 +18,10 @@
   let data = readJson('b2-data');
 
   const COLOURS = {
-    succeeded: '#43a047', running: '#1e88e5', submitting: '#90caf9', submitted: '#90caf9', retrying: '#fb8c00',
+    succeeded: '#43a047', running: '#1e88e5', waiting: '#7e57c2', submitting: '#90caf9', submitted: '#90caf9', retrying: '#fb8c00',
     failed: '#e53935', cancelled: '#757575', 'not-run': '#cfd4da', pending: '#eef1f4', complete: '#c8e6c9',
   };
-  const TEXT_ON = { succeeded: '#fff', running: '#fff', retrying: '#fff', failed: '#fff', cancelled: '#fff' };
+  const TEXT_ON = { succeeded: '#fff', running: '#fff', waiting: '#fff', retrying: '#fff', failed: '#fff', cancelled: '#fff' };
 
   const seconds = (s) => {
     if (s === undefined || s === null || s < 0) return '';
@@ -41,7 +41,7 @@
     ['total', 'in graph', '#546e7a', (d) => d.total],
     ['complete-before', 'complete before', COLOURS.complete, (d) => d.completeBefore],
     ['succeeded', 'succeeded', COLOURS.succeeded, (d) => d.counts.succeeded],
-    ['in-flight', 'in flight', COLOURS.running, (d) => d.counts.running + d.counts.submitting + d.counts.submitted],
+    ['in-flight', 'in flight', COLOURS.running, (d) => d.counts.running + (d.counts.waiting || 0) + d.counts.submitting + d.counts.submitted],
     ['pending', 'pending', '#b0bec5', (d) => d.counts.pending],
     ['retrying', 'retrying', COLOURS.retrying, (d) => d.counts.retrying],
     ['failed', 'failed', COLOURS.failed, (d) => d.counts.failed],
