@@ -56,8 +56,8 @@ export interface ProgressOptions {
   readonly executorName: string;
   /** When b2 started (epoch ms): elapsed time counts from it. */
   readonly startedAt: number;
-  /** What the phases before running found, for 'rows'. */
-  readonly phases?: PhaseFacts;
+  /** What the phases before running found (shown by 'rows'). */
+  readonly phases: PhaseFacts;
   /** The clock (epoch ms); tests give their own. */
   readonly now?: () => number;
 }
@@ -84,10 +84,7 @@ export class ProgressReporter {
     this.now = options.now ?? Date.now;
     this.tally = new RunTally(graph);
     this.rate = new CompletionRate(this.now());
-    if (options.display === 'rows') {
-      const phases = options.phases ?? { pipelineMs: 0, graphMs: 0, tasks: graph.nodes.length, families: this.tally.familyCount, complete: this.tally.complete, toRun: this.tally.toRun };
-      this.view = new ListrView(phases, familyRowCount(this.tally.familyCount), options.out);
-    }
+    if (options.display === 'rows') this.view = new ListrView(options.phases, familyRowCount(this.tally.familyCount), options.out);
     const interval = options.display === 'lines' ? options.intervalSeconds * 1000 : options.display === 'line' ? TTY_REDRAW_MS : ROWS_REDRAW_MS;
     this.timer = setInterval(() => this.tick(), interval);
     this.timer.unref();
@@ -149,7 +146,12 @@ export class ProgressReporter {
   /** One status line: counts, elapsed time and ETA, then a few running task names. */
   statusLine(): string {
     const { running } = this.tally;
-    const names = [...running].slice(0, RUNNING_NAMES_SHOWN).map((index) => this.describe(index));
+    // The first few only: thousands may be running, and this is drawn ten times a second.
+    const names: string[] = [];
+    for (const index of running) {
+      if (names.length === RUNNING_NAMES_SHOWN) break;
+      names.push(this.describe(index));
+    }
     const more = running.size - names.length;
     const runningText = names.length ? ` | ${names.join(', ')}${more > 0 ? ` +${more}` : ''}` : '';
     const bar = this.options.display === 'lines' ? '' : `${progressBar(this.tally.done, this.tally.toRun, RUN_BAR_WIDTH)} `;
