@@ -22,6 +22,8 @@ export interface PhaseFacts {
 interface Row {
   title: string;
   output: string;
+  /** The task itself: a title set here is drawn at the next refresh, without one of its own. */
+  readonly task: { title?: string };
 }
 
 // Recent messages kept in view under the rows.
@@ -50,6 +52,9 @@ export class ListrView {
   private readonly slots: Row[] = [];
   private readonly titles = new Map<Row, string>();
   private finishingTitle = 'Finishing';
+  /** The latest message not yet shown under the rows, and how many came since the last update. */
+  private latestMessage?: string;
+  private messagesSinceUpdate = 0;
 
   constructor(
     facts: PhaseFacts,
@@ -95,16 +100,27 @@ export class ListrView {
         exitOnError: false,
         // Ctrl-C is the runner's: it cancels the jobs first.
         registerSignalListeners: false,
-        rendererOptions: { collapseSubtasks: false, formatOutput: 'truncate', logger: new ListrLogger({ processOutput: this.output }) },
+        // Lazy: drawn when the view changes (update sets titles at most a few times a second), not by a spinner's timer.
+        rendererOptions: { lazy: true, collapseSubtasks: false, formatOutput: 'truncate', logger: new ListrLogger({ processOutput: this.output }) },
       },
     );
     this.run = listr.run().then(() => undefined);
   }
 
-  /** The running row's title and the family rows, as many as there are slots; only changed titles are set. */
+  /**
+   * The running row's title and the family rows, as many as there are
+   * slots, and the latest message: drawn once or twice, not once per row
+   * (each draw of listr2 costs a few milliseconds).
+   */
   update(runningTitle: string, rows: readonly string[]): void {
+    this.slots.forEach((slot, index) => (slot.task.title = rows[index] ?? ''));
+    const row = this.finishingRow ?? this.runningRow;
+    if (row && this.latestMessage !== undefined) {
+      row.output = this.messagesSinceUpdate > 1 ? `${this.latestMessage} (and ${this.messagesSinceUpdate - 1} more)` : this.latestMessage;
+      this.latestMessage = undefined;
+      this.messagesSinceUpdate = 0;
+    }
     if (this.runningRow) this.setTitle(this.runningRow, runningTitle);
-    this.slots.forEach((slot, index) => this.setTitle(slot, rows[index] ?? ''));
   }
 
   /** The run is closing (all tasks settled, or cancelled): the running rows stop. */
@@ -114,10 +130,10 @@ export class ListrView {
     this.running.resolve();
   }
 
-  /** Shown under the rows while the view draws; written in full (held back by listr2 until it ends). */
+  /** Shown under the rows at the next update; written in full (held back by listr2 until the view ends). */
   print(text: string): void {
-    const row = this.finishingRow ?? this.runningRow;
-    if (row) row.output = text.split('\n')[0]!;
+    this.latestMessage = text.split('\n')[0]!;
+    this.messagesSinceUpdate++;
     this.out.write(`${text}\n`);
   }
 

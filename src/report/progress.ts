@@ -62,7 +62,7 @@ export interface ProgressOptions {
   readonly now?: () => number;
 }
 
-const ROWS_REDRAW_MS = 250;
+const ROWS_REDRAW_MS = 500;
 const RUN_BAR_WIDTH = 20;
 const FAMILY_BAR_WIDTH = 16;
 const FAMILY_NAME_WIDTH = 24;
