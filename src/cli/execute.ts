@@ -49,6 +49,7 @@ import { drive } from '../scheduler/driver.js';
 import { explainSetting, exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { installInterruptHandler } from './interrupt.js';
 import { EXIT } from './options.js';
+import { noColorWanted } from '../util/color.js';
 import { sleep } from '../util/sleep.js';
 
 export interface ExecuteOptions {
@@ -165,6 +166,9 @@ const restartsOf = (resume: ResumePlan, graph: TaskGraph): Map<number, number> =
 
 export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   const { pipeline, roots, mode } = options;
+  // Elapsed and wall time count from b2's start: loading the pipeline is part of the run.
+  const startedAt = performance.timeOrigin;
+  const pipelineLoadedAt = Date.now();
   const intervalSeconds = progressIntervalSeconds(process.env);
   const stateDirSetting = explainSetting('state_dir');
   const stateDir = usableStateDir(resolveFromPipeline(String(stateDirSetting.value)), { value: String(stateDirSetting.value), source: stateDirSetting.source });
@@ -172,6 +176,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   const registered = await register(options, stateDir);
   if (!registered) return EXIT.ok;
   const { graph, run, resume } = registered;
+  const graphMs = Date.now() - pipelineLoadedAt;
   const toRun = graph.nodes.filter((node) => node.initial !== 'complete').length;
   const journal = new JournalWriter(run.journal);
   // Re-attaching keeps the run id and its tag: the batch systems know the jobs by it.
@@ -257,13 +262,24 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
 
   const reporter = new ProgressReporter(graph, {
     out: process.stderr,
-    live: options.liveProgress,
+    // --test tasks write to the terminal themselves: one line fits around them, the rows do not.
+    display: !options.liveProgress ? 'lines' : noColorWanted() || mode === 'test' ? 'line' : 'rows',
     intervalSeconds,
     executorName: mode === 'batch' ? 'batch' : executor.name,
+    startedAt,
+    phases: {
+      pipelineMs: pipelineLoadedAt - startedAt,
+      graphMs,
+      tasks: graph.nodes.length,
+      families: new Set(graph.nodes.map((node) => node.family)).size,
+      complete: graph.nodes.length - toRun,
+      toRun,
+    },
   });
   reporters.push(reporter.event);
   const abort = new AbortController();
   const uninstall = installInterruptHandler(abort, () => {
+    reporter.abandon();
     if (!(executor instanceof BatchExecutor)) return 'local task processes were stopped with the runner.';
     const { jobs, beingSubmitted } = executor.inFlight();
     return jobsLeftBehind(run.runId, jobs, beingSubmitted);
@@ -279,7 +295,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
       ...(resume ? { previousAttempts: resume.attempts, previousRestarts: restartsOf(resume, graph) } : {}),
     });
   } finally {
-    reporter.stop();
+    await reporter.stop();
     uninstall();
   }
   // A task that asked while running for tasks that cannot be made (a cycle, a class not exported) is bad input.
@@ -289,7 +305,7 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
   const callCount = totalCalls(calls);
   journal.append({ type: 'run-finished', exitCode, cpuMs: Math.round((user + system) / 1000), ...(callCount > 0 ? { schedulerCalls: calls } : {}) }, true);
   journal.close();
-  process.stdout.write(`${formatSummary(graph, result.schedule, result.failures)}\n`);
+  process.stdout.write(`${formatSummary(graph, result.schedule, result.failures, Date.now() - startedAt)}\n`);
   const callsLine = formatSchedulerCalls(calls, toRun);
   if (callsLine !== undefined) process.stdout.write(`${callsLine}\n`);
   return exitCode;

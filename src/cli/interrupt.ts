@@ -13,7 +13,9 @@ export const installInterruptHandler = (abort: AbortController, leftBehind: () =
       abort.abort(signal);
       return;
     }
-    process.stderr.write(`\n${chalk.red('exiting at once:')} ${leftBehind()}\n`);
+    // Asked first: it may give the terminal back (the live view holds stderr while it draws).
+    const left = leftBehind();
+    process.stderr.write(`\n${chalk.red('exiting at once:')} ${left}\n`);
     process.exit(130);
   };
   process.on('SIGINT', onSignal);

@@ -1,8 +1,10 @@
 /**
  * Live progress and the final summary. Never one row per task: with
- * thousands of tasks that is unreadable and slow. In a terminal, one line
- * redrawn at most ten times a second; elsewhere (CI, log files) a status line
- * every few seconds; failures are printed as they happen in both.
+ * thousands of tasks that is unreadable and slow. In a colour terminal, the
+ * run's phases with a bar, elapsed time, ETA and the busiest families' rows
+ * (listr-view.ts); in a terminal without colour, one line redrawn in place;
+ * elsewhere (CI, log files) a status line every few seconds. Failures are
+ * printed as they happen in all three.
  */
 import chalk from 'chalk';
 import { UserError } from '../errors.js';
@@ -13,6 +15,9 @@ import { noColorWanted } from '../util/color.js';
 import { lastLines } from './tail.js';
 import { familyTable } from './family-table.js';
 import { jobEventText } from './job-events.js';
+import { ListrView, type PhaseFacts } from './listr-view.js';
+import { RunTally } from './run-tally.js';
+import { CompletionRate, familyRowCount, familyRows, familyRowText, formatDuration, progressBar, timeText } from './run-view-model.js';
 
 const TTY_REDRAW_MS = 100;
 const RUNNING_NAMES_SHOWN = 3;
@@ -34,74 +39,79 @@ export const progressIntervalSeconds = (env: Readonly<Record<string, string | un
   );
 };
 
+export type ProgressDisplay =
+  /** A status line every interval (CI, log files): plain text. */
+  | 'lines'
+  /** One line redrawn in place (a terminal without colour, or --test): no escape sequence under NO_COLOR. */
+  | 'line'
+  /** The run's phases and the busiest families' rows, drawn by listr2 (a colour terminal). */
+  | 'rows';
+
 export interface ProgressOptions {
   readonly out: NodeJS.WriteStream;
-  /** Redraw one line in place (a terminal) rather than printing status lines. */
-  readonly live: boolean;
-  /** Seconds between status lines when not live. */
+  readonly display: ProgressDisplay;
+  /** Seconds between status lines for 'lines'. */
   readonly intervalSeconds: number;
   /** What executes the tasks, for the status line ("local", "slurm", ...). */
   readonly executorName: string;
+  /** When b2 started (epoch ms): elapsed time counts from it. */
+  readonly startedAt: number;
+  /** What the phases before running found (shown by 'rows'). */
+  readonly phases: PhaseFacts;
+  /** The clock (epoch ms); tests give their own. */
+  readonly now?: () => number;
 }
 
+const ROWS_REDRAW_MS = 500;
+const RUN_BAR_WIDTH = 20;
+const FAMILY_BAR_WIDTH = 16;
+const FAMILY_NAME_WIDTH = 24;
+
 export class ProgressReporter {
-  private readonly running = new Set<number>();
-  private succeeded = 0;
-  private failed = 0;
-  private notRun = 0;
-  private retrying = 0;
+  private readonly tally: RunTally;
+  private readonly rate: CompletionRate;
+  private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
-  private dirty = false;
   private lineShown = false;
-  /** Grows as running tasks ask for tasks not yet made. */
-  private toRun: number;
-  private readonly complete: number;
+  private lastLine = '';
+  private readonly view?: ListrView;
+  private finishing = false;
 
   constructor(
     private readonly graph: TaskGraph,
     private readonly options: ProgressOptions,
   ) {
-    this.complete = graph.nodes.filter((node) => node.initial === 'complete').length;
-    this.toRun = graph.nodes.length - this.complete;
-    const interval = options.live ? TTY_REDRAW_MS : options.intervalSeconds * 1000;
+    this.now = options.now ?? Date.now;
+    this.tally = new RunTally(graph);
+    this.rate = new CompletionRate(this.now());
+    if (options.display === 'rows') this.view = new ListrView(options.phases, familyRowCount(this.tally.familyCount), options.out);
+    const interval = options.display === 'lines' ? options.intervalSeconds * 1000 : options.display === 'line' ? TTY_REDRAW_MS : ROWS_REDRAW_MS;
     this.timer = setInterval(() => this.tick(), interval);
     this.timer.unref();
+    if (this.view) this.tick();
   }
 
   event = (event: RunEvent): void => {
+    this.tally.apply(event);
+    this.rate.record(this.now(), this.tally.done);
     switch (event.type) {
       case 'task-started':
-        this.running.add(event.index);
-        break;
       case 'task-succeeded':
-        this.running.delete(event.index);
-        this.succeeded++;
+      case 'task-cancelled':
+      case 'tasks-not-run':
+      case 'task-measured':
+      case 'task-waiting':
+      case 'task-resumed':
         break;
       case 'task-failed':
-        this.running.delete(event.failure.index);
         if (event.willRetry) {
-          this.retrying++;
           this.print(chalk.yellow(`retrying ${this.describe(event.failure.index)} (attempt ${event.failure.attempts} failed: ${event.failure.message})`));
         } else {
-          this.failed++;
           this.print(chalk.red(`failed: ${this.describe(event.failure.index)}: ${event.failure.message}`) + chalk.dim(`\n  logs: ${event.failure.logs.dir}`));
         }
         break;
-      case 'task-cancelled':
-        this.running.delete(event.index);
-        break;
-      case 'tasks-not-run':
-        this.notRun += event.indices.length;
-        break;
-      case 'task-waiting':
-        this.toRun += event.added.filter((index) => this.graph.nodes[index]!.initial !== 'complete').length;
-        // A batch job ended to wait: the task is not running until it starts again.
-        if (event.restart) this.running.delete(event.index);
-        break;
-      case 'task-resumed':
-      case 'task-measured':
-        break;
       case 'cancelling':
+        this.finish(`Finishing: cancelling ${event.inFlight} task(s) in flight`);
         this.print(chalk.yellow(`stopping: cancelling ${event.inFlight} task(s) in flight (press Ctrl-C again to exit at once)`));
         break;
       default: {
@@ -109,38 +119,79 @@ export class ProgressReporter {
         if (text !== undefined) this.print(text);
       }
     }
-    this.dirty = true;
+    if (this.tally.done === this.tally.toRun) this.finish('Finishing');
   };
 
   private describe(index: number): string {
     return this.graph.nodes[index]!.task.toString();
   }
 
-  /** One status line: counts, then a few running task names. */
+  private finish(title: string): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.tick();
+    this.view?.finish(title);
+  }
+
+  private counts(withComplete = true): string[] {
+    const { tally } = this;
+    const parts = [`${tally.done}/${tally.toRun} done`, `${tally.running.size} running`, tally.failed ? chalk.red(`${tally.failed} failed`) : `${tally.failed} failed`];
+    if (tally.notRun) parts.push(`${tally.notRun} not run`);
+    if (tally.complete && withComplete) parts.push(`${tally.complete} complete before`);
+    return parts;
+  }
+
+  private timeText(): string {
+    const now = this.now();
+    return timeText(now - this.options.startedAt, this.rate.etaMs(now, this.tally.done, this.tally.toRun));
+  }
+
+  /** One status line: counts, elapsed time and ETA, then a few running task names. */
   statusLine(): string {
-    const done = this.succeeded + this.failed + this.notRun;
-    const parts = [
-      `${done}/${this.toRun} done`,
-      `${this.running.size} running`,
-      this.failed ? chalk.red(`${this.failed} failed`) : `${this.failed} failed`,
-    ];
-    if (this.notRun) parts.push(`${this.notRun} not run`);
-    if (this.complete) parts.push(`${this.complete} complete before`);
-    const names = [...this.running].slice(0, RUNNING_NAMES_SHOWN).map((index) => this.describe(index));
-    const more = this.running.size - names.length;
+    const { running } = this.tally;
+    // The first few only: thousands may be running, and this is drawn ten times a second.
+    const names: string[] = [];
+    for (const index of running) {
+      if (names.length === RUNNING_NAMES_SHOWN) break;
+      names.push(this.describe(index));
+    }
+    const more = running.size - names.length;
     const runningText = names.length ? ` | ${names.join(', ')}${more > 0 ? ` +${more}` : ''}` : '';
-    return `[${this.options.executorName}] ${parts.join(' · ')}${runningText}`;
+    const bar = this.options.display === 'lines' ? '' : `${progressBar(this.tally.done, this.tally.toRun, RUN_BAR_WIDTH)} `;
+    return `[${this.options.executorName}] ${bar}${[...this.counts(), this.timeText()].join(' · ')}${runningText}`;
+  }
+
+  /** The rows view: the running row's title and one line per family row. */
+  private rows(): { title: string; rows: string[] } {
+    const { rows, more } = familyRows(this.tally.familyCounts());
+    const nameWidth = Math.min(FAMILY_NAME_WIDTH, Math.max(0, ...[...rows, ...(more ? [more] : [])].map((row) => row.family.length)));
+    const lines = rows.map((row) => familyRowText({ ...row, family: truncate(row.family, nameWidth) }, nameWidth, FAMILY_BAR_WIDTH));
+    if (more) lines.push(familyRowText(more, nameWidth, FAMILY_BAR_WIDTH));
+    // Complete before: said on the completeness row.
+    const title = `Running ${progressBar(this.tally.done, this.tally.toRun, RUN_BAR_WIDTH)} ${[...this.counts(false), this.timeText()].join(' · ')}`;
+    return { title, rows: lines };
   }
 
   private tick(): void {
-    if (!this.dirty && this.options.live) return;
-    this.dirty = false;
-    if (this.options.live) this.drawLive();
-    else this.options.out.write(`${new Date().toISOString().slice(11, 19)} ${this.statusLine()}\n`);
+    switch (this.options.display) {
+      case 'lines':
+        this.options.out.write(`${new Date(this.now()).toISOString().slice(11, 19)} ${this.statusLine()}\n`);
+        return;
+      case 'line': {
+        const line = this.statusLine();
+        if (line !== this.lastLine || !this.lineShown) this.drawLine(line);
+        return;
+      }
+      case 'rows': {
+        const { title, rows } = this.rows();
+        this.view?.update(title, rows);
+        return;
+      }
+    }
   }
 
-  private drawLive(): void {
-    const line = this.statusLine();
+  private drawLine(line = this.statusLine()): void {
+    this.lastLine = line;
     this.options.out.write(`${this.clearLine()}${truncate(line, this.width() - 1)}`);
     this.lineShown = true;
   }
@@ -155,15 +206,33 @@ export class ProgressReporter {
   }
 
   private print(text: string): void {
-    if (this.options.live && this.lineShown) this.options.out.write(this.clearLine());
+    if (this.view) {
+      this.view.print(text);
+      return;
+    }
+    const live = this.options.display === 'line';
+    if (live && this.lineShown) this.options.out.write(this.clearLine());
     this.options.out.write(`${text}\n`);
-    if (this.options.live) this.drawLive();
+    if (live) this.drawLine();
   }
 
-  stop(): void {
+  /** The last state drawn, the terminal given back. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.options.live && this.lineShown) this.options.out.write(this.clearLine());
+    if (this.view) {
+      this.tick();
+      await this.view.stop();
+    }
+    if (this.options.display === 'line' && this.lineShown) this.options.out.write(this.clearLine());
+  }
+
+  /** The process leaves at once (a second Ctrl-C): the terminal given back now, with what the view held. */
+  abandon(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.view?.abandon();
+    if (this.options.display === 'line' && this.lineShown) this.options.out.write(this.clearLine());
   }
 }
 
@@ -175,7 +244,7 @@ const truncate = (text: string, width: number): string => {
 };
 
 /** Per-family counts and failure details, printed when a run ends. */
-export const formatSummary = (graph: TaskGraph, schedule: Schedule, failures: readonly TaskFailure[]): string => {
+export const formatSummary = (graph: TaskGraph, schedule: Schedule, failures: readonly TaskFailure[], wallMs: number): string => {
   const families = new Map<string, Record<string, number>>();
   for (const node of graph.nodes) {
     const row = families.get(node.family) ?? { complete: 0, ran: 0, failed: 0, notRun: 0, cancelled: 0 };
@@ -222,6 +291,7 @@ export const formatSummary = (graph: TaskGraph, schedule: Schedule, failures: re
   } else {
     lines.push(chalk.red(`✗ ${failedCount} failed, ${cancelled} cancelled, ${notRun} not run, ${schedule.count('succeeded')} ran, ${schedule.count('complete')} complete before.`));
   }
+  lines.push(`wall time: ${formatDuration(wallMs)}`);
   return lines.join('\n');
 };
 
