@@ -207,7 +207,7 @@ export class BatchExecutor implements Executor {
       return;
     }
     if (verdict.kind === 'needs-dependencies') {
-      this.onOutcome(neededDependencies(tracked));
+      this.onOutcome(neededDependencies(tracked.job, tracked.jobId));
       return;
     }
     if (verdict.reason === 'cancelled' && tracked.adopted && !this.stopped) {

@@ -8,21 +8,20 @@
 import { NEEDS_DEPENDENCIES_STATUS } from '../pipeline/dynamic.js';
 import { readRequestedRecord } from '../pipeline/dynamic-record.js';
 import { jobFilesIn } from '../run/layout.js';
-import type { TaskOutcome } from '../executors/executor.js';
-import type { TrackedJob } from './watch.js';
+import type { TaskJob, TaskOutcome } from '../executors/executor.js';
 
-export const neededDependencies = (tracked: TrackedJob): TaskOutcome => {
-  const { job, jobId } = tracked;
+/** `jobId`: the batch job's, absent for a task run locally (in a container). */
+export const neededDependencies = (job: TaskJob, jobId?: string): TaskOutcome => {
   const file = jobFilesIn(job.logs.dir).requested;
   const read = readRequestedRecord(file, job.task.taskId);
   if ('tasks' in read) {
-    return { index: job.index, ok: false, reason: 'exit', message: `asked for ${read.tasks.length} task(s) not complete yet`, jobId, exitCode: NEEDS_DEPENDENCIES_STATUS, requested: read.tasks };
+    return { index: job.index, ok: false, reason: 'exit', message: `asked for ${read.tasks.length} task(s) not complete yet`, exitCode: NEEDS_DEPENDENCIES_STATUS, requested: read.tasks, ...(jobId === undefined ? {} : { jobId }) };
   }
   return {
     index: job.index,
     ok: false,
     reason: 'exit',
-    jobId,
+    ...(jobId === undefined ? {} : { jobId }),
     exitCode: NEEDS_DEPENDENCIES_STATUS,
     message: `the task exited with code ${NEEDS_DEPENDENCIES_STATUS}, b2's "needs dependencies" status, but its list of requested tasks ${file} is unusable: ${read.error}`,
   };

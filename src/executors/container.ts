@@ -15,6 +15,8 @@ import { taskFileDir } from '../pipeline/paths.js';
 import { jobFilesIn, wrapperFileIn } from '../run/layout.js';
 import { exitReason } from '../run/failure.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
+import { NEEDS_DEPENDENCIES_STATUS } from '../pipeline/dynamic.js';
+import { neededDependencies } from '../batch/needs-dependencies.js';
 import { containerFor, createContainerMountFolders, usesContainer } from '../wrapper/container-settings.js';
 import { renderTaskWrapper, taskRecordArgs, type JobContext } from '../batch/job.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
@@ -88,6 +90,8 @@ export class ContainerExecutor implements Executor {
       const status = readExitStatusFile(files.exitStatus) ?? (signal !== null ? undefined : code ?? undefined);
       if (this.cancelling) return this.finish(child, cancelledOutcome(job.index));
       if (status === 0) return this.finish(child, { index: job.index, ok: true });
+      // Its worker cannot wait inside the container: it named the tasks it needs and ended, to run again after them (as a batch job does).
+      if (status === NEEDS_DEPENDENCIES_STATUS) return this.finish(child, neededDependencies(job));
       this.finish(child, {
         index: job.index,
         ok: false,

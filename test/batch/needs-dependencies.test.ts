@@ -26,16 +26,16 @@ describe('a job that ends with the needs-dependencies status', () => {
     const logDir = mkdtempSync(path.join(os.tmpdir(), 'b2-needs-'));
     const ref = { id: 'Piece_1', family: 'Piece', params: { k: 1 } };
     writeFileSync(jobFilesIn(logDir).requested, JSON.stringify({ requester: 'Merge_1', tasks: [{ path: [ref], bundle: '/b', file: '/p.ts' }] }));
-    expect(neededDependencies(tracked(logDir))).toMatchObject({ index: 3, ok: false, jobId: '42', requested: [ref] });
+    expect(neededDependencies(tracked(logDir).job, tracked(logDir).jobId)).toMatchObject({ index: 3, ok: false, jobId: '42', requested: [ref] });
   });
 
   it('fails the task when its job left no usable list: the status was no request of b2', () => {
     const logDir = mkdtempSync(path.join(os.tmpdir(), 'b2-needs-'));
-    const outcome = neededDependencies(tracked(logDir));
+    const outcome = neededDependencies(tracked(logDir).job, tracked(logDir).jobId);
     expect(outcome).toMatchObject({ ok: false, reason: 'exit', exitCode: NEEDS_DEPENDENCIES_STATUS });
     expect('requested' in outcome && outcome.requested).toBe(false);
     expect(!outcome.ok && outcome.message).toContain(`exited with code ${NEEDS_DEPENDENCIES_STATUS}, b2's "needs dependencies" status, but its list of requested tasks`);
     writeFileSync(jobFilesIn(logDir).requested, JSON.stringify({ requester: 'Other_1', tasks: [] }));
-    expect(!neededDependencies(tracked(logDir)).ok && (neededDependencies(tracked(logDir)) as { message: string }).message).toContain('is for task "Other_1"');
+    expect(!neededDependencies(tracked(logDir).job, tracked(logDir).jobId).ok && (neededDependencies(tracked(logDir).job, tracked(logDir).jobId) as { message: string }).message).toContain('is for task "Other_1"');
   });
 });

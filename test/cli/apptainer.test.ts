@@ -119,6 +119,24 @@ describe('apptainer_image on local runs', () => {
     expect(callsIn(p.log)[0]!.command[0]).toBe(process.execPath);
   });
 
+  test('a task in the container that asks for tasks while running (require) gets them made, then runs again and completes', () => {
+    const p = project({ env_script: '', env: {} });
+    writeFileSync(
+      path.join(p.dir, 'pipeline.ts'),
+      PIPELINE.replace(
+        "run() {\n    writeFileSync(this.getOutputFileName('seen.json')",
+        "async run() {\n    const [plain] = await this.require([new Plain({ n: this.n + 10 })]);\n    if (readFileSync(plain!.getOutputFileName('plain.txt'), 'utf8') !== 'plain') throw new Error('no plain');\n    writeFileSync(this.getOutputFileName('seen.json')",
+      ),
+    );
+    const result = runB2(['run', 'pipeline.ts'], { cwd: p.dir, env: withShims(p.log) });
+    expect(result.output).toContain('7 task(s) ran');
+    expect(result.code).toBe(0);
+    for (const n of [10, 11]) expect(readFileSync(path.join(p.results, `n=${n}`, 'plain.txt'), 'utf8')).toBe('plain');
+    for (const n of [0, 1]) expect(existsSync(path.join(p.results, `n=${n}`, 'seen.json'))).toBe(true);
+    // Each Boxed task ran twice in its container: once to ask, once to finish.
+    expect(callsIn(p.log)).toHaveLength(4);
+  });
+
   test('a missing image is bad input before anything runs, naming the setting and where it came from', () => {
     const bad = project({});
     writeFileSync(path.join(bad.dir, 'pipeline.ts'), PIPELINE.replace("apptainerImage = 'images/analysis.sif';", ''));
