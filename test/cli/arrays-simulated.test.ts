@@ -73,6 +73,18 @@ describe.each(SYSTEMS)('arrays on the $system simulator', ({ system, submit, ele
     expect(readFileSync(path.join(dir, 'logs', 'k=9', 'Leaf', 'stdout'), 'utf8')).toMatch(/^leaf 9$/m);
   }, 200_000);
 
+  it('stops before anything goes out when a system setting would make an array of its own, naming the fix', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': pipeline(3) });
+    const setting = system === 'lsf' ? 'lsf_settings={"J": "x[1-3]"}' : 'htcondor_settings={"arguments": "x"}';
+    const result = run(dir, fake, ['--setting', setting]);
+    expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 2 });
+    expect(result.stderr).toMatch(/must not set "(?:J|arguments)" while tasks go out as arrays/);
+    expect(result.stderr).toContain('set array to false for these tasks');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(fake.calls().filter((c) => c.cmd === submit)).toEqual([]);
+  });
+
   it('sends a failed element out again alone (retries 1)', () => {
     const fake = cluster();
     const dir = makeProject({ 'pipeline.ts': pipeline(8, { failOnce: 5 }) });
