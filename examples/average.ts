@@ -8,7 +8,7 @@
  * examples/results/average.txt; logs in examples/logs/.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Task, param, setSetting } from 'b2';
+import { Task, param, setSetting } from 'b2-pipelines';
 
 // Settings can also come from settings.json, .b2rc*, B2_* variables or flags: see `b2 settings`.
 setSetting('result_dir', 'results');

@@ -22,6 +22,7 @@ import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { lastLines } from '../report/tail.js';
 import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome } from '../executors/executor.js';
 import { PoolExecutor } from '../executors/pool.js';
+import { ContainerExecutor } from '../executors/container.js';
 import { runCommandSync } from './run-command.js';
 import { binaryLookup, cancelJobs, cancelUnknownJobs, plainAdapter, waitUntilGone } from './client.js';
 import { CheckLoop } from './check-loop.js';
@@ -59,7 +60,7 @@ export class BatchExecutor implements Executor {
   private readonly ctx: JobContext;
   private readonly watch: Watch;
   private readonly submitter: Submitter;
-  private local?: PoolExecutor;
+  private local?: ContainerExecutor;
   private autoSystem?: BatchSystemName | 'local';
   private readonly checks: CheckLoop;
   private stopped = false;
@@ -144,15 +145,17 @@ export class BatchExecutor implements Executor {
     this.checks.ensure();
   }
 
-  private localPool(): PoolExecutor {
+  private localPool(): ContainerExecutor {
     if (!this.local) {
       const { pipeline } = this.options;
-      this.local = new PoolExecutor({
+      const pool = new PoolExecutor({
         size: Math.max(1, Math.min(this.options.workers, os.cpus().length)),
         bundle: pipeline.bundle,
         file: pipeline.file,
         settings: exportSettingsSnapshot(),
       });
+      // A task run locally keeps its container (apptainer_image).
+      this.local = new ContainerExecutor(pool, this.ctx);
       this.local.onOutcome = (outcome) => this.onOutcome(outcome);
     }
     return this.local;

@@ -20,7 +20,8 @@ import { getSetting } from '../settings/index.js';
 import { renderJobWrapper } from '../wrapper/wrapper.js';
 import type { TaskJob } from '../executors/executor.js';
 import { plainAdapter } from './client.js';
-import { preflightJob } from './preflight.js';
+import { preflightContainer, preflightJob } from './preflight.js';
+import { containerFor, createContainerMountFolders } from '../wrapper/container-settings.js';
 // A full disk fails the job whose files it is, naming the file, not the run.
 import { writing } from '../util/files.js';
 
@@ -136,8 +137,12 @@ const taskRecord = (ctx: JobContext, job: TaskJob): string => {
   return JSON.stringify({ path: job.path, bundle, file } satisfies TaskRecord);
 };
 
-/** The job's wrapper and submit files, rendered, the task record given as `recordArgs` on the job's command line. */
-const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSystemName, adapter: BatchAdapter | undefined, spec: JobSpec, recordArgs: readonly string[]): JobFile[] => {
+/**
+ * The job wrapper of a task, the task record given as `recordArgs` on its command line; `workingDir`
+ * undefined: stay where the batch system starts the job. Local runs in a container use it too.
+ */
+export const renderTaskWrapper = (ctx: JobContext, task: Task, logs: LogPaths, workingDir: string | undefined, recordArgs: readonly string[]): string => {
+  const envScript = getSetting<string>('env_script', { task });
   const command = [
     ...getSetting<string[]>('executable_prefix', { task }),
     ...getSetting<string[]>('executable', { task }),
@@ -149,17 +154,34 @@ const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSyst
     ...recordArgs,
     ...getSetting<string[]>('task_cmd_additional_args', { task }),
   ];
-  const wrapper = renderJobWrapper({
+  const container = containerFor(task, workingDir, ctx.run.dir);
+  return renderJobWrapper({
     taskId: task.taskId,
     shell: getSetting<string>('shell', { task }),
-    // Transferred files land in the job's sandbox: the job stays there.
-    workingDir: sandboxed(spec, system) ? undefined : spec.workingDir,
-    ...(spec.envScript === undefined ? {} : { envScript: spec.envScript }),
+    workingDir,
+    ...(envScript ? { envScript: resolveFromPipeline(envScript) } : {}),
     env: getSetting<Record<string, string>>('env', { task }),
     command,
     exitStatusFile: jobFilesIn(logs.dir).exitStatus,
+    ...(container === undefined ? {} : { container }),
   });
+};
+
+/** The job's wrapper and submit files, rendered, the task record given as `recordArgs` on the job's command line. */
+const jobFiles = (ctx: JobContext, task: Task, logs: LogPaths, system: BatchSystemName, adapter: BatchAdapter | undefined, spec: JobSpec, recordArgs: readonly string[]): JobFile[] => {
+  // Transferred files land in the job's sandbox: the job stays there.
+  const wrapper = renderTaskWrapper(ctx, task, logs, sandboxed(spec, system) ? undefined : spec.workingDir, recordArgs);
   return [{ path: spec.wrapperPath, content: wrapper, mode: 0o755 }, ...(adapter?.submitFiles(spec) ?? [])];
+};
+
+/** The job's `--task-record` arguments; a very long record goes to its file in the run folder instead (none then). */
+export const taskRecordArgs = (ctx: JobContext, job: TaskJob): string[] => {
+  const record = taskRecord(ctx, job);
+  if (record.length <= MAX_INLINE_RECORD) return ['--task-record', record];
+  // No reader before the job starts (after this), so a plain write is enough.
+  const recordFile = taskRecordFile(ctx.run.dir, job.task.taskId);
+  writing('the task record', recordFile, () => writeFileSync(recordFile, record));
+  return [];
 };
 
 /** Everything a job needs on disk before its submit command: folders, task record, wrapper, submit files. */
@@ -167,17 +189,14 @@ export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemNam
   const exitFile = jobFilesIn(job.logs.dir).exitStatus;
   const newLogDir = writing('the log folder', job.logs.dir, () => mkdirSync(job.logs.dir, { recursive: true }) !== undefined);
   writing('the job folder', spec.taskFileDir, () => mkdirSync(spec.taskFileDir, { recursive: true }));
+  createContainerMountFolders(job.task, sandboxed(spec, system) ? undefined : spec.workingDir, ctx.run.dir);
   if (!newLogDir) {
     // A status file from an earlier attempt or run must not decide this one.
     removeIfThere(exitFile);
   }
-  const record = taskRecord(ctx, job);
-  const inline = record.length <= MAX_INLINE_RECORD;
-  // No reader before the job is submitted (after this), so a plain write is enough.
-  const recordFile = taskRecordFile(ctx.run.dir, job.task.taskId);
-  if (!inline) writing('the task record', recordFile, () => writeFileSync(recordFile, record));
+  const recordArgs = taskRecordArgs(ctx, job);
   // Written for a job submitted with others too: the folder holds what it takes to submit it by hand.
-  for (const file of jobFiles(ctx, job.task, job.logs, system, submitFiles ? adapter : undefined, spec, inline ? ['--task-record', record] : [])) {
+  for (const file of jobFiles(ctx, job.task, job.logs, system, submitFiles ? adapter : undefined, spec, recordArgs)) {
     writing('the job file', file.path, () => writeFileSync(file.path, file.content, file.mode === undefined ? {} : { mode: file.mode }));
   }
 };
@@ -195,8 +214,11 @@ export const checkJobSettings = (ctx: JobContext, graph: TaskGraph, systemFor: (
     if (node.initial !== 'incomplete' || families.has(node.family) || runsNothing(node.task)) continue;
     families.add(node.family);
     const system = systemFor(node.task);
-    if (system === 'local') continue;
     try {
+      if (system === 'local') {
+        preflightContainer(node.task, containerFor(node.task, resolveFromPipeline(getSetting<string>('working_dir', { task: node.task })), ctx.run.dir));
+        continue;
+      }
       const adapter = plainAdapter(system);
       const logs = logPaths(node.task);
       const spec = jobSpec(ctx, node.task, logs, system);
@@ -206,9 +228,10 @@ export const checkJobSettings = (ctx: JobContext, graph: TaskGraph, systemFor: (
       if (adapter.array && goesInArray(spec, adapter.array)) {
         adapter.array.submission({ elements: [[spec]], options: packedSpec(spec, spec.bulk?.tasksPerJob ?? 1), arrayKey: '0'.repeat(12), dir: spec.taskFileDir, name: 'array' }, (name) => [name]);
       }
+      preflightContainer(node.task, containerFor(node.task, spec.workingDir, ctx.run.dir));
     } catch (error) {
       if (!isUserError(error)) throw error;
-      throw new UserError(error.reason, `${node.task.toString()} cannot be submitted to ${system}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+      throw new UserError(error.reason, `${node.task.toString()} ${system === 'local' ? 'cannot run locally' : `cannot be submitted to ${system}`}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
     }
   }
 };

@@ -15,6 +15,7 @@ import { batchSystem, claimedByOther, type BatchSystemName } from '../systems/re
 import { explainSetting, getSetting } from '../settings/index.js';
 import { binaryLookup } from './client.js';
 import { runCommandSync } from './run-command.js';
+import { isImageUri, type ContainerSpec } from '../wrapper/apptainer.js';
 
 const isExecutableFile = (file: string): boolean => {
   try {
@@ -98,4 +99,26 @@ export const preflightJob = (task: object, adapter: BatchAdapter, spec: JobSpec)
   checkExecutable(task);
   checkEnvScript(task, spec);
   checkSubmitBinary(task, adapter, spec);
+};
+
+/**
+ * The image every job of the task runs in: a local image (a .sif file, or a
+ * sandbox folder) must be readable here, where the jobs are prepared; a URI is
+ * apptainer's to fetch, and is taken as it is.
+ */
+export const preflightContainer = (task: object, container: ContainerSpec | undefined): void => {
+  if (container === undefined || isImageUri(container.image)) return;
+  let problem: string | undefined;
+  try {
+    const stats = statSync(container.image);
+    if (!stats.isFile() && !stats.isDirectory()) problem = 'is neither an image file nor a sandbox folder';
+    else accessSync(container.image, constants.R_OK);
+  } catch (error) {
+    problem = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+  }
+  if (problem === undefined) return;
+  const given = explainSetting('apptainer_image', task);
+  throw new UserError('bad-apptainer-image', `apptainer_image ${JSON.stringify(given.value)} (from ${given.source}) is ${container.image}, which ${problem}.`, {
+    hint: "Point apptainer_image at a .sif file or sandbox folder (relative paths are from the pipeline's folder), or give a URI such as docker://python:3.12 or oras://...; \"\" runs without a container.",
+  });
 };

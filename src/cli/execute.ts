@@ -14,6 +14,7 @@ import { formatSchedulerCalls } from '../report/scheduler-calls.js';
 import type { Executor } from '../executors/executor.js';
 import { InProcessExecutor } from '../executors/in-process.js';
 import { PoolExecutor } from '../executors/pool.js';
+import { ContainerExecutor, preflightLocalContainers } from '../executors/container.js';
 import { JournalWriter } from '../journal/journal.js';
 import { journalRecorder } from '../journal/recorder.js';
 import {
@@ -216,12 +217,22 @@ export const executeRun = async (options: ExecuteOptions): Promise<number> => {
     }
     executor = batch;
   } else {
-    executor = new PoolExecutor({
+    const ctx = { pipeline, run, tag };
+    try {
+      preflightLocalContainers(ctx, graph);
+    } catch (error) {
+      journal.append({ type: 'run-finished', exitCode: EXIT.usage }, true);
+      journal.close();
+      throw error;
+    }
+    const pool = new PoolExecutor({
       size: Math.min(options.workers, toRun),
       bundle: pipeline.bundle,
       file: pipeline.file,
       settings: exportSettingsSnapshot(),
     });
+    // Tasks with apptainer_image run as their own process in the container; the rest in the pool.
+    executor = new ContainerExecutor(pool, ctx);
   }
 
   const reporter = new ProgressReporter(graph, {

@@ -6,6 +6,7 @@
 import chalk from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, isUserError } from '../errors.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerSettingsCommand } from './commands/settings.js';
@@ -24,6 +25,7 @@ export const buildProgram = (): Command => {
   registerStatusCommands(program);
   registerSettingsCommand(program);
   registerWorkerCommand(program);
+  registerInitCommand(program);
   program.addOption(new Option('--verbose').hideHelp());
   return program;
 };

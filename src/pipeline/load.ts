@@ -6,9 +6,9 @@
  * cache hit does not even load esbuild, and batch jobs import the bundle
  * natively.
  *
- * Every `import ... from 'b2'` is pinned to this copy of b2, so classes the
- * pipeline extends are the ones the CLI checks against, wherever b2 and the
- * pipeline are installed.
+ * Every `import ... from 'b2-pipelines'` (or the older `'b2'`) is pinned to
+ * this copy of b2, so classes the pipeline extends are the ones the CLI
+ * checks against, wherever b2 and the pipeline are installed.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -214,13 +214,21 @@ const compileError = (file: string, error: unknown): UserError => {
 
 type Plugin = import('esbuild').Plugin;
 
-/** `b2` and `b2/...` resolve to this copy of b2, so instanceof and settings are shared with the CLI. */
+/**
+ * This package's npm name, and the name it had before (`b2` on npm is an
+ * unrelated package): pipelines written for either import the same copy.
+ */
+export const OWN_PACKAGE_NAMES = ['b2-pipelines', 'b2'] as const;
+const OWN_IMPORT = new RegExp(`^(${OWN_PACKAGE_NAMES.join('|')})(/.*)?$`);
+
+/** `b2-pipelines`, `b2` and their subpaths resolve to this copy of b2, so instanceof and settings are shared with the CLI. */
 const pinOwnPackage = (): Plugin => ({
   name: 'b2-pin-own-package',
   setup(build) {
-    build.onResolve({ filter: /^b2(\/.*)?$/ }, (args) => {
-      if (args.path === 'b2') return { path: OWN_ENTRY, external: true };
-      const sub = args.path.slice('b2/'.length);
+    build.onResolve({ filter: OWN_IMPORT }, (args) => {
+      const [, , subpath] = OWN_IMPORT.exec(args.path)!;
+      if (subpath === undefined) return { path: OWN_ENTRY, external: true };
+      const sub = subpath.slice(1);
       return { path: path.join(OWN_ROOT, sub === 'package.json' ? sub : path.join('dist', `${sub}.js`)), external: true };
     });
   },

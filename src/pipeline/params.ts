@@ -13,8 +13,12 @@ export interface ParamOptions<T> {
   readonly significant?: boolean;
   /** Not part of output/log paths (still part of the task id). Default: !significant. */
   readonly hidden?: boolean;
-  /** Path segment `hashed_<md5>` instead of the value (for values containing `/`, long lists, ...). */
-  readonly hashed?: boolean;
+  /**
+   * Path segment `hashed_<md5>` instead of the value (for values containing `/`, long lists, ...).
+   * true: md5 of b2's canonical text (the value, or its canonical JSON); 'b2luigi': md5 of
+   * Python's `str(value)`, b2luigi's own digest (lists as tuples), so b2luigi's folders are kept.
+   */
+  readonly hashed?: boolean | 'b2luigi';
   /** Custom path segment for a hashed parameter. */
   readonly hashFunction?: (value: T) => string;
 }

@@ -5,6 +5,7 @@
  *   <task_file_dir>/<params, hidden ones too>/<Family>/
  */
 import { createHash } from 'node:crypto';
+import { b2luigiDigest } from './python-repr.js';
 import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
@@ -34,6 +35,7 @@ const specOf = (task: PathSubject): ParamSpec => (task.constructor as unknown as
 export const pathValue = (def: ParamDef<unknown>, value: unknown): string => {
   if (def.options.hashed) {
     if (def.options.hashFunction) return def.options.hashFunction(value);
+    if (def.options.hashed === 'b2luigi') return b2luigiDigest(def.toJSON(value), def.kind);
     return `hashed_${createHash('md5').update(def.serialize(value)).digest('hex')}`;
   }
   return def.serialize(value);

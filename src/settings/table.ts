@@ -101,6 +101,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
   },
   { key: 'executable_prefix', type: STRING_LIST, default: value([]), description: 'put before the executable (e.g. ["apptainer", "exec", "image.sif"])', deprecated: ['cmd_prefix'] },
   { key: 'task_cmd_additional_args', type: STRING_LIST, default: value([]), description: "appended to the job's command line" },
+  // Containers (b2luigi's apptainer settings): what runs inside and outside is in the README
+  { key: 'apptainer_image', type: STRING, default: value(''), description: 'run each task in this Apptainer image: a .sif file or sandbox folder (relative: from the pipeline\'s folder) or a docker://, oras://, library:// URI; "": no container' },
+  { key: 'apptainer_cmd', type: STRING, default: value(''), description: 'the apptainer binary; "": apptainer, else singularity, found on PATH' },
+  { key: 'apptainer_mounts', type: STRING_LIST, default: value([]), description: 'bind paths for the container, each one --bind argument: "src[:dst[:ro|rw]]"' },
+  { key: 'apptainer_mount_defaults', type: { kind: 'boolean' }, default: value(true), description: 'also bind result_dir, log_dir and state_dir when they are not under working_dir' },
+  { key: 'apptainer_additional_params', type: STRING_LIST, default: value([]), description: 'more options of apptainer exec, each one argument (e.g. ["--nv", "--cleanenv"])' },
   // Batch resources and identity
   { key: 'job_name', type: STRING, description: 'name of the job in the batch system (unset: the task family)' },
   { key: 'queue', type: STRING, description: 'queue or partition to submit to' },

@@ -14,6 +14,7 @@ import { UserError } from '../errors.js';
 import { bashVariableConflict } from './bash-names.js';
 import { isEnvName, shellJoin, shellQuote } from './quote.js';
 import { loadTemplate, renderTemplate } from './render.js';
+import { containerArgv, type ContainerSpec } from './apptainer.js';
 
 export interface WrapperSpec {
   taskId: string;
@@ -31,6 +32,8 @@ export interface WrapperSpec {
   command: readonly string[];
   /** Absolute. */
   exitStatusFile: string;
+  /** Run the command in this container: env_script and env then apply inside it (see apptainer.ts). */
+  container?: ContainerSpec;
 }
 
 // The wrapper's own variables; an env entry with this prefix could break it.
@@ -121,16 +124,23 @@ export function renderJobWrapper(spec: WrapperSpec): string {
 
   const exports = exportLines(spec.env);
   checkExecLimits(spec.command, spec.env);
+  const container = spec.container;
+  if (container !== undefined) {
+    [container.command, container.image, ...container.additionalParams, ...container.binds].forEach((value) => rejectNul('an apptainer setting', value));
+  }
+  // In a container the env script and env entries apply inside it, so the wrapper itself leaves them out.
+  const command = container === undefined ? spec.command : containerArgv(container, { envScript, exports, command: spec.command });
+  if (container !== undefined) checkExecLimits(command, {});
 
   return renderTemplate(loadTemplate('job.sh'), {
     shebang: shebang(spec.shell),
     task_id: shellQuote(spec.taskId),
     working_dir: shellQuote(spec.workingDir ?? ''),
-    env_script: shellQuote(envScript),
+    env_script: shellQuote(container === undefined ? envScript : ''),
     exit_status_file: shellQuote(spec.exitStatusFile),
-    command_line: shellQuote(shellJoin(spec.command)),
-    exports,
-    command: shellJoin(spec.command),
+    command_line: shellQuote(shellJoin(command)),
+    exports: container === undefined ? exports : '',
+    command: shellJoin(command),
   });
 }
 

@@ -13,6 +13,11 @@ import { dedicatedFlagSources, preparePipeline, settingFlags, type CommonFlags }
 import { dryRun, showOutput } from '../inspect.js';
 import { removeOutputs } from '../remove.js';
 import { executeRun } from '../execute.js';
+import { taskHelp } from '../task-help.js';
+import path from 'node:path';
+import { loadPipeline } from '../../pipeline/load.js';
+import { exportedTaskClasses, selectRoots } from '../../pipeline/select.js';
+import { initSettings } from '../../settings/index.js';
 
 interface RunFlags extends CommonFlags {
   readonly workers?: number;
@@ -28,6 +33,7 @@ interface RunFlags extends CommonFlags {
   readonly progress?: boolean;
   readonly wait?: boolean;
   readonly ignoreLock?: boolean;
+  readonly help?: boolean;
 }
 
 const positiveInt = (value: string): number => {
@@ -43,7 +49,9 @@ export const registerRunCommand = (program: Command): void => {
   const command = program
     .command('run')
     .description('run a pipeline: everything not yet complete, on local workers or as batch jobs')
-    .argument('<pipeline>', 'pipeline file (.ts, .mts, .js, .mjs, .cjs)')
+    // Optional to commander only, so that `b2 run p.ts Task --help` reaches the action (see runCommand).
+    .usage('[options] <pipeline> [task] [parameters...]')
+    .argument('[pipeline]', 'pipeline file (.ts, .mts, .js, .mjs, .cjs)')
     .argument('[task]', 'task class to run (default: the module\'s default export)')
     .argument('[parameters...]', 'task parameters: --name value')
     .option('-w, --workers <n>', 'tasks (or batch jobs) in flight at once', positiveInt)
@@ -61,9 +69,23 @@ export const registerRunCommand = (program: Command): void => {
     .option('--wait', 'if a live run works on the same tasks, wait for it instead of refusing')
     .option('--ignore-lock', 'run even if a run on another host may be working on the same tasks')
     .addOption(new Option('--no-progress', 'no live progress line'))
+    .helpOption(false)
+    .option('-h, --help', "display help for command; after a task: that task's parameters and settings")
     .allowUnknownOption()
     .allowExcessArguments()
-    .action(async (file: string, taskName: string | undefined, rest: string[], options: RunFlags) => {
+    .action(async (file: string | undefined, taskName: string | undefined, rest: string[], options: RunFlags) => {
+      if (options.help && (taskName === undefined || taskName.startsWith('-') || file === undefined)) {
+        command.outputHelp();
+        process.exitCode = EXIT.ok;
+        return;
+      }
+      if (file === undefined) {
+        throw new UserError('usage', "b2 run needs a pipeline file: missing required argument 'pipeline'.", { hint: 'b2 run pipeline.ts [Task --param value] [options]; b2 run --help lists the options.' });
+      }
+      if (options.help) {
+        process.exitCode = await printTaskHelp(file, taskName!, options);
+        return;
+      }
       process.exitCode = await runCommand(file, taskName, rest, options, ownOptions(command));
     });
   commonOptions(command);
@@ -74,6 +96,18 @@ const ownOptions = (command: Command): CommandOptions => ({
   name: 'b2 run',
   options: [...command.options.flatMap((option) => (option.long ? [option.long.slice(2)] : [])), 'help'],
 });
+
+/** `b2 run p.ts Task --help`: the task's parameters and settings, from the pipeline itself. */
+const printTaskHelp = async (file: string, taskName: string, options: RunFlags): Promise<number> => {
+  const pipelineDir = path.dirname(path.resolve(file));
+  await initSettings({ cwd: process.cwd(), env: process.env, flags: settingFlags(options), flagSources: dedicatedFlagSources(options), pipelineDir });
+  const pipeline = await loadPipeline(file);
+  const cls = exportedTaskClasses(pipeline.module).get(taskName);
+  // An unknown name: the same message (and suggestion) as running it would give.
+  if (cls === undefined) await selectRoots(pipeline.module, file, { taskName, taskArgs: [] });
+  process.stdout.write(taskHelp(cls!, file));
+  return EXIT.ok;
+};
 
 const runCommand = async (
   file: string,
