@@ -142,7 +142,8 @@ export const cancelJobs = async (system: BatchSystemName, jobIds: readonly strin
   const adapter = await adapterFor(system);
   const timeout = getSetting<number>('submit_timeout') * 1000;
   const results: CommandResult[] = [];
-  for (const command of adapter.killCommands(jobIds, binaryLookup())) results.push(await runCommand(command, timeout));
+  // Packed tasks share a job (or an array element): each is cancelled once.
+  for (const command of adapter.killCommands([...new Set(jobIds)], binaryLookup())) results.push(await runCommand(command, timeout));
   return results;
 };
 

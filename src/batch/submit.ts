@@ -80,7 +80,7 @@ export class Submitter {
   private readonly inherited: TaskJob[] = [];
   private stopped = false;
   /** Failed array submit commands per task: after 1 + submit_retries the task fails. */
-  private readonly arrayFailures = new Map<number, number>();
+  private readonly arrayFailures = new Map<number, { readonly tries: number; readonly first: string }>();
   private arraySerial = 0;
   /** Each system's limits on arrays, asked once per run. */
   private readonly limits = new Map<BatchSystemName, Promise<SiteLimits>>();
@@ -532,19 +532,28 @@ export class Submitter {
     const passing = parsed !== undefined || classifySubmitFailure(result) === 'transient';
     const tries = 1 + getSetting<number>('submit_retries', { task: first.job.task });
     for (const { job } of rest) {
-      const failures = (this.arrayFailures.get(job.index) ?? 0) + 1;
+      const earlier = this.arrayFailures.get(job.index);
+      const failures = (earlier?.tries ?? 0) + 1;
       attempts = Math.max(attempts, failures);
       if (failures < tries && passing) {
-        this.arrayFailures.set(job.index, failures);
+        this.arrayFailures.set(job.index, { tries: failures, first: earlier?.first ?? failure });
         again.push(job);
         continue;
       }
       this.arrayFailures.delete(job.index);
-      settle({ index: job.index, ok: false, reason: 'submit', message: `could not submit to ${system}`, detail: failure });
+      // As for a job submitted alone: how often it was tried, and the first and last answers.
+      const first = earlier?.first ?? failure;
+      settle({
+        index: job.index,
+        ok: false,
+        reason: 'submit',
+        message: `could not submit to ${system}${failures > 1 ? ` (${failures} tries, the system kept failing for a passing reason)` : ''}`,
+        detail: failures > 1 && first !== failure ? `first try:\n${first}\nlast try:\n${failure}` : failure,
+      });
     }
     if (again.length === 0) return;
     const waitMs = backoffMs(attempts, Math.random());
-    emit({ type: 'array-submit-failed', system, size: all.length, again: again.length, delayMs: waitMs, error: failure });
+    emit({ type: 'array-submit-failed', system, size: all.length, again: again.length, tries: attempts, of: tries, delayMs: waitMs, error: failure });
     await sleep(waitMs);
     if (this.stopped) {
       for (const job of again) settle(cancelledOutcome(job.index));

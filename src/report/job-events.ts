@@ -14,7 +14,7 @@ export const jobEventText = (event: JobEvent, describe: (index: number) => strin
     case 'submit-backoff':
       return `submitting to ${event.system} failed for a passing reason (${describe(event.index)}, try ${event.tries} of ${event.of}); trying again in ${Math.round(event.delayMs / 1000)} s:\n${event.error}`;
     case 'array-submit-failed':
-      return `a submit command for an array of ${event.size} ${event.system} task(s) failed for a passing reason; submitting ${event.again} again in ${Math.round(event.delayMs / 1000)} s:\n${event.error}`;
+      return `submitting to ${event.system} failed for a passing reason (an array of ${event.size} task(s), try ${event.tries} of ${event.of}); trying ${event.again} again in ${Math.round(event.delayMs / 1000)} s:\n${event.error}`;
     case 'submit-outcome-resolved':
       return resolvedText(event, describe);
     case 'submit-outcome-unknown':

@@ -55,8 +55,18 @@ export type JobEvent =
   | { readonly type: 'job-submit-failed'; readonly system: BatchSystemName; readonly jobs: readonly JobRef[]; readonly error: string }
   /** A task's submit command failed for a passing reason on try `tries` of `of`; it is tried again after `delayMs`. */
   | { readonly type: 'submit-backoff'; readonly system: BatchSystemName; readonly index: number; readonly tries: number; readonly of: number; readonly delayMs: number; readonly error: string }
-  /** An array's submit command for `size` tasks failed for a passing reason; `again` of them go out again after `delayMs` (the others failed). */
-  | { readonly type: 'array-submit-failed'; readonly system: BatchSystemName; readonly size: number; readonly again: number; readonly delayMs: number; readonly error: string }
+  /** An array's submit command for `size` tasks failed for a passing reason on try `tries` of `of`; `again` of them go out again after `delayMs` (the others failed). */
+  | {
+      readonly type: 'array-submit-failed';
+      readonly system: BatchSystemName;
+      readonly size: number;
+      readonly again: number;
+      /** The try that failed, of how many. */
+      readonly tries: number;
+      readonly of: number;
+      readonly delayMs: number;
+      readonly error: string;
+    }
   /** A submit command for `size` jobs named only `named`; the other `alone` go out one by one. */
   | { readonly type: 'submit-group-split'; readonly system: BatchSystemName; readonly size: number; readonly named: number; readonly alone: number; readonly error: string }
   /**

@@ -84,8 +84,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: 'where --batch sends a task; auto picks by which submit command is on PATH',
   },
   // Fewer submissions: arrays and packing
-  { key: 'array', type: { kind: 'boolean' }, default: value(true), description: 'tasks of one family ready together go out as one array (Slurm, Grid Engine); false: one job per task' },
-  { key: 'array_size', type: { kind: 'integer', min: 1 }, description: "most elements per array; default: the site's limit (MaxArraySize, max_aj_tasks), else 1000" },
+  { key: 'array', type: { kind: 'boolean' }, default: value(true), description: 'tasks of one family ready together go out as one array (Slurm, Grid Engine, LSF, HTCondor); false: one job per task' },
+  { key: 'array_size', type: { kind: 'integer', min: 1 }, description: "most elements per array; default: the site's limit (Slurm MaxArraySize, Grid Engine max_aj_tasks, LSF MAX_JOB_ARRAY_SIZE), else 1000" },
   { key: 'tasks_per_job', type: { kind: 'integer', min: 1 }, default: value(1), description: 'tasks of one family run by one job or array element, each with its own logs and exit status' },
   { key: 'tasks_in_parallel', type: { kind: 'integer', min: 1 }, default: value(1), description: 'how many of a packed job\'s tasks run at once inside it (its cpus and memory are asked for that many)' },
   // The job wrapper

@@ -6,12 +6,13 @@
  * naming elements (`12.4`, `12[5]`).
  */
 import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FakeCluster } from '../fakes/lib/index.mjs';
 import { FAST, useFakeClusters } from '../helpers/simulators.js';
-import { makeProject, runB2 } from '../helpers/b2.js';
-import { journaledJobs } from '../helpers/runs.js';
+import { B2_BIN, makeProject, runB2 } from '../helpers/b2.js';
+import { jobProcessesEnded, journaledJobs, waitFor } from '../helpers/runs.js';
 
 const SYSTEMS = [
   { system: 'htcondor', submit: 'condor_submit', elementId: /^\d+\.\d+$/ },
@@ -21,7 +22,7 @@ const SYSTEMS = [
 const cluster = useFakeClusters();
 
 /** `count` leaves, each noting its run in runs.txt; `failOnce` fails on its first try, `failAlways` always. */
-const pipeline = (count: number, options: { failOnce?: number; failAlways?: number } = {}): string => `
+const pipeline = (count: number, options: { failOnce?: number; failAlways?: number; sleepMs?: number } = {}): string => `
   import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
   import { Task, WrapperTask, param } from 'b2';
   const here = (name) => new URL('./' + name, import.meta.url);
@@ -30,6 +31,7 @@ const pipeline = (count: number, options: { failOnce?: number; failAlways?: numb
     run() {
       appendFileSync(here('runs.txt'), this.k + '\\n');
       console.log('leaf', this.k);
+      ${options.sleepMs ? `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${options.sleepMs});` : ''}
       if (this.k === ${options.failAlways ?? -1}) throw new Error('leaf ' + this.k + ' always fails');
       if (this.k === ${options.failOnce ?? -1} && !existsSync(here('failed-once'))) {
         writeFileSync(here('failed-once'), '');
@@ -72,6 +74,37 @@ describe.each(SYSTEMS)('arrays on the $system simulator', ({ system, submit, ele
     expect(new Set(ids).size).toBe(40);
     expect(readFileSync(path.join(dir, 'logs', 'k=9', 'Leaf', 'stdout'), 'utf8')).toMatch(/^leaf 9$/m);
   }, 200_000);
+
+  it('stops before anything goes out when a system setting would make an array of its own, naming the fix', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': pipeline(3) });
+    const setting = system === 'lsf' ? 'lsf_settings={"J": "x[1-3]"}' : 'htcondor_settings={"arguments": "x"}';
+    const result = run(dir, fake, ['--setting', setting]);
+    expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 2 });
+    expect(result.stderr).toMatch(/must not set "(?:J|arguments)" while tasks go out as arrays/);
+    expect(result.stderr).toContain('set array to false for these tasks');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(fake.calls().filter((c) => c.cmd === submit)).toEqual([]);
+  });
+
+  it('on Ctrl-C cancels each packed job once, and leaves nothing running', async () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': pipeline(12, { sleepMs: 60_000 }) });
+    const args = ['run', 'pipeline.ts', '--batch', '--batch-system', system, '--workers', '20', ...FAST, '--setting', 'tasks_per_job=4', '--setting', 'tasks_in_parallel=4'];
+    const child = spawn(process.execPath, [B2_BIN, ...args], { cwd: dir, env: { ...fake.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (data) => (output += data));
+    child.stderr.on('data', (data) => (output += data));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor('the three packed jobs to run', () => fake.jobs().filter((job) => job.state === 'running').length === 3 || output, 60_000);
+    child.kill('SIGINT');
+    expect({ code: await exit, output }).toMatchObject({ code: 130 });
+    const killed = fake.calls().filter((call) => call.cmd === (system === 'lsf' ? 'bkill' : 'condor_rm')).flatMap((call) => call.argv.filter((arg) => !arg.startsWith('-')));
+    expect(killed.length).toBeGreaterThan(0);
+    expect(killed).toHaveLength(new Set(killed).size);
+    expect(fake.jobs().filter((job) => job.state === 'running' || job.state === 'idle')).toEqual([]);
+    await jobProcessesEnded(fake);
+  }, 120_000);
 
   it('sends a failed element out again alone (retries 1)', () => {
     const fake = cluster();

@@ -27,7 +27,7 @@ describe.each(SYSTEMS)('--batch on the $system simulator', ({ system, submit, qu
   it('runs the example, one job per task', () => {
     const fake = cluster();
     const dir = makeProject({ 'pipeline.ts': averagePipeline() });
-    const result = run(dir, fake);
+    const result = run(dir, fake, ['--setting', 'array=false']);
     expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
     expect(readFileSync(path.join(dir, 'average.txt'), 'utf8')).toBe('28.5');
     expect(fake.jobs()).toHaveLength(11);
@@ -381,8 +381,9 @@ describe('--batch on the HTCondor simulator: settings no job could be submitted 
 });
 
 describe('--batch on the HTCondor simulator: several jobs per condor_submit', () => {
+  // One job per task (arrays: arrays-simulated.test.ts).
   const run = (dir: string, fake: FakeCluster, extra: string[] = []) =>
-    runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', ...FAST, ...extra], { cwd: dir, env: fake.env });
+    runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', ...FAST, '--setting', 'array=false', ...extra], { cwd: dir, env: fake.env });
 
   it('submits the jobs ready together in one description, one cluster each, and each job runs its own task', () => {
     const fake = cluster();

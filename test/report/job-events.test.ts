@@ -26,8 +26,8 @@ describe('job event texts', () => {
     expect(text({ type: 'submit-backoff', system: 'slurm', index: 4, tries: 2, of: 7, delayMs: 3400, error: 'Socket timed out' })).toBe(
       'submitting to slurm failed for a passing reason (Piece(k=4), try 2 of 7); trying again in 3 s:\nSocket timed out',
     );
-    expect(text({ type: 'array-submit-failed', system: 'slurm', size: 50, again: 50, delayMs: 2100, error: 'Socket timed out' })).toBe(
-      'a submit command for an array of 50 slurm task(s) failed for a passing reason; submitting 50 again in 2 s:\nSocket timed out',
+    expect(text({ type: 'array-submit-failed', system: 'slurm', size: 50, again: 50, tries: 1, of: 7, delayMs: 2100, error: 'Socket timed out' })).toBe(
+      'submitting to slurm failed for a passing reason (an array of 50 task(s), try 1 of 7); trying 50 again in 2 s:\nSocket timed out',
     );
   });
 
