@@ -21,7 +21,7 @@ import { renderJobWrapper } from '../wrapper/wrapper.js';
 import type { TaskJob } from '../executors/executor.js';
 import { plainAdapter } from './client.js';
 import { preflightContainer, preflightJob } from './preflight.js';
-import { containerFor, createContainerMountFolders } from '../wrapper/container-settings.js';
+import { containerFor, createContainerMountFolders } from './container-settings.js';
 // A full disk fails the job whose files it is, naming the file, not the run.
 import { writing } from '../util/files.js';
 

@@ -14,7 +14,7 @@ import { formatSchedulerCalls } from '../report/scheduler-calls.js';
 import type { Executor } from '../executors/executor.js';
 import { InProcessExecutor } from '../executors/in-process.js';
 import { PoolExecutor } from '../executors/pool.js';
-import { ContainerExecutor, preflightLocalContainers } from '../executors/container.js';
+import { ContainerExecutor, preflightLocalContainers } from '../batch/container-executor.js';
 import { JournalWriter } from '../journal/journal.js';
 import { journalRecorder } from '../journal/recorder.js';
 import {

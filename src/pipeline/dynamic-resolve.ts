@@ -5,7 +5,6 @@
  * that a task waiting for them starts only after them.
  */
 import { UserError } from '../errors.js';
-import type { RunState } from '../journal/state.js';
 import { growGraph, type TaskGraph } from './graph.js';
 import type { TaskRef } from './reconstruct.js';
 import { exportedTaskClasses } from './select.js';
@@ -40,7 +39,12 @@ export const requestedTaskResolver = (module: Readonly<Record<string, unknown>>)
  * asked for them (those still to run). A request that no longer resolves is
  * left out: the task, run again, asks anew and hears why.
  */
-export const regrowFromJournal = (graph: TaskGraph, previous: RunState, resolve: ResolveRequested): void => {
+/** What the journal says a task asked for (the run state of journal/state.ts fits it). */
+export interface RecordedRequests {
+  readonly tasks: ReadonlyMap<string, { readonly id: string; readonly requested?: readonly TaskRef[] }>;
+}
+
+export const regrowFromJournal = (graph: TaskGraph, previous: RecordedRequests, resolve: ResolveRequested): void => {
   for (const state of previous.tasks.values()) {
     if (!state.requested?.length) continue;
     const index = graph.byId.get(state.id);

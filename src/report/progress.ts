@@ -12,7 +12,7 @@ import type { TaskGraph } from '../pipeline/graph.js';
 import type { Schedule } from '../scheduler/schedule.js';
 import type { RunEvent, TaskFailure } from '../scheduler/events.js';
 import { noColorWanted } from '../util/color.js';
-import { lastLines } from './tail.js';
+import { lastLines } from '../util/tail.js';
 import { familyTable } from './family-table.js';
 import { jobEventText } from './job-events.js';
 import { ListrView, type PhaseFacts } from './listr-view.js';

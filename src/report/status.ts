@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { JobStatus } from '../systems/contract.js';
 import type { Liveness } from '../journal/liveness.js';
 import { isInFlight, phaseCounts, type RunState, type TaskState } from '../journal/state.js';
-import { lastLines } from './tail.js';
+import { lastLines } from '../util/tail.js';
 import { jobFilesIn } from '../run/layout.js';
 import { familyTable } from './family-table.js';
 import { timesJson } from './resources-json.js';

@@ -2,7 +2,7 @@
 import { runnerLiveness } from '../journal/liveness.js';
 import type { RunState, TaskState } from '../journal/state.js';
 import { jobFilesIn, type RunDir } from '../run/layout.js';
-import { lastLines } from '../report/tail.js';
+import { lastLines } from '../util/tail.js';
 import { toDot } from './dot.js';
 import { pageModel, type PageData } from './page-model.js';
 import { readFamilyGraph, runFamilyGraph } from './run-graph.js';

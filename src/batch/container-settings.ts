@@ -10,8 +10,8 @@ import { UserError } from '../errors.js';
 import { writing } from '../util/files.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { getSetting } from '../settings/index.js';
-import { findCommand } from '../batch/preflight.js';
-import { defaultMounts, isImageUri, type ContainerSpec } from './apptainer.js';
+import { findCommand } from './preflight.js';
+import { defaultMounts, isImageUri, type ContainerSpec } from '../wrapper/apptainer.js';
 
 export const usesContainer = (task: object): boolean => getSetting<string>('apptainer_image', { task }) !== '';
 

@@ -10,19 +10,19 @@ import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { errorMessage, isUserError, UserError } from '../errors.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { runsNothing } from '../pipeline/task.js';
-import { preflightContainer } from '../batch/preflight.js';
+import { preflightContainer } from './preflight.js';
 import { taskFileDir } from '../pipeline/paths.js';
 import { jobFilesIn, wrapperFileIn } from '../run/layout.js';
 import { exitReason } from '../run/failure.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
 import { NEEDS_DEPENDENCIES_STATUS } from '../pipeline/dynamic.js';
-import { neededDependencies } from '../batch/needs-dependencies.js';
-import { containerFor, createContainerMountFolders, usesContainer } from '../wrapper/container-settings.js';
-import { renderTaskWrapper, taskRecordArgs, type JobContext } from '../batch/job.js';
+import { neededDependencies } from './needs-dependencies.js';
+import { containerFor, createContainerMountFolders, usesContainer } from './container-settings.js';
+import { renderTaskWrapper, taskRecordArgs, type JobContext } from './job.js';
 import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
-import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome, type TaskRequest } from './executor.js';
+import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome, type TaskRequest } from '../executors/executor.js';
 
 const KILL_GRACE_MS = 5000;
 
