@@ -389,21 +389,12 @@ export class Submitter {
       settle,
       'submitted',
     );
-    let rest = prepared.slice(ids.length);
+    let rest: readonly Prepared[] = prepared.slice(ids.length);
     if (rest.length === 0) return;
     const failure = !parsed.ok && result.exitCode === 0 ? `${parsed.error.message}\n${describeCommandFailure(result)}` : describeCommandFailure(result);
     if (!result.startError) {
       // Some of the jobs it did not name may exist all the same: those are watched, not submitted again.
-      const resolved = await this.resolveSubmissions(system, rest, settle);
-      if (resolved === undefined) {
-        for (const { job } of rest) {
-          settle({ index: job.index, ok: false, reason: 'submit', message: `the outcome of its submission to ${system} is unknown`, detail: `${failure}\nand the batch system could not be asked which jobs of the run exist` });
-        }
-        return;
-      }
-      await this.accept(resolved.found, system, settle, 'found');
-      const done = new Set([...resolved.found.map((r) => r.job.index), ...resolved.settled]);
-      rest = rest.filter(({ job }) => !done.has(job.index));
+      rest = await this.notFoundAfterFailure(system, rest, failure, settle);
       if (rest.length === 0) return;
     }
     emit({ type: 'job-submit-failed', system, jobs: rest.map(({ job }) => ({ index: job.index, attempt: job.attempt })), error: failure });
@@ -414,6 +405,25 @@ export class Submitter {
     }
     emit({ type: 'submit-group-split', system, size: prepared.length, named: ids.length, alone: rest.length, error: failure });
     this.queue.unshift(...rest.map((p) => p.job));
+  }
+
+  /**
+   * After a submit command that failed: the jobs of `rest` the system has all
+   * the same are watched, those that already ran are settled, and the others
+   * returned, to go out again. When the system cannot be asked, every one
+   * fails (none is returned) rather than risk a second job.
+   */
+  private async notFoundAfterFailure(system: BatchSystemName, rest: readonly Prepared[], failure: string, settle: (outcome: TaskOutcome) => void): Promise<readonly Prepared[]> {
+    const resolved = await this.resolveSubmissions(system, rest, settle);
+    if (resolved === undefined) {
+      for (const { job } of rest) {
+        settle({ index: job.index, ok: false, reason: 'submit', message: `the outcome of its submission to ${system} is unknown`, detail: `${failure}\nand the batch system could not be asked which jobs of the run exist` });
+      }
+      return [];
+    }
+    await this.accept(resolved.found, system, settle, 'found');
+    const done = new Set([...resolved.found.map((r) => r.job.index), ...resolved.settled]);
+    return rest.filter(({ job }) => !done.has(job.index));
   }
 
   /** The system's limits on arrays (see SiteLimits), asked once per run; none when it does not tell. */
@@ -510,16 +520,7 @@ export class Submitter {
     let rest: readonly Prepared[] = all;
     if (!result.startError) {
       // The array may exist all the same: its elements are watched, not submitted again.
-      const resolved = await this.resolveSubmissions(system, rest, settle);
-      if (resolved === undefined) {
-        for (const { job } of rest) {
-          settle({ index: job.index, ok: false, reason: 'submit', message: `the outcome of its submission to ${system} is unknown`, detail: `${failure}\nand the batch system could not be asked which jobs of the run exist` });
-        }
-        return;
-      }
-      await this.accept(resolved.found, system, settle, 'found');
-      const done = new Set([...resolved.found.map((r) => r.job.index), ...resolved.settled]);
-      rest = rest.filter(({ job }) => !done.has(job.index));
+      rest = await this.notFoundAfterFailure(system, rest, failure, settle);
       if (rest.length === 0) return;
     }
     emit({ type: 'job-submit-failed', system, jobs: refs(rest), error: failure });
