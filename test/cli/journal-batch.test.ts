@@ -19,6 +19,9 @@ const gatedProject = (count: number): string =>
     'gate.sh': GATE_SCRIPT,
   });
 
+/** One job per task, several in one condor_submit: the grouped submission, not an array. */
+const ONE_JOB_PER_TASK = ['--setting', 'array=false'];
+
 let clusters: FakeCluster[] = [];
 let children: ChildProcess[] = [];
 afterEach(() => {
@@ -90,7 +93,8 @@ describe('b2 status and b2 kill on a batch run', () => {
     // condor_submit prints the ids 3 s after the jobs exist; the runner is killed in between.
     fake.setFaults({ submitLatencyMs: 3000 });
     const dir = gatedProject(12);
-    const first = startRunner(dir, fake);
+    // Jobs in one condor_submit, each its own cluster (test/cli/arrays-*.test.ts cover a killed array submission).
+    const first = startRunner(dir, fake, ONE_JOB_PER_TASK);
     await fake.waitFor((jobs) => (jobs.length === 12 ? true : undefined), { timeoutMs: 90_000 });
     first.child.kill('SIGKILL');
     await first.exit;
@@ -157,8 +161,8 @@ describe('a rerun with nothing left to do', () => {
  * the dead run's jobs, and expect it to succeed; its output (what tells why a
  * rerun failed) is returned.
  */
-const rerunAfterAdoption = async (dir: string, fake: FakeCluster, adoptWithinMs: number): Promise<string> => {
-  const rerun = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', '--no-progress', ...FAST, ...gateSetting(dir)], {
+const rerunAfterAdoption = async (dir: string, fake: FakeCluster, adoptWithinMs: number, extra: string[] = []): Promise<string> => {
+  const rerun = spawn(process.execPath, [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '200', '--no-progress', ...FAST, ...gateSetting(dir), ...extra], {
     cwd: dir,
     env: { ...process.env, ...fake.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -217,7 +221,7 @@ describe('a rerun after the runner was killed with kill -9', () => {
     fake.setFaults({ submitLatencyMs: 1500 });
     const count = 40;
     const dir = gatedProject(count);
-    const first = startRunner(dir, fake);
+    const first = startRunner(dir, fake, ONE_JOB_PER_TASK);
     const unanswered = (): number => {
       const entries = journalEntries(dir);
       const submitted = new Set(entries.flatMap((e) => (e.type === 'submitted' ? [e.id] : [])));
@@ -233,7 +237,7 @@ describe('a rerun after the runner was killed with kill -9', () => {
     fake.setFaults({});
 
     // The jobs go on only once the rerun has taken them over (were they all done before, there would be nothing to do).
-    await rerunAfterAdoption(dir, fake, 240_000);
+    await rerunAfterAdoption(dir, fake, 240_000, ONE_JOB_PER_TASK);
     expectEachTaskSubmittedOnce(dir, fake, count);
   }, 480_000);
 });

@@ -266,7 +266,7 @@ describe('b2 status --refresh', () => {
     try {
       await waitFor('the worker to start', () => existsSync(path.join(dir, 'logs', 'Gated', 'resources.json')), 30_000);
       const status = runB2(['status', '--refresh'], { cwd: dir, env: { ...fake.env, NO_COLOR: '1' } });
-      expect(status.stdout).toMatch(new RegExp(`Gated\\(\\)\\s+lsf job \\d+\\s+attempt 1\\s+\\[running: RUN\\]\\s+on ${os.hostname()} since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d`));
+      expect(status.stdout).toMatch(new RegExp(`Gated\\(\\)\\s+lsf job \\d+(?:\\[\\d+\\])?\\s+attempt 1\\s+\\[running: RUN\\]\\s+on ${os.hostname()} since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d`));
       const json = JSON.parse(runB2(['status', '--refresh', '--json'], { cwd: dir, env: fake.env }).stdout) as { tasks: Array<{ worker?: { host: string; startedAt: number } }> };
       expect(json.tasks[0]!.worker).toEqual({ host: os.hostname(), startedAt: expect.any(Number) });
     } finally {
