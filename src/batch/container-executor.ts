@@ -6,7 +6,7 @@
  * decides. Every other task goes to the pool of local workers as before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { errorMessage, isUserError, UserError } from '../errors.js';
 import type { TaskGraph } from '../pipeline/graph.js';
 import { runsNothing } from '../pipeline/task.js';
@@ -23,6 +23,7 @@ import { exportSettingsSnapshot, getSetting } from '../settings/index.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { writeFileAtomic } from '../journal/run-dir.js';
 import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome, type TaskRequest } from '../executors/executor.js';
+import { makeFolders } from '../util/files.js';
 
 const KILL_GRACE_MS = 5000;
 
@@ -67,9 +68,9 @@ export class ContainerExecutor implements Executor {
     }
     const workingDir = resolveFromPipeline(getSetting<string>('working_dir', { task }));
     const files = jobFilesIn(logs.dir);
-    mkdirSync(logs.dir, { recursive: true });
+    makeFolders(logs.dir);
     const dir = taskFileDir(task);
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
     createContainerMountFolders(task, workingDir, this.ctx.run.dir);
     // A status file from an earlier attempt or run must not decide this one.
     rmSync(files.exitStatus, { force: true });

@@ -4,10 +4,9 @@
  * URI is apptainer's to fetch. The binary is apptainer_cmd, else whichever of
  * apptainer and singularity is on PATH here, as b2luigi picks it.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { writing } from '../util/files.js';
+import { makeFolders, writing } from '../util/files.js';
 import { resolveFromPipeline } from '../pipeline/context.js';
 import { getSetting } from '../settings/index.js';
 import { findCommand } from './preflight.js';
@@ -66,6 +65,6 @@ export const containerWithFolders = (
 /** b2luigi creates the folders its default mounts bind: apptainer refuses a missing bind source. */
 export const createContainerMountFolders = (task: object, workingDir: string | undefined, runDir: string): void => {
   for (const folder of containerWithFolders(task, workingDir, runDir)?.folders ?? []) {
-    writing('a folder bound into the container', folder, () => mkdirSync(folder, { recursive: true }));
+    writing('a folder bound into the container', folder, () => makeFolders(folder));
   }
 };

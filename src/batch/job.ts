@@ -4,7 +4,7 @@
  * command; and the preflight of a run's families, which renders the same
  * files without writing them.
  */
-import { mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError, isUserError } from '../errors.js';
 import { taskKey } from '../systems/task-key.js';
@@ -23,7 +23,7 @@ import { plainAdapter } from './client.js';
 import { preflightContainer, preflightJob } from './preflight.js';
 import { containerFor, createContainerMountFolders } from './container-settings.js';
 // A full disk fails the job whose files it is, naming the file, not the run.
-import { writing } from '../util/files.js';
+import { makeFolders, writing } from '../util/files.js';
 
 /**
  * What a job needs to find its task: the pipeline, and the refs that lead to
@@ -193,8 +193,8 @@ export const taskRecordArgs = (ctx: JobContext, job: TaskJob): string[] => {
 /** Everything a job needs on disk before its submit command: folders, task record, wrapper, submit files. */
 export const prepareJob = (ctx: JobContext, job: TaskJob, system: BatchSystemName, adapter: BatchAdapter, spec: JobSpec, submitFiles = true): void => {
   const exitFile = jobFilesIn(job.logs.dir).exitStatus;
-  const newLogDir = writing('the log folder', job.logs.dir, () => mkdirSync(job.logs.dir, { recursive: true }) !== undefined);
-  writing('the job folder', spec.taskFileDir, () => mkdirSync(spec.taskFileDir, { recursive: true }));
+  const newLogDir = writing('the log folder', job.logs.dir, () => makeFolders(job.logs.dir) !== undefined);
+  writing('the job folder', spec.taskFileDir, () => makeFolders(spec.taskFileDir));
   createContainerMountFolders(job.task, sandboxed(spec, system) ? undefined : spec.workingDir, ctx.run.dir);
   if (!newLogDir) {
     // A status file from an earlier attempt or run must not decide this one, nor its measurement count for this one.

@@ -6,7 +6,7 @@
  * the system is asked for the run's jobs of those tasks before any is
  * submitted again.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage, isUserError } from '../errors.js';
 import { taskKey } from '../systems/task-key.js';
@@ -27,6 +27,7 @@ import { goesInArray, jobSpec, packedSpec, prepareJob, type JobContext } from '.
 import { arrayLength, keysFileContent, keysFileReader, newArrayKey, splitIntoArrays } from './arrays.js';
 import { newTrackedJob, type Watch } from './watch.js';
 import { readExitStatusFile } from '../wrapper/wrapper.js';
+import { makeFolders } from '../util/files.js';
 
 const SUBMIT_CONCURRENCY = 8;
 const BACKOFF_NOTE_EVERY_MS = 30_000;
@@ -272,7 +273,7 @@ export class Submitter {
 
   private submitDir(): string {
     const dir = submitDir(this.options.ctx.run);
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
     return dir;
   }
 

@@ -4,7 +4,7 @@
  * If a task kills this process (process.exit, a crash, SIGKILL) the runner
  * fails that task alone and starts a fresh worker.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage, isUserError, UserError } from '../errors.js';
 import { importBundle } from '../pipeline/load.js';
@@ -15,7 +15,7 @@ import { initSettingsFromSnapshot } from '../settings/index.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { runTask } from './run-task.js';
 import { taskErrorText } from './error-text.js';
-import { cannotWrite, writeFully } from '../util/files.js';
+import { cannotWrite, makeFolders, writeFully } from '../util/files.js';
 import { clearOwnError, writeOwnError } from './own-error.js';
 import { startMeasuring } from './measure.js';
 
@@ -58,7 +58,7 @@ const openLogs = (message: Extract<ToWorker, { type: 'run' }>): string | undefin
   logs.failure = undefined;
   let file = path.dirname(message.stdout);
   try {
-    mkdirSync(file, { recursive: true });
+    makeFolders(file);
     file = message.stdout;
     logs.out = openSync(file, 'w');
     file = message.stderr;

@@ -4,12 +4,13 @@
  * place. A failed or killed task therefore never leaves an output that counts
  * as complete.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { INTERNAL, outputsOf, type Requirements, type Task } from '../pipeline/task.js';
 import { driveGeneratorRun, isGeneratorResult } from '../pipeline/dynamic.js';
+import { makeFolders } from '../util/files.js';
 
 /** `out.foo.bar` -> `out-b2-tmp-0123456789.foo.bar`: every extension kept, for tools that look at them. */
 export const temporaryName = (finalPath: string): string => {
@@ -40,7 +41,7 @@ const callRun = async (task: Task): Promise<void> => {
 
 export const runTask = async (task: Task, options: RunTaskOptions = {}): Promise<void> => {
   const outputs = outputsOf(task);
-  for (const target of outputs) mkdirSync(path.dirname(target.path), { recursive: true });
+  for (const target of outputs) makeFolders(path.dirname(target.path));
   const internal = task[INTERNAL];
   const temporary = new Map<string, string>();
   if (wantsAtomicOutputs(task)) {

@@ -6,11 +6,12 @@
  * completeness check, which can take seconds for a large graph: the lock
  * file names its holder, and is taken over only when that holder is gone.
  */
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { UserError } from '../errors.js';
 import { stateDirLockFile } from '../run/layout.js';
 import { sleep } from '../util/sleep.js';
+import { makeFolders } from '../util/files.js';
 
 // A holder on another host cannot be asked; a section this old has died with it.
 const STALE_ELSEWHERE_MS = 10 * 60_000;
@@ -95,7 +96,7 @@ export interface LockOptions {
 
 /** Runs `fn` while holding the state folder's lock; waits for a live holder, takes over from a dead one. */
 export const withStateDirLock = async <T>(stateDir: string, fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> => {
-  mkdirSync(stateDir, { recursive: true });
+  makeFolders(stateDir);
   const lock = stateDirLockFile(stateDir);
   const since = Date.now();
   for (let announced = false; !tryTake(lock); ) {

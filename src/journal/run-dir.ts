@@ -3,9 +3,10 @@
  * settings snapshot and task records that batch jobs read, and the run lock.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { journalOf, runDirAt, type RunDir } from '../run/layout.js';
+import { makeFolders } from '../util/files.js';
 
 export { runDirAt, type RunDir } from '../run/layout.js';
 
@@ -20,7 +21,7 @@ export const newRunId = (now = new Date()): string => {
 
 export const createRunDir = (stateDir: string): RunDir => {
   const run = runDirAt(stateDir, newRunId());
-  mkdirSync(run.tasks, { recursive: true });
+  makeFolders(run.tasks);
   return run;
 };
 

@@ -3,19 +3,9 @@
  * starts: a file there, or a folder without write permission, is a setting
  * to fix, not a bug in b2.
  */
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
 import { UserError, errorMessage } from '../errors.js';
-
-/**
- * Creates the missing folders of `dir` one by one. Node's recursive mkdir
- * never returns for a path below /proc; one level at a time, it fails.
- */
-const makeFolders = (dir: string): void => {
-  const missing: string[] = [];
-  for (let at = dir; !statSync(at, { throwIfNoEntry: false }); at = path.dirname(at)) missing.unshift(at);
-  for (const folder of missing) mkdirSync(folder);
-};
+import { makeFolders } from '../util/files.js';
 
 /** Why `dir` cannot hold run journals, or undefined when it can (created if missing). */
 const stateDirProblem = (dir: string): string | undefined => {

@@ -11,11 +11,12 @@
  * checks against, wherever b2 and the pipeline are installed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserError, errorMessage } from '../errors.js';
+import { makeFolders } from '../util/files.js';
 
 const SOURCE_EXTENSIONS = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/;
 /** dist/pipeline/load.js -> dist/index.js */
@@ -40,12 +41,12 @@ interface Manifest {
 const cacheDirFor = (pipelineDir: string): string => {
   const preferred = path.join(pipelineDir, '.b2', 'build');
   try {
-    mkdirSync(preferred, { recursive: true });
+    makeFolders(preferred);
     return preferred;
   } catch {
     // Read-only checkout: fall back to a per-user temp folder.
     const fallback = path.join(os.tmpdir(), `b2-build-${os.userInfo().uid}`);
-    mkdirSync(fallback, { recursive: true });
+    makeFolders(fallback);
     return fallback;
   }
 };

@@ -3,7 +3,8 @@
  * that names the file and the system's own word for what went wrong, e.g.
  * "cannot write its log file /x/stdout: no space left on device (ENOSPC)".
  */
-import { writeSync } from 'node:fs';
+import { mkdirSync, statSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { errorMessage, UserError } from '../errors.js';
 
 type WriteSync = (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
@@ -31,4 +32,29 @@ export const writing = <T>(what: string, file: string, write: () => T): T => {
   } catch (error) {
     throw new UserError('cannot-write', cannotWrite(what, file, error));
   }
+};
+
+/**
+ * Creates `dir` and its missing parents, one level at a time, and returns the
+ * first folder it created (undefined when `dir` was there). Node's recursive
+ * mkdir never returns for a path below /proc or /sys, where mkdir says ENOENT
+ * of a parent that exists; one level at a time, it fails with that error.
+ */
+export const makeFolders = (dir: string): string | undefined => {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); !statSync(at, { throwIfNoEntry: false }); at = path.dirname(at)) {
+    missing.unshift(at);
+    if (path.dirname(at) === at) break;
+  }
+  let first: string | undefined;
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder);
+      first ??= folder;
+    } catch (error) {
+      // Another process (a parallel worker) may make the same folder first.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return first;
 };

@@ -68,4 +68,11 @@ describe('b2 init', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('is not a folder');
   });
+
+  test('a folder that cannot be made is bad input at once, naming the folder and why (it used to spin forever below /proc)', () => {
+    const result = runB2(['init', '/proc/b2-init-cannot-be-made/project'], { cwd: os.tmpdir(), timeoutMs: 20_000 });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('cannot write the project folder /proc/b2-init-cannot-be-made/project: no such file or directory (ENOENT)');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
 });

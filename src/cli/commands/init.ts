@@ -3,12 +3,12 @@
  * two-family pipeline, its settings.json and a .gitignore for what runs
  * leave behind. Existing files are never overwritten without --force.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
 import { templatesDir } from '../../wrapper/render.js';
-import { writing } from '../../util/files.js';
+import { makeFolders, writing } from '../../util/files.js';
 import { EXIT } from '../options.js';
 
 /** Template under templates/init/ -> file written. (npm leaves .gitignore files out of packages, hence the plain name.) */
@@ -45,7 +45,7 @@ export const initProject = (folder: string, force: boolean): number => {
       hint: 'Choose an empty folder (b2 init my-analysis), or add --force to replace these files.',
     });
   }
-  writing('the project folder', dir, () => mkdirSync(dir, { recursive: true }));
+  writing('the project folder', dir, () => makeFolders(dir));
   for (const target of targets) writing('a starter file', target.file, () => writeFileSync(target.file, readFileSync(target.template)));
   const shown = path.relative(process.cwd(), dir) || '.';
   const cd = shown === '.' ? '' : `  cd ${shown.includes(' ') ? JSON.stringify(shown) : shown}\n`;

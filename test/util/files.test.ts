@@ -1,0 +1,31 @@
+/** Folder making that fails instead of spinning, and returns what it made. */
+import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeFolders } from '../../src/util/files.js';
+
+const fresh = (): string => mkdtempSync(path.join(os.tmpdir(), 'b2-folders-'));
+
+describe('makeFolders', () => {
+  test('makes every missing level and returns the first folder it made', () => {
+    const dir = fresh();
+    expect(makeFolders(path.join(dir, 'a', 'b', 'c'))).toBe(path.join(dir, 'a'));
+    expect(statSync(path.join(dir, 'a', 'b', 'c')).isDirectory()).toBe(true);
+  });
+
+  test('returns undefined when the folder is there already', () => {
+    const dir = fresh();
+    expect(makeFolders(dir)).toBeUndefined();
+  });
+
+  test('a file on the way fails with ENOTDIR', () => {
+    const dir = fresh();
+    writeFileSync(path.join(dir, 'file'), '');
+    expect(() => makeFolders(path.join(dir, 'file', 'sub'))).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+  });
+
+  test('below /proc it fails with the system error, where a recursive mkdir never returns', () => {
+    expect(() => makeFolders('/proc/b2-cannot-be-made/sub')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+});
