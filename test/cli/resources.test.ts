@@ -241,12 +241,19 @@ describe('taking a run over', () => {
     const fake = cluster();
     const dir = makeProject({ 'pipeline.ts': GATED });
     const first = startRun(dir, fake.env);
-    await waitFor('the worker to start', () => existsSync(path.join(dir, 'logs', 'Gated', 'resources.json')), 30_000);
-    first.kill();
+    try {
+      await waitFor('the worker to start', () => existsSync(path.join(dir, 'logs', 'Gated', 'resources.json')), 30_000);
+    } finally {
+      first.kill();
+    }
     await first.exited;
     const second = startRun(dir, fake.env);
     try {
       await waitFor('the job to be adopted', () => journalEntries(dir).some((e) => e.type === 'adopted'), 30_000);
+    } catch (error) {
+      // A runner left behind would outlive the test and its simulated farm.
+      second.kill();
+      throw error;
     } finally {
       writeFileSync(path.join(dir, 'go'), '');
     }
@@ -262,13 +269,16 @@ describe('b2 status --refresh', () => {
   it('shows where and since when a task in flight runs, from what its worker wrote as it started', async () => {
     const fake = cluster();
     const dir = makeProject({ 'pipeline.ts': GATED });
-    const { exited } = startRun(dir, fake.env);
+    const { exited, kill } = startRun(dir, fake.env);
     try {
       await waitFor('the worker to start', () => existsSync(path.join(dir, 'logs', 'Gated', 'resources.json')), 30_000);
       const status = runB2(['status', '--refresh'], { cwd: dir, env: { ...fake.env, NO_COLOR: '1' } });
       expect(status.stdout).toMatch(new RegExp(`Gated\\(\\)\\s+lsf job \\d+(?:\\[\\d+\\])?\\s+attempt 1\\s+\\[running: RUN\\]\\s+on ${os.hostname()} since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d`));
       const json = JSON.parse(runB2(['status', '--refresh', '--json'], { cwd: dir, env: fake.env }).stdout) as { tasks: Array<{ worker?: { host: string; startedAt: number } }> };
       expect(json.tasks[0]!.worker).toEqual({ host: os.hostname(), startedAt: expect.any(Number) });
+    } catch (error) {
+      kill();
+      throw error;
     } finally {
       writeFileSync(path.join(dir, 'go'), '');
     }
