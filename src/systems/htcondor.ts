@@ -21,7 +21,7 @@ import { ok, fail, type Failure, type Result } from '../errors.js';
 import { loadTemplate, renderTemplate } from '../wrapper/render.js';
 import { mergeOptions, type OptionSyntax } from './options.js';
 import { badSettings, checkResources, chunk, command, queryFailed, rejectLineBreaks, submitFailed, unreadableOutput } from './resources.js';
-import { renderArrayScript } from '../wrapper/array.js';
+import { arrayScriptFile, arrayShape, elementIdReader } from './array-parts.js';
 import type { ArrayRequest, ArraySubmission, BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
 export const HTCONDOR_SUBMIT_NAME = 'job.submit';
@@ -375,23 +375,14 @@ export const htcondorArray: ArraySubmission = {
   accepts: (job) => job.transferFiles.length === 0,
   groupKey: (job) => renderArrayDescription(job, '0'.repeat(12), 2, 1, '/', '/'),
   submission: (request: ArrayRequest, bin: BinaryLookup) => {
-    const first = request.options;
-    const size = request.elements.length;
-    const slots = Math.max(1, first.bulk?.slotLimit ?? size);
-    const script = `${request.dir}/${request.name}.sh`;
+    const shape = arrayShape(request);
     const description = `${request.dir}/${request.name}.submit`;
-    const content = renderArrayScript({
-      // ProcId counts from 0, elements from 1.
-      index: '"$(( ${1:?} + 1 ))"',
-      elements: request.elements,
-      tasksInParallel: first.bulk?.tasksInParallel ?? 1,
-      appendLogs: false,
-      command: ['condor_submit', '-terse', description],
-    });
+    // ProcId counts from 0, elements from 1.
+    const script = arrayScriptFile(request, shape, { index: '"$(( ${1:?} + 1 ))"', appendLogs: false, command: ['condor_submit', '-terse', description] });
     return {
       files: [
-        { path: script, content, mode: 0o755 },
-        { path: description, content: renderArrayDescription(first, request.arrayKey, size, slots, script, `${request.dir}/${request.name}.log`) },
+        script,
+        { path: description, content: renderArrayDescription(request.options, request.arrayKey, shape.size, shape.slots, shape.script, `${request.dir}/${request.name}.log`) },
       ],
       command: command(bin, 'condor_submit', ['-terse', `${request.name}.submit`], request.dir),
     };
@@ -403,10 +394,7 @@ export const htcondorArray: ArraySubmission = {
     return cluster === undefined ? fail(submitFailed('condor_submit', stdout, stderr)) : ok(cluster);
   },
   elementId: (arrayId, index) => `${arrayId}.${index - 1}`,
-  elementOf: (jobId) => {
-    const match = /^(\d+)\.(\d+)$/.exec(jobId);
-    return match === null ? undefined : { arrayId: match[1]!, index: Number(match[2]) + 1 };
-  },
+  elementOf: elementIdReader(/^(\d+)\.(\d+)$/, 0),
 };
 
 // ---------------------------------------------------------------- adapter

@@ -23,7 +23,7 @@ import {
   wholeMinutes,
 } from './resources.js';
 import { parseTaggedText, taggedText } from './task-key.js';
-import { renderArrayScript } from '../wrapper/array.js';
+import { arrayScriptFile, arrayShape, elementIdReader } from './array-parts.js';
 import { parseLsfLimits } from './limits.js';
 import type { ArrayRequest, ArraySubmission, BatchAdapter, BatchSystem, BinaryLookup, Command, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
@@ -196,32 +196,18 @@ export const bsubArrayArguments = (job: JobSpec, arrayKey: string, size: number,
   lsfCommand(script),
 ];
 
-const LSF_ELEMENT_ID = /^(\d+)\[(\d+)\]$/;
-
 export const lsfArray: ArraySubmission = {
   groupKey: (job) => JSON.stringify(bsubArrayArguments(job, '0'.repeat(12), 1, 1, '/')),
   submission: (request: ArrayRequest, bin: BinaryLookup) => {
-    const first = request.options;
-    const size = request.elements.length;
-    const slots = Math.max(1, first.bulk?.slotLimit ?? size);
-    const script = `${request.dir}/${request.name}.sh`;
-    const args = bsubArrayArguments(first, request.arrayKey, size, slots, script);
-    const content = renderArrayScript({
-      index: '"${LSB_JOBINDEX:-}"',
-      elements: request.elements,
-      tasksInParallel: first.bulk?.tasksInParallel ?? 1,
-      // As -oo: a new attempt's log replaces the last.
-      appendLogs: false,
-      command: ['bsub', ...args],
-    });
-    return { files: [{ path: script, content, mode: 0o755 }], command: command(bin, 'bsub', args, request.dir) };
+    const shape = arrayShape(request);
+    const args = bsubArrayArguments(request.options, request.arrayKey, shape.size, shape.slots, shape.script);
+    // As -oo: a new attempt's log replaces the last.
+    const script = arrayScriptFile(request, shape, { index: '"${LSB_JOBINDEX:-}"', appendLogs: false, command: ['bsub', ...args] });
+    return { files: [script], command: command(bin, 'bsub', args, request.dir) };
   },
   parseArrayId: (stdout, stderr) => parseBsubOutput(stdout, stderr),
   elementId: (arrayId, index) => `${arrayId}[${index}]`,
-  elementOf: (jobId) => {
-    const match = LSF_ELEMENT_ID.exec(jobId);
-    return match === null ? undefined : { arrayId: match[1]!, index: Number(match[2]) };
-  },
+  elementOf: elementIdReader(/^(\d+)\[(\d+)\]$/),
   limits: { command: (bin) => command(bin, 'bparams', ['-a']), parse: parseLsfLimits },
 };
 

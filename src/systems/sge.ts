@@ -27,7 +27,7 @@ import {
   submitFailed,
   unreadableOutput,
 } from './resources.js';
-import { renderArrayScript } from '../wrapper/array.js';
+import { arrayScriptFile, arrayShape, elementIdReader } from './array-parts.js';
 import { parseSgeLimits } from './limits.js';
 import type { ArrayRequest, ArraySubmission, BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
@@ -293,30 +293,18 @@ export const qsubArrayOptions = (job: JobSpec, arrayKey: string, size: number, s
   return ['-terse', '-t', `1-${size}`, ...(slots < size ? ['-tc', String(slots)] : []), ...ordered.flatMap(optionArgs)];
 };
 
-const SGE_ELEMENT_ID = /^(\d+)\.(\d+)$/;
-
 export const sgeArray: ArraySubmission = {
   groupKey: (job) => JSON.stringify(qsubArrayOptions(job, '0'.repeat(12), 1, 1)),
   submission: (request: ArrayRequest, bin: BinaryLookup) => {
-    const first = request.options;
-    const slots = Math.max(1, first.bulk?.slotLimit ?? request.elements.length);
-    const script = `${request.dir}/${request.name}.sh`;
-    const argv = [...qsubArrayOptions(first, request.arrayKey, request.elements.length, slots), script];
-    const content = renderArrayScript({
-      index: '"${SGE_TASK_ID:-}"',
-      elements: request.elements,
-      tasksInParallel: first.bulk?.tasksInParallel ?? 1,
-      appendLogs: true,
-      command: ['qsub', ...argv],
-    });
-    return { files: [{ path: script, content, mode: 0o755 }], command: command(bin, 'qsub', argv, request.dir) };
+    const shape = arrayShape(request);
+    const argv = [...qsubArrayOptions(request.options, request.arrayKey, shape.size, shape.slots), shape.script];
+    // Grid Engine appends to -o/-e files; a retry's log follows the last.
+    const script = arrayScriptFile(request, shape, { index: '"${SGE_TASK_ID:-}"', appendLogs: true, command: ['qsub', ...argv] });
+    return { files: [script], command: command(bin, 'qsub', argv, request.dir) };
   },
   parseArrayId: parseQsubOutput,
   elementId: (arrayId, index) => `${arrayId}.${index}`,
-  elementOf: (jobId) => {
-    const match = SGE_ELEMENT_ID.exec(jobId);
-    return match === null ? undefined : { arrayId: match[1]!, index: Number(match[2]) };
-  },
+  elementOf: elementIdReader(/^(\d+)\.(\d+)$/),
   limits: { command: (bin) => command(bin, 'qconf', ['-sconf']), parse: parseSgeLimits },
 };
 

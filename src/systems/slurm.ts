@@ -25,7 +25,7 @@ import {
   submitFailed,
 } from './resources.js';
 import { parseTaggedText, taggedText } from './task-key.js';
-import { renderArrayScript } from '../wrapper/array.js';
+import { arrayScriptFile, arrayShape, elementIdReader } from './array-parts.js';
 import { parseSlurmLimits } from './limits.js';
 import type { ArrayRequest, ArraySubmission, BatchAdapter, BatchSystem, BinaryLookup, Command, JobFile, JobSpec, JobState, JobStatus, QueryContext } from './contract.js';
 
@@ -233,31 +233,21 @@ const SLURM_ARRAY_SYNTAX: OptionSyntax = {
       : SLURM_SYNTAX.reserved?.(option, key),
 };
 
+/** An array element's id: `ArrayJobId_ArrayTaskId`. */
 const ELEMENT_ID = /^(\d+)_(\d+)$/;
 
 export const slurmArray: ArraySubmission = {
   // Equal options (logs and tag aside): the same sbatch command line.
   groupKey: (job) => JSON.stringify(sbatchArrayOptions(job, '0'.repeat(12), 1, 1)),
   submission: (request: ArrayRequest, bin: BinaryLookup) => {
-    const first = request.options;
-    const slots = Math.max(1, first.bulk?.slotLimit ?? request.elements.length);
-    const script = `${request.dir}/${request.name}.sh`;
-    const argv = [...sbatchArrayOptions(first, request.arrayKey, request.elements.length, slots), script];
-    const content = renderArrayScript({
-      index: '"${SLURM_ARRAY_TASK_ID:-}"',
-      elements: request.elements,
-      tasksInParallel: first.bulk?.tasksInParallel ?? 1,
-      appendLogs: false,
-      command: ['sbatch', ...argv],
-    });
-    return { files: [{ path: script, content, mode: 0o755 }], command: command(bin, 'sbatch', argv, request.dir) };
+    const shape = arrayShape(request);
+    const argv = [...sbatchArrayOptions(request.options, request.arrayKey, shape.size, shape.slots), shape.script];
+    const script = arrayScriptFile(request, shape, { index: '"${SLURM_ARRAY_TASK_ID:-}"', appendLogs: false, command: ['sbatch', ...argv] });
+    return { files: [script], command: command(bin, 'sbatch', argv, request.dir) };
   },
   parseArrayId: parseSbatchOutput,
   elementId: (arrayId, index) => `${arrayId}_${index}`,
-  elementOf: (jobId) => {
-    const match = ELEMENT_ID.exec(jobId);
-    return match === null ? undefined : { arrayId: match[1]!, index: Number(match[2]) };
-  },
+  elementOf: elementIdReader(ELEMENT_ID),
   limits: { command: (bin) => command(bin, 'scontrol', ['show', 'config']), parse: parseSlurmLimits },
 };
 
