@@ -1,6 +1,7 @@
 // Fault injection and the switches that shape scheduling: each one on, then off again.
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createFakeCluster, type FakeCluster } from './lib/index.mjs';
 import { file, groupAlive, read, run, script, sleep, until } from './support.js';
@@ -182,6 +183,46 @@ describe('scheduling switches', () => {
     const spans = cluster.jobs().map((j) => [marker(j.dir, 'started'), marker(j.dir, 'exit')]);
     const overlap = Math.max(...spans.map(([s]) => spans.filter(([a, b]) => a! <= s! && s! < b!).length));
     expect(overlap).toBe(2);
+  });
+
+  it('jobs queued for a slot sleep until one is free (150 waiting cost next to no CPU), and a removed one leaves the queue at once', async () => {
+    cluster.setFaults({ maxRunning: 1, condorQueueLingerMs: 0 });
+    script(cluster, 'job.sh', 'while [ ! -e go ]; do sleep 0.05; done');
+    run(cluster, 'condor_submit', [file(cluster, 'job.sub', 'executable = job.sh\nlog = job.log\nqueue 150\n')]);
+    const runnerPid = (id: string): number | undefined => {
+      const job = cluster.jobs().find((j) => j.id === id);
+      try {
+        return job === undefined ? undefined : Number(read(cluster, path.relative(cluster.dir, path.join(job.dir, 'runner.pid')))) || undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const pids = await until(() => {
+      const all = cluster.jobs().map((j) => runnerPid(j.id));
+      return all.length === 150 && all.every((pid) => pid !== undefined) ? (all as number[]) : undefined;
+    }, 60_000, 'all 150 runners started');
+    await until(() => cluster.jobs().filter((j) => j.state === 'running').length === 1, 30_000, 'one running');
+    // /proc/PID/stat after the command name: state, then (from index 11) utime and stime in clock ticks.
+    const stat = (pid: number): string[] | undefined => {
+      try {
+        const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return text.slice(text.lastIndexOf(')') + 2).split(' ');
+      } catch {
+        return undefined;
+      }
+    };
+    const ticks = (): number => pids.reduce((sum, pid) => sum + Number(stat(pid)?.[11] ?? 0) + Number(stat(pid)?.[12] ?? 0), 0);
+    await sleep(1000); // past the queueing itself
+    const before = ticks();
+    await sleep(3000);
+    const spent = (ticks() - before) / 100; // seconds, at the usual 100 ticks a second
+    expect(spent).toBeLessThan(0.15);
+
+    const queued = cluster.jobs().find((j) => j.state === 'idle')!;
+    const pid = runnerPid(queued.id)!;
+    expect(run(cluster, 'condor_rm', [queued.id]).status).toBe(0);
+    await until(() => (stat(pid)?.[0] ?? 'Z') === 'Z', 10_000, "the removed job's runner gone");
+    file(cluster, 'go', '');
   });
 });
 

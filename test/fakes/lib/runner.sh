@@ -97,14 +97,15 @@ vanish() {
 acquire() { # dir limit -> REPLY = the slot file
   local dir=$1 limit=$2 f holder st i taken
   mkdir -p -- "$dir"
+  queue_at_gate "$dir.gate"
   while :; do
-    pending_ok || leave
+    pending_ok || { drop_gate; leave; }
     taken=("$dir"/*)
     if (( ${#taken[@]} < limit )) || [[ ! -e ${taken[0]} ]]; then
       for (( i = 0; i < limit; i++ )); do
         f="$dir/$i"
         set -C
-        if { printf '%s' "$$" > "$f"; } 2>/dev/null; then set +C; REPLY=$f; return 0; fi
+        if { printf '%s' "$$" > "$f"; } 2>/dev/null; then set +C; REPLY=$f; drop_gate; return 0; fi
         set +C
       done
     fi
@@ -117,6 +118,25 @@ acquire() { # dir limit -> REPLY = the slot file
     nap_ms $(( 150 + RANDOM % 150 ))
   done
 }
+
+# Waiters queue on a lock file (flock) and only the one holding it probes the
+# slots: a thousand jobs waiting for 8 slots then sleep in the kernel instead
+# of each waking every few hundred milliseconds. The lock is taken by a flock
+# child on an inherited descriptor, so it stays with this runner after the
+# child exits; `wait` on that child returns early when a kill request pokes
+# this runner (SIGUSR1), which lets a removed job leave the queue at once.
+GATE_FD=
+queue_at_gate() { # lock file
+  local waiter
+  exec {GATE_FD}>>"$1"
+  flock "$GATE_FD" &
+  waiter=$!
+  while kill -0 "$waiter" 2>/dev/null; do
+    wait "$waiter" && break
+    pending_ok || { kill "$waiter" 2>/dev/null; drop_gate; leave; }
+  done
+}
+drop_gate() { [[ -n $GATE_FD ]] && { exec {GATE_FD}>&-; GATE_FD=; }; return 0; }
 
 # HTCondor late materialization (max_materialize, max_idle): the proc enters
 # the queue only when its cluster has room; until then no tool sees it.
