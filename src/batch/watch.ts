@@ -110,6 +110,14 @@ interface SystemWatch {
 
 export class Watch {
   private readonly tracked = new Map<number, TrackedJob>();
+  /**
+   * The jobs the latest answer of their queue lists as pending, with no exit
+   * status: nothing can change for them before the next answer, so the
+   * checks in between pass them by. On a big run nearly every job is here.
+   */
+  private readonly quiet = new Set<number>();
+  /** The others: each check reads their exit files and returns them to be judged. */
+  private readonly active = new Map<number, TrackedJob>();
   private readonly systems = new Map<BatchSystemName, SystemWatch>();
 
   constructor(
@@ -131,17 +139,26 @@ export class Watch {
 
   add(job: TrackedJob): void {
     this.tracked.set(job.job.index, job);
+    this.quiet.delete(job.job.index);
+    this.active.set(job.job.index, job);
+    this.stateOf(job.system);
   }
 
   remove(index: number): void {
     this.tracked.delete(index);
+    this.quiet.delete(index);
+    this.active.delete(index);
   }
 
   /** Jobs of `system` that its latest answer lists as pending. */
   waitingIn(system: BatchSystemName): number {
     const answeredAt = this.systems.get(system)?.answeredAt;
     let waiting = 0;
-    for (const tracked of this.tracked.values()) if (tracked.system === system && waitingInQueue(observationOf(tracked), answeredAt)) waiting++;
+    for (const tracked of this.tracked.values()) {
+      if (tracked.system !== system) continue;
+      const listed = lastListing(tracked.sight);
+      if (waitingInQueue({ queue: listed?.status, lastSeenAt: listed?.seenAt }, answeredAt)) waiting++;
+    }
     return waiting;
   }
 
@@ -151,28 +168,49 @@ export class Watch {
    * judged where `worthJudging`.
    */
   check(): TrackedJob[] {
+    // This runs every second: its cost follows the jobs that can change
+    // (running, ended, unseen), not all those in flight (a hundred thousand, packed).
     const now = Date.now();
-    const bySystem = new Map<BatchSystemName, TrackedJob[]>();
-    for (const tracked of this.tracked.values()) {
-      if (exitFileWorthReading(observationOf(tracked), this.systems.get(tracked.system)?.answeredAt)) {
+    const due = [...this.systems].filter(([, state]) => !state.querying && now >= state.nextQueryAt).map(([system]) => system);
+    for (const tracked of this.active.values()) {
+      const state = this.stateOf(tracked.system);
+      const listed = lastListing(tracked.sight);
+      if (exitFileWorthReading({ queue: listed?.status, lastSeenAt: listed?.seenAt }, state.answeredAt)) {
         const before = tracked.exitStatus;
         tracked.exitStatus = readExitStatusFile(tracked.exitFile);
-        if (before === undefined && tracked.exitStatus !== undefined) this.stateOf(tracked.system).progressed = true;
+        if (before === undefined && tracked.exitStatus !== undefined) state.progressed = true;
       }
-      const list = bySystem.get(tracked.system) ?? [];
-      list.push(tracked);
-      bySystem.set(tracked.system, list);
     }
-    // A slow queue must not hold up the exit files: its answer is used at the check after it arrives.
-    for (const [system, jobs] of bySystem) {
-      const state = this.stateOf(system);
-      if (state.querying || now < state.nextQueryAt) continue;
-      state.querying = true;
-      this.refreshQueue(system, state, jobs)
-        .catch((error: unknown) => this.emit({ type: 'status-query-failed', system, error: error instanceof Error ? error.message : String(error) }))
-        .finally(() => (state.querying = false));
+    if (due.length > 0) {
+      const jobsOf = new Map(due.map((system) => [system, [] as TrackedJob[]]));
+      for (const tracked of this.tracked.values()) jobsOf.get(tracked.system)?.push(tracked);
+      // A slow queue must not hold up the exit files: its answer is used at the check after it arrives.
+      for (const [system, jobs] of jobsOf) {
+        if (jobs.length === 0) continue;
+        const state = this.stateOf(system);
+        state.querying = true;
+        this.refreshQueue(system, state, jobs)
+          .catch((error: unknown) => this.emit({ type: 'status-query-failed', system, error: error instanceof Error ? error.message : String(error) }))
+          .finally(() => (state.querying = false));
+      }
     }
-    return [...this.tracked.values()];
+    // The quiet jobs have nothing to judge (see nothingToJudge): pending, no exit status.
+    return [...this.active.values()];
+  }
+
+  /** After an answer (or a failed query: `answeredAt` undefined), whether `job` is quiet until the next. */
+  private classify(job: TrackedJob, answeredAt: number | undefined): void {
+    const index = job.job.index;
+    // Removed while the query ran: it stays removed.
+    if (this.tracked.get(index) !== job) return;
+    const listed = lastListing(job.sight);
+    if (job.exitStatus === undefined && waitingInQueue({ queue: listed?.status, lastSeenAt: listed?.seenAt }, answeredAt)) {
+      this.quiet.add(index);
+      this.active.delete(index);
+    } else {
+      this.quiet.delete(index);
+      this.active.set(index, job);
+    }
   }
 
   private stateOf(system: BatchSystemName): SystemWatch {
@@ -193,7 +231,11 @@ export class Watch {
     const askedAt = Date.now();
     // Packed tasks share a job: the job is asked about once, for all of them.
     const byId = new Map<string, TrackedJob[]>();
-    for (const job of open) byId.set(job.jobId, [...(byId.get(job.jobId) ?? []), job]);
+    for (const job of open) {
+      const shared = byId.get(job.jobId);
+      if (shared === undefined) byId.set(job.jobId, [job]);
+      else shared.push(job);
+    }
     // A job that left the queue has mostly just written its exit files: then its history has nothing to add.
     const settled = (jobId: string): boolean => {
       const jobs = byId.get(jobId);
@@ -207,6 +249,8 @@ export class Watch {
     if (query.error !== undefined) {
       // A failing query never fails a job by itself: back off and ask again later.
       delete state.answeredAt;
+      // Nothing is known to wait any more: every exit file is looked for again.
+      for (const job of jobs) this.classify(job, undefined);
       state.failures++;
       const delay = Math.min(MAX_QUERY_BACKOFF_MS, pollMs * 2 ** state.failures);
       state.nextQueryAt = Date.now() + delay;
@@ -226,6 +270,7 @@ export class Watch {
       if (status === undefined && job.sight.kind === 'unseen' && entering(job.jobId)) continue;
       job.sight = nextSight(job.sight, status, askedAt, seenAt, job.submittedAt);
       if (sightState(job.sight) !== before) state.progressed = true;
+      this.classify(job, askedAt);
     }
     const limits = cadenceLimits(getSetting<number>('poll_interval_min'), getSetting<number>('poll_interval'));
     state.intervalMs = nextPollDelay(state.intervalMs, state.progressed, limits);
@@ -257,7 +302,12 @@ export const elementsYetToEnter = (array: ArraySubmission | undefined, states: R
 };
 
 /** Whether judgeJob may say more than "wait" (exit status as read at the start of this check). */
-export const worthJudging = (tracked: TrackedJob): boolean => !nothingToJudge(observationOf(tracked)) && !awaitingQueue(tracked);
+export const worthJudging = (tracked: TrackedJob): boolean => {
+  // Asked of every job at every check: only the three facts nothingToJudge reads, not the whole observation.
+  const { sight, exitStatus } = tracked;
+  const missingSince = sight.kind === 'missing' ? sight.since : undefined;
+  return !nothingToJudge({ exitStatus, queue: lastListing(sight)?.status, missingSince }) && !awaitingQueue(tracked);
+};
 
 /**
  * An adopted job that a signal ended, not yet seen by the queue: only the
