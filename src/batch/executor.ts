@@ -262,15 +262,20 @@ export class BatchExecutor implements Executor {
     for (const job of this.submitter.stop()) this.onOutcome(cancelledOutcome(job.index));
     const localDone = this.local?.cancelAll();
     await this.submitter.settled();
-    const bySystem = new Map<BatchSystemName, TrackedJob[]>();
-    for (const tracked of this.watch.jobs()) bySystem.set(tracked.system, [...(bySystem.get(tracked.system) ?? []), tracked]);
-    for (const [system, jobs] of bySystem) {
-      this.options.emit({ type: 'jobs-cancelled', system, jobIds: jobs.map((j) => j.jobId), why: 'run-stopped' });
-      await this.kill(system, jobs.map((job) => job.jobId));
+    // Job ids per system, each once: packed tasks share their job.
+    const bySystem = new Map<BatchSystemName, Set<string>>();
+    for (const tracked of this.watch.jobs()) {
+      let ids = bySystem.get(tracked.system);
+      if (ids === undefined) bySystem.set(tracked.system, (ids = new Set()));
+      ids.add(tracked.jobId);
+    }
+    for (const [system, ids] of bySystem) {
+      this.options.emit({ type: 'jobs-cancelled', system, jobIds: [...ids], why: 'run-stopped' });
+      await this.kill(system, [...ids]);
     }
     // After a kill, wait until the queue no longer lists the jobs as pending or running.
     const deadline = Date.now() + KILL_WAIT_MS;
-    for (const [system, jobs] of bySystem) await waitUntilGone(system, jobs.map((job) => job.jobId), this.options.tag, deadline);
+    for (const [system, ids] of bySystem) await waitUntilGone(system, [...ids], this.options.tag, deadline);
     for (const tracked of this.watch.jobs()) {
       this.watch.remove(tracked.job.index);
       this.onOutcome(cancelledOutcome(tracked.job.index, tracked.jobId));
