@@ -12,7 +12,7 @@ import type { FakeCluster } from '../fakes/lib/index.mjs';
 import { FAST, useFakeClusters } from '../helpers/simulators.js';
 import { B2_BIN, makeProject, runB2 } from '../helpers/b2.js';
 import { journalEntries, waitFor } from '../helpers/runs.js';
-import { countedPipeline, examplePipeline, runCounts } from '../helpers/dynamic.js';
+import { countedPipeline, examplePipeline, killWhileWaitingThenRerun, runCounts } from '../helpers/dynamic.js';
 import { NEEDS_DEPENDENCIES_STATUS } from '../../src/pipeline/dynamic.js';
 import { withCanary } from '../helpers/hostile-values.js';
 import { existsSync } from 'node:fs';
@@ -109,37 +109,15 @@ describe('a runner killed while a task waits for its dynamic dependencies', () =
     const fake = cluster();
     const dir = makeProject({ 'pipeline.ts': countedPipeline({ gated: true }) });
     const command = [B2_BIN, 'run', 'pipeline.ts', '--batch', '--batch-system', 'htcondor', '--workers', '20', '--no-progress', ...FAST];
-    const first = spawn(process.execPath, command, { cwd: dir, env: { ...process.env, ...fake.env, NO_COLOR: '1' }, stdio: 'ignore' });
-    children.push(first);
-    const firstExit = new Promise((resolve) => first.on('exit', resolve));
-    // Merge's job ended asking for three pieces; their jobs are out, held at the gate.
-    await waitFor(
-      'the pieces submitted',
-      () => journalEntries(dir).filter((entry) => entry.type === 'submitted' && entry.id.startsWith('Piece_')).length === 3,
-      120_000,
-    );
-    const merge = journalEntries(dir).find((entry) => entry.type === 'requested');
-    expect(merge).toMatchObject({ restart: true });
-    const waiting = runB2(['status'], { cwd: dir, env: { ...fake.env, NO_COLOR: '1' } });
-    expect(waiting.stdout).toContain('Merge()  waiting for 3 dependencies');
-    first.kill('SIGKILL');
-    await firstExit;
-
-    const rerun = spawn(process.execPath, command, { cwd: dir, env: { ...process.env, ...fake.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    children.push(rerun);
-    let stderr = '';
-    rerun.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const rerunExit = new Promise<number | null>((resolve) => rerun.on('exit', (code) => resolve(code)));
-    // Long enough for the rerun to have submitted Merge, had it not known what Merge waits for.
-    await waitFor('the rerun', () => journalEntries(dir).filter((entry) => entry.type === 'run-started').length === 2, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-    expect(runCounts(dir).Merge).toBe(1);
-    writeFileSync(path.join(dir, 'go'), '');
-    expect(await rerunExit).toBe(0);
-    expect(stderr).toContain('resuming');
-    expect(readFileSync(path.join(dir, 'merged.txt'), 'utf8')).toBe('30');
-    // Merge ran once to ask, once after its dependencies; the pieces' jobs were adopted, not submitted again.
-    expect(runCounts(dir)).toEqual({ Count: 1, Merge: 2, 'Merge continues': 1, 'Piece 0': 1, 'Piece 1': 1, 'Piece 2': 1 });
+    await killWhileWaitingThenRerun({
+      dir,
+      argv: command,
+      env: { ...process.env, ...fake.env, NO_COLOR: '1' },
+      track: (child) => children.push(child),
+      submitWithinMs: 120_000,
+      settleMs: 4000,
+    });
+    // Count, Merge twice, three pieces: the pieces' jobs were adopted, not submitted again.
     expect(fake.jobs()).toHaveLength(6);
   }, 300_000);
 });

@@ -6,13 +6,14 @@
  * statuses, a runner killed during an array's submit command loses and
  * duplicates nothing, and `b2 status` / `b2 kill` work element by element.
  */
-import { afterEach, expect, it } from '@jest/globals';
+import { expect } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JobStatus } from '../../src/systems/contract.js';
-import { B2_BIN, makeProject, runB2, type B2Result } from './b2.js';
+import { B2_BIN, runB2, type B2Result } from './b2.js';
 import { GATE_SCRIPT, gateSetting, journaledJobs, waitFor } from './runs.js';
+import { expectExit, realSuite } from './real-suite.js';
 
 export interface RealArraySystem {
   readonly name: 'slurm' | 'sge';
@@ -76,46 +77,13 @@ interface StatusJson {
   tasks: { id: string; family: string; params: Record<string, unknown>; phase: string; attempt: number; jobId?: string; jobIds?: string[] }[];
 }
 
-const expectExit = (result: { code: number | null; output: string }, code: number): void => {
-  if (result.code === code) return;
-  const tail = result.output.length > 6000 ? `...${result.output.slice(-6000)}` : result.output;
-  throw new Error(`b2 exited with ${result.code}, expected ${code}; its output:\n${tail}`);
-};
-
 const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
 
 export const describeRealArrays = (system: RealArraySystem): void => {
-  const projects: string[] = [];
-  const runners: ChildProcess[] = [];
-  let passed = false;
-  const test = (name: string, body: () => void | Promise<void>, timeoutMs: number): void =>
-    it(
-      name,
-      async () => {
-        passed = false;
-        await body();
-        passed = true;
-      },
-      timeoutMs,
-    );
-
-  afterEach(() => {
-    for (const runner of runners.splice(0)) if (runner.exitCode === null && runner.signalCode === null) runner.kill('SIGKILL');
-    for (const dir of projects.splice(0)) {
-      const active = system.activeJobs();
-      const left = journaledJobs(dir)
-        .map((job) => job.jobId)
-        .filter((id) => active.has(id));
-      if (left.length > 0) system.cancel([...new Set(left)]);
-      if (passed) rmSync(dir, { recursive: true, force: true });
-      else process.stderr.write(`kept the folder of the failed test: ${dir}\n`);
-    }
-  });
+  const { test, project: projectOf, track } = realSuite(system);
 
   const project = (count: number, options: Parameters<typeof pipeline>[2] = {}): string => {
-    const dir = makeProject({ 'pipeline.ts': pipeline(count, system.indexVariable, options), 'submit.sh': COUNTING_SUBMIT });
-    projects.push(dir);
-    return dir;
+    return projectOf({ 'pipeline.ts': pipeline(count, system.indexVariable, options), 'submit.sh': COUNTING_SUBMIT });
   };
 
   const args = (dir: string, extra: readonly string[]): string[] => [
@@ -213,7 +181,7 @@ export const describeRealArrays = (system: RealArraySystem): void => {
   const start = (dir: string, extra: readonly string[]): { child: ChildProcess; exited: Promise<{ code: number | null; output: string }> } => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('B2_')));
     const child = spawn(process.execPath, [B2_BIN, ...args(dir, extra)], { cwd: dir, env: { ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    runners.push(child);
+    track(child);
     let output = '';
     child.stdout!.on('data', (data) => (output += data));
     child.stderr!.on('data', (data) => (output += data));

@@ -6,12 +6,13 @@
  * touched. Each system's test file supplies a RealSystem and calls
  * describeRealBatch.
  */
-import { afterEach, expect, it } from '@jest/globals';
+import { expect } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { averagePipeline, B2_BIN, flakyPipeline, leavesPipeline, makeProject, probePipeline, runB2, type B2Result } from './b2.js';
+import { averagePipeline, B2_BIN, flakyPipeline, leavesPipeline, probePipeline, runB2, type B2Result } from './b2.js';
 import { GATE_SCRIPT, gateSetting, journalEntries, journaledJobs, runTag, waitFor } from './runs.js';
+import { expectExit, realSuite } from './real-suite.js';
 
 export interface RealSystem {
   /** The batch_system value. */
@@ -71,13 +72,6 @@ const startRunner = (args: readonly string[], cwd: string): Runner => {
   return { child, output: () => output, exited };
 };
 
-/** The exit code, with b2's output in the failure message (toMatchObject would show only the code). */
-const expectExit = (result: { code: number | null; signal?: NodeJS.Signals | null; output: string }, code: number): void => {
-  if (result.code === code) return;
-  const tail = result.output.length > 6000 ? `...${result.output.slice(-6000)}` : result.output;
-  throw new Error(`b2 exited with ${result.code ?? result.signal}, expected ${code}; its output:\n${tail}`);
-};
-
 const withTimeout = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
@@ -97,48 +91,13 @@ interface StatusJson {
 }
 
 export const describeRealBatch = (system: RealSystem): void => {
-  const projects: string[] = [];
-  const runners: Runner[] = [];
-  // The folders of a failed test stay, for its logs and journal.
-  let passed = false;
-  const test = (name: string, body: () => void | Promise<void>, timeoutMs: number): void =>
-    it(
-      name,
-      async () => {
-        passed = false;
-        await body();
-        passed = true;
-      },
-      timeoutMs,
-    );
-
-  const project = (files: Record<string, string>): string => {
-    const dir = makeProject(files);
-    projects.push(dir);
-    return dir;
-  };
+  const { test, project, track } = realSuite(system);
 
   /** What is still queued or running of the given jobs. */
   const stillListed = (ids: readonly string[]): string[] => {
     const active = system.activeJobs();
     return ids.filter((id) => active.has(id));
   };
-
-  afterEach(async () => {
-    // A runner still alive after a failed assertion would submit more jobs.
-    for (const runner of runners.splice(0)) {
-      if (runner.child.exitCode === null && runner.child.signalCode === null) {
-        runner.child.kill('SIGKILL');
-        await runner.exited;
-      }
-    }
-    for (const dir of projects.splice(0)) {
-      const left = stillListed(journaledJobs(dir).map((job) => job.jobId));
-      if (left.length > 0) system.cancel(left);
-      if (passed) rmSync(dir, { recursive: true, force: true });
-      else process.stderr.write(`kept the folder of the failed test: ${dir}\n`);
-    }
-  });
 
   const run = (dir: string, extra: readonly string[] = [], timeoutMs = 150_000): B2Result =>
     runB2(['run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '50', ...FAST, ...extra], { cwd: dir, timeoutMs });
@@ -155,7 +114,7 @@ export const describeRealBatch = (system: RealSystem): void => {
   const startSleepingRun = async (): Promise<{ dir: string; runner: Runner; ids: string[] }> => {
     const dir = project({ 'pipeline.ts': averagePipeline({ body: sleepBody(JOB_SLEEP_MS) }) });
     const runner = startRunner(['run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '50', ...FAST], dir);
-    runners.push(runner);
+    track(runner.child);
     await waitFor(
       'ten jobs submitted, some running',
       () => {
@@ -287,14 +246,14 @@ export const describeRealBatch = (system: RealSystem): void => {
     });
     const args = ['run', 'pipeline.ts', '--batch', '--batch-system', system.name, '--workers', '200', ...FAST, ...gateSetting(dir)];
     const first = startRunner(args, dir);
-    runners.push(first);
+    track(first.child);
     await waitFor('100 jobs submitted', () => journaledJobs(dir).length >= 100 || `${journaledJobs(dir).length} so far; b2 said: ${first.output()}`, 240_000);
     first.child.kill('SIGKILL');
     await withTimeout(first.exited, 30_000, 'the runner to die');
 
     // The jobs go on only once the second runner has taken them over.
     const rerun = startRunner(args, dir);
-    runners.push(rerun);
+    track(rerun.child);
     await waitFor('the rerun to adopt the jobs', () => journalEntries(dir).some((entry) => entry.type === 'adopted') || rerun.output(), 120_000);
     writeFileSync(path.join(dir, 'go'), '');
     const code = await withTimeout(rerun.exited, 480_000, 'the rerun to finish');

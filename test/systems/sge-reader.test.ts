@@ -105,6 +105,23 @@ const verifiedJob = (stdout: string): Map<string, string> => {
 // What qsub -verify shows of the submitting user and host: not b2's to check.
 const CONTEXT = /^(?:sge_o_\w+|owner|uid|group|gid|mail_list|env_list)$/;
 
+/** What qsub -verify must show of a job or array b2 wrote for `value` under `key` (the queue list aside). */
+const verifiedFields = (value: string, key: string, script: { path: string; content: string }): Map<string, string> =>
+  new Map([
+    ['job_number', 'unassigned'],
+    ['cwd', '/'],
+    ['stderr_path_list', 'NONE:NONE:/dev/null'],
+    ['notify', 'FALSE'],
+    ['job_name', sgeJobName(value, key, value)],
+    ['stdout_path_list', 'NONE:NONE:/dev/null'],
+    ['jobshare', '0'],
+    ['shell_list', 'NONE:/bin/bash'],
+    ['verify', '-verify'],
+    ['script_size', String(Buffer.byteLength(script.content))],
+    ['script_file', script.path],
+    ['job_type', 'NONE'],
+  ]);
+
 describeIfSge('Grid Engine submission of hostile values through the real qsub', () => {
   const values = submittable(withCanary(canary, REAL_COUNT));
 
@@ -118,20 +135,7 @@ describeIfSge('Grid Engine submission of hostile values through the real qsub', 
       writeFileSync(script!.path, script!.content, { mode: 0o755 });
       const [qsub, ...args] = adapter.submitCommand(job, bin).argv as [string, ...string[]];
       const result = spawnSync(qsub, ['-verify', ...args], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
-      const expected = new Map([
-        ['job_number', 'unassigned'],
-        ['cwd', '/'],
-        ['stderr_path_list', 'NONE:NONE:/dev/null'],
-        ['notify', 'FALSE'],
-        ['job_name', sgeJobName(value, '0123456789ab', value)],
-        ['stdout_path_list', 'NONE:NONE:/dev/null'],
-        ['jobshare', '0'],
-        ['shell_list', 'NONE:/bin/bash'],
-        ['verify', '-verify'],
-        ['script_size', String(Buffer.byteLength(script!.content))],
-        ['script_file', script!.path],
-        ['job_type', 'NONE'],
-      ]);
+      const expected = verifiedFields(value, '0123456789ab', script!);
       const seen = verifiedJob(result.stdout);
       const queues = seen.get('hard_queue_list');
       seen.delete('hard_queue_list');
@@ -165,20 +169,7 @@ describeIfSge('Grid Engine submission of hostile values through the real qsub', 
       writeFileSync(script!.path, script!.content, { mode: 0o755 });
       const [qsub, ...args] = command.argv as [string, ...string[]];
       const result = spawnSync(qsub, ['-verify', ...args], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
-      const expected = new Map([
-        ['job_number', 'unassigned'],
-        ['cwd', '/'],
-        ['stderr_path_list', 'NONE:NONE:/dev/null'],
-        ['notify', 'FALSE'],
-        ['job_name', sgeJobName(value, 'abcdefabcdef', value)],
-        ['stdout_path_list', 'NONE:NONE:/dev/null'],
-        ['jobshare', '0'],
-        ['shell_list', 'NONE:/bin/bash'],
-        ['verify', '-verify'],
-        ['script_size', String(Buffer.byteLength(script!.content))],
-        ['script_file', script!.path],
-        ['job_type', 'NONE'],
-      ]);
+      const expected = verifiedFields(value, 'abcdefabcdef', script!);
       const fields = [...verifiedJob(result.stdout)].filter(([name]) => !CONTEXT.test(name));
       if (result.status !== 0 || !/^job-array tasks:\s+1-3:1$/m.test(result.stdout) || !/^maximum concurrency:\s+2$/m.test(result.stdout) || JSON.stringify(fields.sort()) !== JSON.stringify([...expected].sort())) {
         mismatches.push(`${JSON.stringify(value)}: qsub exited ${result.status} and read ${JSON.stringify(fields)} ${result.stderr}`);

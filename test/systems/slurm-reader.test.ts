@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { createSlurmAdapter } from '../../src/systems/slurm.js';
-import type { JobSpec } from '../../src/systems/contract.js';
+import type { JobFile, JobSpec } from '../../src/systems/contract.js';
 import { describeIfSlurm } from '../helpers/clusters.js';
 import { leavesPipeline, makeProject, runB2 } from '../helpers/b2.js';
 import { readJournal } from '../../src/journal/journal.js';
@@ -107,6 +107,16 @@ const definedOptions = (stderr: string): Map<string, string> => {
   return options;
 };
 
+/** The options the real sbatch -v --test-only reads from the files and command b2 made, submitted from `dir`. */
+const optionsSbatchReads = (files: readonly JobFile[], argv: readonly string[], dir: string): Map<string, string> => {
+  for (const file of files) writeFileSync(file.path, file.content, { mode: file.mode ?? 0o644 });
+  const [sbatch, ...args] = argv as [string, ...string[]];
+  const result = spawnSync(sbatch, ['-v', '--test-only', ...args], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+  return definedOptions(result.stderr);
+};
+
+const sameOptions = (seen: Map<string, string>, expected: Map<string, string>): boolean => JSON.stringify([...seen].sort()) === JSON.stringify([...expected].sort());
+
 describeIfSlurm('Slurm submission of hostile values through the real sbatch', () => {
   const values = submittable(withCanary(canary, REAL_COUNT));
 
@@ -116,9 +126,7 @@ describeIfSlurm('Slurm submission of hostile values through the real sbatch', ()
       const dir = path.join(root, 'real', String(index));
       mkdirSync(dir, { recursive: true });
       const job = hostileJob(value, dir);
-      for (const file of adapter.submitFiles(job)) writeFileSync(file.path, file.content, { mode: file.mode ?? 0o644 });
-      const [sbatch, ...args] = adapter.submitCommand(job, bin).argv as [string, ...string[]];
-      const result = spawnSync(sbatch, ['-v', '--test-only', ...args], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+      const seen = optionsSbatchReads(adapter.submitFiles(job), adapter.submitCommand(job, bin).argv, dir);
       const logs = value.includes('\\') ? ['/dev/null', '/dev/null'] : [slurmPath(job.stdoutPath), slurmPath(job.stderrPath)];
       const expected = new Map([
         ['comment', `${value}.0123456789ab`],
@@ -130,10 +138,7 @@ describeIfSlurm('Slurm submission of hostile values through the real sbatch', ()
         ['test-only', 'set'],
         ['verbose', '1'],
       ]);
-      const seen = definedOptions(result.stderr);
-      if (JSON.stringify([...seen].sort()) !== JSON.stringify([...expected].sort())) {
-        mismatches.push(`${JSON.stringify(value)}: sbatch read ${JSON.stringify([...seen])}`);
-      }
+      if (!sameOptions(seen, expected)) mismatches.push(`${JSON.stringify(value)}: sbatch read ${JSON.stringify([...seen])}`);
     });
     expect(mismatches).toEqual([]);
   }, 120_000);
@@ -146,9 +151,7 @@ describeIfSlurm('Slurm submission of hostile values through the real sbatch', ()
       mkdirSync(dir, { recursive: true });
       const job = { ...hostileJob(value, dir), bulk: { array: true, tasksPerJob: 1, tasksInParallel: 1, slotLimit: 2 } };
       const { files, command } = array.submission({ elements: [[job], [job], [job]], options: job, arrayKey: 'abcdefabcdef', dir, name: 'array-abcdefabcdef' }, bin);
-      for (const file of files) writeFileSync(file.path, file.content, { mode: file.mode ?? 0o644 });
-      const [sbatch, ...args] = command.argv as [string, ...string[]];
-      const result = spawnSync(sbatch, ['-v', '--test-only', ...args], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+      const seen = optionsSbatchReads(files, command.argv, dir);
       const expected = new Map([
         ['array', '1-3%2'],
         ['comment', `${value}.abcdefabcdef`],
@@ -160,10 +163,7 @@ describeIfSlurm('Slurm submission of hostile values through the real sbatch', ()
         ['test-only', 'set'],
         ['verbose', '1'],
       ]);
-      const seen = definedOptions(result.stderr);
-      if (JSON.stringify([...seen].sort()) !== JSON.stringify([...expected].sort())) {
-        mismatches.push(`${JSON.stringify(value)}: sbatch read ${JSON.stringify([...seen])}`);
-      }
+      if (!sameOptions(seen, expected)) mismatches.push(`${JSON.stringify(value)}: sbatch read ${JSON.stringify([...seen])}`);
     });
     expect(mismatches).toEqual([]);
   }, 120_000);
