@@ -40,9 +40,20 @@ export class CompletionRate {
   record(now: number, done: number): void {
     const last = this.samples[this.samples.length - 1]!;
     if (done === last.done) return;
+    // At most a sample a second: a packed run settles thousands of tasks a second, and
+    // a sample per task made the window a hundred thousand long.
+    if (this.samples.length > 1 && now - last.t < 1000) {
+      last.done = done;
+      return;
+    }
     this.samples.push({ t: now, done });
     // Keep one sample at or before the window's start: the count the window is measured from.
     while (this.samples.length > 2 && this.samples[1]!.t <= now - this.windowMs) this.samples.shift();
+  }
+
+  /** Samples kept: at most one a second over the window, however many tasks settle. */
+  get size(): number {
+    return this.samples.length;
   }
 
   /** Milliseconds until `total` tasks are settled; undefined while none has. */

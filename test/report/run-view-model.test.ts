@@ -40,6 +40,15 @@ describe('the ETA from the completion rate', () => {
     expect(rate.etaMs(15 * MINUTE, 60, 160)).toBeCloseTo((100 / 50) * 5 * MINUTE);
   });
 
+  it('keeps a sample a second at most, however many tasks settle, and still follows the recent rate', () => {
+    const rate = new CompletionRate(0, 5 * MINUTE);
+    // 200,000 packed tasks settling over 10 minutes, one at a time: 1 every 3 ms.
+    for (let done = 1; done <= 200_000; done++) rate.record(done * 3, done);
+    expect(rate.size).toBeLessThanOrEqual(5 * 60 + 2);
+    // The last 5 minutes settled 100,000: the next 100,000 take 5 minutes.
+    expect(rate.etaMs(600_000, 200_000, 300_000)! / MINUTE).toBeCloseTo(5, 1);
+  });
+
   it('falls back to the rate since the start when nothing settled within the window (long jobs)', () => {
     const rate = new CompletionRate(0, 5 * MINUTE);
     rate.record(60 * MINUTE, 10);
