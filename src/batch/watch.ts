@@ -44,7 +44,12 @@ export interface TrackedJob {
   /** The exit file's status, read once per poll. */
   exitStatus: number | undefined;
   sight: QueueSight;
+  /** Listed as pending by the latest answer, with no exit status: the checks until the next answer pass it by. */
+  quiet: boolean;
 }
+
+/** One object for every job not seen yet: tasks packed into one job then share each sight that follows (see refreshQueue). */
+const UNSEEN: QueueSight = Object.freeze({ kind: 'unseen' });
 
 /** A job to watch from now on, not yet seen by the queue. */
 export const newTrackedJob = (job: TaskJob, system: BatchSystemName, jobId: string, exitFile: string, adopted = false): TrackedJob => ({
@@ -55,7 +60,8 @@ export const newTrackedJob = (job: TaskJob, system: BatchSystemName, jobId: stri
   adopted,
   submittedAt: Date.now(),
   exitStatus: undefined,
-  sight: { kind: 'unseen' },
+  sight: UNSEEN,
+  quiet: false,
 });
 
 const ENDED: ReadonlySet<JobStatus['state']> = new Set(['succeeded', 'failed', 'cancelled', 'timeout']);
@@ -111,12 +117,10 @@ interface SystemWatch {
 export class Watch {
   private readonly tracked = new Map<number, TrackedJob>();
   /**
-   * The jobs the latest answer of their queue lists as pending, with no exit
-   * status: nothing can change for them before the next answer, so the
-   * checks in between pass them by. On a big run nearly every job is here.
+   * The jobs that are not quiet (see TrackedJob.quiet): each check reads
+   * their exit files and returns them to be judged. Nothing can change for a
+   * quiet job before the next answer, and on a big run nearly all are quiet.
    */
-  private readonly quiet = new Set<number>();
-  /** The others: each check reads their exit files and returns them to be judged. */
   private readonly active = new Map<number, TrackedJob>();
   private readonly systems = new Map<BatchSystemName, SystemWatch>();
 
@@ -139,14 +143,13 @@ export class Watch {
 
   add(job: TrackedJob): void {
     this.tracked.set(job.job.index, job);
-    this.quiet.delete(job.job.index);
+    job.quiet = false;
     this.active.set(job.job.index, job);
     this.stateOf(job.system);
   }
 
   remove(index: number): void {
     this.tracked.delete(index);
-    this.quiet.delete(index);
     this.active.delete(index);
   }
 
@@ -200,17 +203,16 @@ export class Watch {
 
   /** After an answer (or a failed query: `answeredAt` undefined), whether `job` is quiet until the next. */
   private classify(job: TrackedJob, answeredAt: number | undefined): void {
+    const listed = lastListing(job.sight);
+    const quiet = job.exitStatus === undefined && waitingInQueue({ queue: listed?.status, lastSeenAt: listed?.seenAt }, answeredAt);
+    // Called for every job at every answer: most stay as they were.
+    if (quiet === job.quiet) return;
     const index = job.job.index;
     // Removed while the query ran: it stays removed.
     if (this.tracked.get(index) !== job) return;
-    const listed = lastListing(job.sight);
-    if (job.exitStatus === undefined && waitingInQueue({ queue: listed?.status, lastSeenAt: listed?.seenAt }, answeredAt)) {
-      this.quiet.add(index);
-      this.active.delete(index);
-    } else {
-      this.quiet.delete(index);
-      this.active.set(index, job);
-    }
+    job.quiet = quiet;
+    if (quiet) this.active.delete(index);
+    else this.active.set(index, job);
   }
 
   private stateOf(system: BatchSystemName): SystemWatch {
@@ -264,12 +266,21 @@ export class Watch {
     const seenAt = Date.now();
     // The state held when the question was asked: a slow answer is that much older.
     const entering = elementsYetToEnter(plainAdapter(system).array, query.states);
+    // Tasks packed into one job share their sights: the next one is made once per job, not once per task
+    // (nextSight of a listed job depends only on the sight before and the answer).
+    const sharedNext = new Map<string, { before: QueueSight; next: QueueSight }>();
     for (const job of open) {
-      const before = sightState(job.sight);
       const status = query.states.get(job.jobId);
       if (status === undefined && job.sight.kind === 'unseen' && entering(job.jobId)) continue;
-      job.sight = nextSight(job.sight, status, askedAt, seenAt, job.submittedAt);
-      if (sightState(job.sight) !== before) state.progressed = true;
+      const shared = status === undefined ? undefined : sharedNext.get(job.jobId);
+      if (shared !== undefined && shared.before === job.sight) {
+        job.sight = shared.next;
+      } else {
+        const before = job.sight;
+        job.sight = nextSight(before, status, askedAt, seenAt, job.submittedAt);
+        if (sightState(job.sight) !== sightState(before)) state.progressed = true;
+        if (status !== undefined) sharedNext.set(job.jobId, { before, next: job.sight });
+      }
       this.classify(job, askedAt);
     }
     const limits = cadenceLimits(getSetting<number>('poll_interval_min'), getSetting<number>('poll_interval'));

@@ -4,7 +4,7 @@ import { nextSight, observationOf, type QueueSight } from '../../src/batch/watch
 
 const status = (state: JobStatus['state']): JobStatus => ({ jobId: '7', state, native: state.toUpperCase() });
 const unseen: QueueSight = { kind: 'unseen' };
-const observed = (sight: QueueSight, exitStatus?: number) => observationOf({ job: {} as never, system: 'slurm', jobId: '7', submittedAt: 0, exitFile: '', adopted: false, exitStatus, sight });
+const observed = (sight: QueueSight, exitStatus?: number) => observationOf({ job: {} as never, system: 'slurm', jobId: '7', submittedAt: 0, exitFile: '', adopted: false, exitStatus, sight, quiet: false });
 
 describe('what the queue has said of a job', () => {
   it('knows nothing before an answer lists or misses it, and nothing from answers asked before the submission', () => {
