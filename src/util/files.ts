@@ -35,26 +35,37 @@ export const writing = <T>(what: string, file: string, write: () => T): T => {
 };
 
 /**
- * Creates `dir` and its missing parents, one level at a time, and returns the
- * first folder it created (undefined when `dir` was there). Node's recursive
- * mkdir never returns for a path below /proc or /sys, where mkdir says ENOENT
- * of a parent that exists; one level at a time, it fails with that error.
+ * Creates `dir` and its missing parents and returns the first folder it
+ * created (undefined when `dir` was there). Node's recursive mkdir never
+ * returns for a path below /proc or /sys, where mkdir says ENOENT of a parent
+ * that exists; here each level is tried once after its parent, so the
+ * system's error comes back. A new task's folder costs three calls: the
+ * failed mkdir, its parent's and its own (a shared file system pays each).
  */
 export const makeFolders = (dir: string): string | undefined => {
-  const missing: string[] = [];
-  for (let at = path.resolve(dir); !statSync(at, { throwIfNoEntry: false }); at = path.dirname(at)) {
-    missing.unshift(at);
-    if (path.dirname(at) === at) break;
-  }
-  let first: string | undefined;
-  for (const folder of missing) {
+  const target = path.resolve(dir);
+  try {
+    mkdirSync(target);
+    return target;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return existingFolder(target, error);
+    const parent = path.dirname(target);
+    if (code !== 'ENOENT' || parent === target) throw error;
+    const first = makeFolders(parent);
     try {
-      mkdirSync(folder);
-      first ??= folder;
-    } catch (error) {
+      mkdirSync(target);
+    } catch (again) {
       // Another process (a parallel worker) may make the same folder first.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+      return first ?? existingFolder(target, again);
     }
+    return first ?? target;
   }
-  return first;
+};
+
+/** Undefined when something is at `target` (whether it is a folder is the caller's to tell); else the mkdir error. */
+const existingFolder = (target: string, error: unknown): undefined => {
+  if (statSync(target, { throwIfNoEntry: false }) !== undefined) return undefined;
+  throw error;
 };

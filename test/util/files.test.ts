@@ -29,3 +29,18 @@ describe('makeFolders', () => {
     expect(() => makeFolders('/proc/b2-cannot-be-made/sub')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 });
+
+describe('makeFolders on what is there already', () => {
+  test('a file where the folder should be is left for the caller to tell apart (nothing made)', () => {
+    const dir = fresh();
+    writeFileSync(path.join(dir, 'taken'), '');
+    expect(makeFolders(path.join(dir, 'taken'))).toBeUndefined();
+  });
+
+  test('a folder made by someone else meanwhile is taken as made', () => {
+    const dir = fresh();
+    expect(makeFolders(path.join(dir, 'a'))).toBe(path.join(dir, 'a'));
+    expect(makeFolders(path.join(dir, 'a'))).toBeUndefined();
+    expect(makeFolders(path.join(dir, 'a', 'b'))).toBe(path.join(dir, 'a', 'b'));
+  });
+});
