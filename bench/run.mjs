@@ -141,17 +141,16 @@ const benchmarks = {
     const script = `
       const { writeFileSync } = await import('node:fs');
       const path = await import('node:path');
-      const settings = await import(${JSON.stringify(path.join(ROOT, 'dist', 'settings', 'index.js'))});
-      const { compilePipeline, importBundle } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'pipeline', 'load.js'))});
-      const { taskRef } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'pipeline', 'reconstruct.js'))});
+      const internals = await import(${JSON.stringify(path.join(ROOT, 'dist', 'internals.js'))});
+      const { compilePipeline, importBundle, taskRef } = internals;
       const dir = ${JSON.stringify(dir)}, runDir = ${JSON.stringify(runDir)};
       const file = path.join(dir, 'pipelines.ts');
-      await settings.initSettings({ cwd: dir, env: {}, flags: {}, pipelineDir: dir });
+      await internals.initSettings({ cwd: dir, env: {}, flags: {}, pipelineDir: dir });
       const bundle = await compilePipeline(file);
       const { Leaf, Sum } = await importBundle(bundle, file);
       const root = new Sum({ n: 100000 });
       const leaf = new Leaf({ i: 99999 });
-      writeFileSync(path.join(runDir, 'settings.json'), JSON.stringify(settings.exportSettingsSnapshot()));
+      writeFileSync(path.join(runDir, 'settings.json'), JSON.stringify(internals.exportSettingsSnapshot()));
       const taskRecord = JSON.stringify({ path: [taskRef(leaf)], bundle, file });
       process.stdout.write(JSON.stringify({ id: leaf.taskId, taskRecord, root: root.taskId }));`;
     const { id, taskRecord } = JSON.parse(spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: dir }).stdout);

@@ -13,11 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { pageModel } from '../dist/views/page-model.js';
-import { renderPage } from '../dist/views/page.js';
-import { runFamilyGraph } from '../dist/views/run-graph.js';
-import { toDot } from '../dist/views/dot.js';
-import { dotToSvg } from '../dist/views/svg.js';
+import { dotToSvg, pageModel, renderPage, runFamilyGraph, toDot } from '../dist/internals.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const docs = path.join(root, 'docs');

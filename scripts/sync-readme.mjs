@@ -26,7 +26,7 @@ const check = args.includes('--check');
 const at = args.indexOf('--readme');
 const readme = at === -1 ? path.join(ROOT, 'README.md') : path.resolve(args[at + 1] ?? fail('--readme needs a file'));
 
-const tableModule = path.join(ROOT, 'dist', 'settings', 'table.js');
+const tableModule = path.join(ROOT, 'dist', 'internals.js');
 if (!existsSync(tableModule)) fail(`${tableModule} is missing: run npm run build first`);
 const { settingsMarkdown } = await import(pathToFileURL(tableModule).href);
 

@@ -3,12 +3,9 @@
  * the user's own code. Frames inside b2 and Node itself only bury the line
  * that matters under the last lines a failure summary shows.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../errors.js';
+import { OWN_ROOT } from '../util/own-root.js';
 
-// dist/executors/ (or src/executors/) is two levels below the package root.
-const OWN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OWN_FRAME = new RegExp(`\\(?(file://)?${OWN_ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(dist|src)/|node:internal/|\\(node:`);
 
 export const taskErrorText = (error: unknown): string => {

@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { appendFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { ownFile } from '../util/own-root.js';
 import { outputsOf } from '../pipeline/task.js';
 import type { SettingsSnapshot } from '../settings/index.js';
 import { cancelledOutcome, type Executor, type TaskJob, type TaskOutcome, type TaskRequest } from './executor.js';
@@ -17,7 +17,7 @@ import { attemptRecord, type AttemptRecord, type WorkerMeasurement } from '../ru
 import type { FailureReason } from '../run/failure.js';
 import { requestedResources } from './requested.js';
 
-const WORKER_SCRIPT = fileURLToPath(new URL('./pool-worker.js', import.meta.url));
+const WORKER_SCRIPT = ownFile('dist', 'executors', 'pool-worker.js');
 const KILL_GRACE_MS = 2000;
 
 export interface PoolOptions {

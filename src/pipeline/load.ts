@@ -17,11 +17,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserError, errorMessage } from '../errors.js';
 import { makeFolders } from '../util/files.js';
+import { ownFile } from '../util/own-root.js';
 
 const SOURCE_EXTENSIONS = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/;
-/** dist/pipeline/load.js -> dist/index.js */
-const OWN_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url));
-const OWN_ROOT = path.resolve(path.dirname(OWN_ENTRY), '..');
+const OWN_ENTRY = ownFile('dist', 'index.js');
 
 export interface LoadedPipeline {
   /** Absolute path of the pipeline file. */
@@ -230,7 +229,7 @@ const pinOwnPackage = (): Plugin => ({
       const [, , subpath] = OWN_IMPORT.exec(args.path)!;
       if (subpath === undefined) return { path: OWN_ENTRY, external: true };
       const sub = subpath.slice(1);
-      return { path: path.join(OWN_ROOT, sub === 'package.json' ? sub : path.join('dist', `${sub}.js`)), external: true };
+      return { path: sub === 'package.json' ? ownFile(sub) : ownFile('dist', `${sub}.js`), external: true };
     });
   },
 });

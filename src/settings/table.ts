@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ownFile } from '../util/own-root.js';
 import { BATCH_SYSTEM_ALIASES, systemSettings } from '../systems/registry.js';
 
 export type SettingType =
@@ -48,8 +48,7 @@ export interface SettingDefinition {
   readonly deprecated?: readonly string[];
 }
 
-/** src/settings/ and dist/settings/ are both two levels below the package root. */
-export const B2_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'b2.js');
+export const B2_BIN = ownFile('bin', 'b2.js');
 
 const value = (v: unknown): DefaultValue => ({ value: v });
 const computed = (text: string, compute: (context: DefaultContext) => unknown): DefaultValue => ({ compute, text });

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ownFile } from '../util/own-root.js';
 import { foldJournal } from '../journal/state.js';
 import type { RunDir } from '../run/layout.js';
 import { JournalFollower } from './journal-follower.js';
@@ -39,7 +39,7 @@ export interface RunningServer {
 /** While the runner is alive, the page is refreshed this often even without new entries (times of running tasks grow). */
 const QUIET_REFRESH_MS = 5000;
 
-const B2_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'b2.js');
+const B2_BIN = ownFile('bin', 'b2.js');
 
 const sameToken = (given: string | undefined, token: string): boolean => {
   if (given === undefined) return false;

@@ -5,8 +5,8 @@
  * silently drift apart.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { ownFile } from '../util/own-root.js';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
@@ -17,9 +17,7 @@ export const renderTemplate = (template: string, values: Readonly<Record<string,
     return value;
   });
 
-/** The package's templates/ folder (dist/wrapper/ and src/wrapper/ both sit two levels below the root). */
-export const templatesDir = (): string =>
-  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
+export const templatesDir = (): string => ownFile('templates');
 
 const cache = new Map<string, string>();
 

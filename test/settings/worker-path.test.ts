@@ -11,9 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { ROOT } from '../helpers/b2.js';
 import { tempDir, writeFile } from './helpers.js';
 
-const SETTINGS = pathToFileURL(path.join(ROOT, 'dist', 'settings', 'index.js')).href;
+// The settings functions of the build that `b2 worker` runs.
+const SETTINGS = pathToFileURL(path.join(ROOT, 'dist', 'internals.js')).href;
 
-/** Runs `body` as an ES module with the built settings module imported as `s`; returns its stdout as JSON. */
+/** Runs `body` as an ES module with the built settings functions imported as `s`; returns its stdout as JSON. */
 const inFreshProcess = (cwd: string, body: string): unknown => {
   const script = `const s = await import(${JSON.stringify(SETTINGS)});\n${body}`;
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH } });
