@@ -68,6 +68,12 @@ const ENDED: ReadonlySet<JobStatus['state']> = new Set(['succeeded', 'failed', '
 
 const lastListing = (sight: QueueSight): Listed | undefined => (sight.kind === 'missing' ? sight.last : sight.kind === 'unseen' ? undefined : sight);
 
+/** The queue's last word on a job, as the judge's per-second checks take it. */
+const queueFacts = (sight: QueueSight): Pick<JobObservation, 'queue' | 'lastSeenAt'> => {
+  const listed = lastListing(sight);
+  return { queue: listed?.status, lastSeenAt: listed?.seenAt };
+};
+
 /**
  * What the queue says of a job after an answer asked at `askedAt` and
  * received at `receivedAt` listed it with `status`, or did not list it.
@@ -159,8 +165,7 @@ export class Watch {
     let waiting = 0;
     for (const tracked of this.tracked.values()) {
       if (tracked.system !== system) continue;
-      const listed = lastListing(tracked.sight);
-      if (waitingInQueue({ queue: listed?.status, lastSeenAt: listed?.seenAt }, answeredAt)) waiting++;
+      if (waitingInQueue(queueFacts(tracked.sight), answeredAt)) waiting++;
     }
     return waiting;
   }
@@ -177,8 +182,7 @@ export class Watch {
     const due = [...this.systems].filter(([, state]) => !state.querying && now >= state.nextQueryAt).map(([system]) => system);
     for (const tracked of this.active.values()) {
       const state = this.stateOf(tracked.system);
-      const listed = lastListing(tracked.sight);
-      if (exitFileWorthReading({ queue: listed?.status, lastSeenAt: listed?.seenAt }, state.answeredAt)) {
+      if (exitFileWorthReading(queueFacts(tracked.sight), state.answeredAt)) {
         const before = tracked.exitStatus;
         tracked.exitStatus = readExitStatusFile(tracked.exitFile);
         if (before === undefined && tracked.exitStatus !== undefined) state.progressed = true;
@@ -203,8 +207,7 @@ export class Watch {
 
   /** After an answer (or a failed query: `answeredAt` undefined), whether `job` is quiet until the next. */
   private classify(job: TrackedJob, answeredAt: number | undefined): void {
-    const listed = lastListing(job.sight);
-    const quiet = job.exitStatus === undefined && waitingInQueue({ queue: listed?.status, lastSeenAt: listed?.seenAt }, answeredAt);
+    const quiet = job.exitStatus === undefined && waitingInQueue(queueFacts(job.sight), answeredAt);
     // Called for every job at every answer: most stay as they were.
     if (quiet === job.quiet) return;
     const index = job.job.index;

@@ -14,9 +14,9 @@ const stateDirProblem = (dir: string): string | undefined => {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOTDIR') return 'a folder on its way is a file';
+    if (code === 'EEXIST') return 'it is a file';
     return `it cannot be created (${errorMessage(error)})`;
   }
-  if (!statSync(dir).isDirectory()) return 'it is a file';
   try {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (error) {

@@ -36,7 +36,8 @@ export const writing = <T>(what: string, file: string, write: () => T): T => {
 
 /**
  * Creates `dir` and its missing parents and returns the first folder it
- * created (undefined when `dir` was there). Node's recursive mkdir never
+ * created (undefined when the folder was there; a file there fails with
+ * mkdir's EEXIST, so that the caller names the folder it wanted). Node's recursive mkdir never
  * returns for a path below /proc or /sys, where mkdir says ENOENT of a parent
  * that exists; here each level is tried once after its parent, so the
  * system's error comes back. A new task's folder costs three calls: the
@@ -64,8 +65,8 @@ export const makeFolders = (dir: string): string | undefined => {
   }
 };
 
-/** Undefined when something is at `target` (whether it is a folder is the caller's to tell); else the mkdir error. */
+/** Undefined when `target` is a folder; else the mkdir error (EEXIST for a file there). */
 const existingFolder = (target: string, error: unknown): undefined => {
-  if (statSync(target, { throwIfNoEntry: false }) !== undefined) return undefined;
+  if (statSync(target, { throwIfNoEntry: false })?.isDirectory()) return undefined;
   throw error;
 };

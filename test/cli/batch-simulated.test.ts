@@ -244,6 +244,21 @@ describe('--batch on the LSF simulator: job files that cannot be written', () =>
     expect(fake.jobs()).toHaveLength(9);
     expect(journalEntries(dir).at(-1)).toMatchObject({ type: 'run-finished', exitCode: 1 });
   });
+
+  it('a file where a task\'s log folder should be fails that task naming the folder, not a file inside it', () => {
+    const fake = cluster();
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    const taken = path.join(dir, 'logs', 'some_parameter=3', 'MyNumberTask');
+    mkdirSync(path.dirname(taken), { recursive: true });
+    writeFileSync(taken, 'mine');
+    const result = runB2(['run', 'pipeline.ts', '--batch', '--batch-system', 'lsf', '--workers', '20', ...FAST], { cwd: dir, env: fake.env });
+    expect(result.code).toBe(1);
+    expect(result.output).not.toMatch(STACK_LINE);
+    expect(result.stdout).toContain(`cannot write the log folder ${taken}: file already exists (EEXIST)`);
+    expect(readFileSync(taken, 'utf8')).toBe('mine');
+    expect(result.stdout).toMatch(/MyNumberTask\s+0\s+9\s+1\s+0/);
+    expect(fake.jobs()).toHaveLength(9);
+  });
 });
 
 describe('--batch on the simulators: held jobs', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { averagePipeline, B2_BIN, makeProject, runB2, STACK_LINE } from '../helpers/b2.js';
@@ -121,6 +121,20 @@ describe('b2 run (local workers)', () => {
     expect(existsSync(path.join(dir, 'some_parameter=3', 'number.txt'))).toBe(false);
     expect(readFileSync(path.join(dir, 'some_parameter=4', 'number.txt'), 'utf8')).toBe('16');
     expect(journalEntries(dir).at(-1)).toMatchObject({ type: 'run-finished', exitCode: 1 });
+  });
+
+  it.each([[[]], [['--batch', '--batch-system', 'local']]])('a file where one task\'s log folder should be fails that task naming the folder (%j); the others run', (mode) => {
+    const dir = makeProject({ 'pipeline.ts': averagePipeline() });
+    const taken = path.join(dir, 'logs', 'some_parameter=3', 'MyNumberTask');
+    mkdirSync(path.dirname(taken), { recursive: true });
+    writeFileSync(taken, 'mine');
+    const result = runB2(['run', 'pipeline.ts', '-w', '2', ...mode], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.output).not.toMatch(STACK_LINE);
+    expect(result.output).toMatch(new RegExp(`cannot write its log folder ${taken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: file already exists \\(EEXIST\\)`));
+    expect(readFileSync(taken, 'utf8')).toBe('mine');
+    expect(existsSync(path.join(dir, 'some_parameter=3', 'number.txt'))).toBe(false);
+    expect(readFileSync(path.join(dir, 'some_parameter=4', 'number.txt'), 'utf8')).toBe('16');
   });
 
   it('a log that cannot be written (a full disk) fails that task with the path and the cause; the others run, the journal is closed', () => {

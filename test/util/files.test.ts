@@ -31,10 +31,10 @@ describe('makeFolders', () => {
 });
 
 describe('makeFolders on what is there already', () => {
-  test('a file where the folder should be is left for the caller to tell apart (nothing made)', () => {
+  test('a file where the folder should be fails with EEXIST, naming that path', () => {
     const dir = fresh();
     writeFileSync(path.join(dir, 'taken'), '');
-    expect(makeFolders(path.join(dir, 'taken'))).toBeUndefined();
+    expect(() => makeFolders(path.join(dir, 'taken'))).toThrow(expect.objectContaining({ code: 'EEXIST', path: path.join(dir, 'taken') }));
   });
 
   test('a folder made by someone else meanwhile is taken as made', () => {
