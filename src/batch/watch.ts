@@ -118,6 +118,8 @@ interface SystemWatch {
   intervalMs?: number;
   /** A job moved on (exit file written, state changed) since the latest answer. */
   progressed: boolean;
+  /** Its quiet jobs: those the latest answer lists as pending, without an exit status. */
+  quiet: number;
 }
 
 export class Watch {
@@ -148,6 +150,7 @@ export class Watch {
   }
 
   add(job: TrackedJob): void {
+    this.remove(job.job.index);
     this.tracked.set(job.job.index, job);
     job.quiet = false;
     this.active.set(job.job.index, job);
@@ -155,19 +158,20 @@ export class Watch {
   }
 
   remove(index: number): void {
+    const job = this.tracked.get(index);
+    if (job === undefined) return;
+    if (job.quiet) this.stateOf(job.system).quiet--;
     this.tracked.delete(index);
     this.active.delete(index);
   }
 
-  /** Jobs of `system` that its latest answer lists as pending. */
+  /**
+   * Jobs of `system` that its latest answer lists as pending (and that have
+   * not ended meanwhile). Asked at every pump while submissions wait for
+   * company: counted as jobs turn quiet and back, not by walking them all.
+   */
   waitingIn(system: BatchSystemName): number {
-    const answeredAt = this.systems.get(system)?.answeredAt;
-    let waiting = 0;
-    for (const tracked of this.tracked.values()) {
-      if (tracked.system !== system) continue;
-      if (waitingInQueue(queueFacts(tracked.sight), answeredAt)) waiting++;
-    }
-    return waiting;
+    return this.systems.get(system)?.quiet ?? 0;
   }
 
   /**
@@ -214,6 +218,7 @@ export class Watch {
     // Removed while the query ran: it stays removed.
     if (this.tracked.get(index) !== job) return;
     job.quiet = quiet;
+    this.stateOf(job.system).quiet += quiet ? 1 : -1;
     if (quiet) this.active.delete(index);
     else this.active.set(index, job);
   }
@@ -221,7 +226,7 @@ export class Watch {
   private stateOf(system: BatchSystemName): SystemWatch {
     let state = this.systems.get(system);
     if (!state) {
-      state = { nextQueryAt: 0, failures: 0, querying: false, progressed: false };
+      state = { nextQueryAt: 0, failures: 0, querying: false, progressed: false, quiet: 0 };
       this.systems.set(system, state);
     }
     return state;
