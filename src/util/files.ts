@@ -37,10 +37,10 @@ export const writing = <T>(what: string, file: string, write: () => T): T => {
 /**
  * Creates `dir` and its missing parents and returns the first folder it
  * created (undefined when the folder was there; a file there fails with
- * mkdir's EEXIST, so that the caller names the folder it wanted). Node's recursive mkdir never
- * returns for a path below /proc or /sys, where mkdir says ENOENT of a parent
- * that exists; here each level is tried once after its parent, so the
- * system's error comes back. A new task's folder costs three calls: the
+ * mkdir's EEXIST, so that the caller names the folder it wanted). Node's
+ * recursive mkdir never returns for a path below /proc or /sys, where mkdir
+ * says ENOENT of a parent that exists; here each level is tried once after
+ * its parent, so the system's error comes back. A new task's folder costs three calls: the
  * failed mkdir, its parent's and its own (a shared file system pays each).
  */
 export const makeFolders = (dir: string): string | undefined => {
@@ -59,7 +59,9 @@ export const makeFolders = (dir: string): string | undefined => {
     } catch (again) {
       // Another process (a parallel worker) may make the same folder first.
       if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
-      return first ?? existingFolder(target, again);
+      // What it made must be a folder too (checked also when the parent was ours), and is not ours.
+      existingFolder(target, again);
+      return first;
     }
     return first ?? target;
   }

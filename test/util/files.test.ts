@@ -37,7 +37,7 @@ describe('makeFolders on what is there already', () => {
     expect(() => makeFolders(path.join(dir, 'taken'))).toThrow(expect.objectContaining({ code: 'EEXIST', path: path.join(dir, 'taken') }));
   });
 
-  test('a folder made by someone else meanwhile is taken as made', () => {
+  test('a folder there already gives undefined; a new one below it is the first made', () => {
     const dir = fresh();
     expect(makeFolders(path.join(dir, 'a'))).toBe(path.join(dir, 'a'));
     expect(makeFolders(path.join(dir, 'a'))).toBeUndefined();
