@@ -221,15 +221,20 @@ type Plugin = import('esbuild').Plugin;
 export const OWN_PACKAGE_NAMES = ['b2-pipelines', 'b2'] as const;
 const OWN_IMPORT = new RegExp(`^(${OWN_PACKAGE_NAMES.join('|')})(/.*)?$`);
 
-/** `b2-pipelines`, `b2` and their subpaths resolve to this copy of b2, so instanceof and settings are shared with the CLI. */
+/**
+ * `b2-pipelines` and `b2` resolve to this copy of b2, so instanceof and
+ * settings are shared with the CLI; of their subpaths, only what the
+ * package exports (package.json): the rest of dist/ is bundle chunks.
+ */
 const pinOwnPackage = (): Plugin => ({
   name: 'b2-pin-own-package',
   setup(build) {
     build.onResolve({ filter: OWN_IMPORT }, (args) => {
-      const [, , subpath] = OWN_IMPORT.exec(args.path)!;
+      const [, name, subpath] = OWN_IMPORT.exec(args.path)!;
       if (subpath === undefined) return { path: OWN_ENTRY, external: true };
-      const sub = subpath.slice(1);
-      return { path: sub === 'package.json' ? ownFile(sub) : ownFile('dist', `${sub}.js`), external: true };
+      // Bundled, not external: Node would import it only with a JSON import attribute, which esbuild drops.
+      if (subpath === '/package.json') return { path: ownFile('package.json') };
+      return { errors: [{ text: `"${args.path}" is not part of b2's API: import from "${name}" (the task API is all there), or "${name}/package.json".` }] };
     });
   },
 });

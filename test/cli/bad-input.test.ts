@@ -30,6 +30,14 @@ describe('bad input: one readable message, exit code 2, nothing run or written',
     expectUserError({ 'p.ts': task("const broken = () => { throw new Error('no calibration'); };\nbroken();\n") }, ['p.ts'], /p\.ts failed while loading: no calibration \(at p\.ts:2:\d+\)/);
   });
 
+  it('an import of a module inside b2 (not part of its API), with what to import instead', () => {
+    expectUserError(
+      { 'p.ts': "import { Task } from 'b2/pipeline/task';\nexport class A extends Task {}\nexport default new A();\n" },
+      ['p.ts'],
+      /Could not compile .*p\.ts:\n\s+.*p\.ts:1:\d+: "b2\/pipeline\/task" is not part of b2's API: import from "b2" \(the task API is all there\), or "b2\/package\.json"\./,
+    );
+  });
+
   it('a missing pipeline file', () => {
     expectUserError({ 'other.ts': '' }, ['p.ts'], /Pipeline file .*p\.ts does not exist/);
   });

@@ -20,6 +20,28 @@ describe('b2 run (local workers)', () => {
     expect(second.stdout).toContain('nothing to do');
   });
 
+  it.each([[[]], [['--batch', '--batch-system', 'local']]])("reads b2's package.json through its package name, with or without the JSON import attribute (%j)", (mode) => {
+    const files: Record<string, string> = {};
+    for (const [name, attribute] of [['B', ''], ['C', " with { type: 'json' }"]] as const) {
+      files[`${name}.ts`] = `import { writeFileSync } from 'node:fs';
+import { Task } from 'b2-pipelines';
+import own from 'b2-pipelines/package.json'${attribute};
+export class ${name} extends Task {
+  *output() { yield this.addToOutput('name.txt'); }
+  run() { writeFileSync(this.getOutputFileName('name.txt'), own.name); }
+}
+export default new ${name}();
+`;
+    }
+    const dir = makeProject(files);
+    for (const name of ['B', 'C']) {
+      const result = runB2(['run', `${name}.ts`, '--result-dir', name, ...mode], { cwd: dir });
+      expect(result.output).not.toContain('error');
+      expect(result.code).toBe(0);
+      expect(readFileSync(path.join(dir, name, 'name.txt'), 'utf8')).toBe('b2-pipelines');
+    }
+  });
+
   it('settles a WrapperTask without a worker or log folder of its own, but runs one that has its own run()', () => {
     const dir = makeProject({
       'pipeline.ts': `
