@@ -298,12 +298,10 @@ const killBench = async (systemName) => {
       // The last elements may still be ending in the queue after writing their exit status, which
       // is what b2 goes by: give them a minute. A duplicate job would run meanwhile, and show below.
       const tags = journals(dir).flatMap((file) => readJournal(file).filter((e) => e.type === 'run-started' && e.mode === 'batch').map((e) => e.tag));
-      const leftAtExit = tags.flatMap((tag) => system.leftJobs(tag)).length;
-      let left = [];
-      for (const deadline = Date.now() + 60_000; ; await sleep(1000)) {
-        left = tags.flatMap((tag) => system.leftJobs(tag));
-        if (left.length === 0 || Date.now() > deadline) break;
-      }
+      const leftJobs = () => tags.flatMap((tag) => system.leftJobs(tag));
+      let left = leftJobs();
+      const leftAtExit = left.length;
+      for (const deadline = Date.now() + 60_000; left.length > 0 && Date.now() < deadline; left = leftJobs()) await sleep(1000);
       const counts = new Map();
       const log = path.join(dir, 'results', 'runs.log');
       for (const line of existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []) counts.set(line, (counts.get(line) ?? 0) + 1);

@@ -43,13 +43,13 @@ describe('what the queue has said of a job', () => {
 
 describe('jobs waiting in the queue, counted as answers come (the submitter asks at every pump)', () => {
   let cluster: FakeCluster | undefined;
+  const savedPath = process.env.PATH;
   afterEach(() => {
     process.env.PATH = savedPath;
     delete process.env.B2_FAKE_CLUSTER_DIR;
     cluster?.cleanup();
     cluster = undefined;
   });
-  const savedPath = process.env.PATH;
 
   it('counts the jobs an answer lists as pending, and follows removals and re-added jobs', async () => {
     resetSettings();

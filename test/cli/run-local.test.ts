@@ -153,7 +153,7 @@ export default new ${name}();
     const result = runB2(['run', 'pipeline.ts', '-w', '2', ...mode], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.output).not.toMatch(STACK_LINE);
-    expect(result.output).toMatch(new RegExp(`cannot write its log folder ${taken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: file already exists \\(EEXIST\\)`));
+    expect(result.output).toContain(`cannot write its log folder ${taken}: file already exists (EEXIST)`);
     expect(readFileSync(taken, 'utf8')).toBe('mine');
     expect(existsSync(path.join(dir, 'some_parameter=3', 'number.txt'))).toBe(false);
     expect(readFileSync(path.join(dir, 'some_parameter=4', 'number.txt'), 'utf8')).toBe('16');
